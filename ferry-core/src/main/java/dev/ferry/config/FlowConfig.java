@@ -1,0 +1,99 @@
+package dev.ferry.config;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * One replication flow: topics of {@code source} copied to {@code target}.
+ *
+ * @param name unique flow name; names Ferry's internal topics and groups on the target
+ * @param shards how many shards the flow's partitions hash into; each has its own transactional.id
+ * @param provenance whether replicated records carry the provenance header (needed for loop protection)
+ * @param replicationFactor replication factor of created target topics; empty: the target's default
+ * @param topicConfigs topic configs set on every created target topic, over those copied from the source
+ * @param commitInterval how long one replication transaction collects records before it commits
+ * @param topicRefreshInterval how often source topics are listed to find new topics and partitions
+ */
+public record FlowConfig(
+    String name,
+    ClusterConfig source,
+    ClusterConfig target,
+    TopicSelection topics,
+    Naming naming,
+    int shards,
+    boolean provenance,
+    Optional<Short> replicationFactor,
+    Map<String, String> topicConfigs,
+    Duration commitInterval,
+    Duration topicRefreshInterval) {
+
+  public static final int DEFAULT_SHARDS = 4;
+  public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(200);
+  public static final Duration DEFAULT_TOPIC_REFRESH = Duration.ofSeconds(2);
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,100}");
+
+  public FlowConfig {
+    if (source == null) {
+      throw new ConfigException("source", "is required");
+    }
+    if (target == null) {
+      throw new ConfigException("target", "is required");
+    }
+    if (source.alias().equals(target.alias())) {
+      throw new ConfigException("target.alias", "must differ from source.alias ('" + source.alias() + "')");
+    }
+    if (name == null || name.isBlank()) {
+      name = source.alias() + "-to-" + target.alias();
+    }
+    if (!NAME.matcher(name).matches()) {
+      throw new ConfigException("name", "'" + name + "' must be 1-100 letters, digits, '_' or '-'");
+    }
+    if (topics == null) {
+      throw new ConfigException("topics", "is required");
+    }
+    naming = naming == null ? Naming.DEFAULT : naming;
+    if (shards < 1 || shards > 1024) {
+      throw new ConfigException("shards", shards + " is out of range 1..1024");
+    }
+    replicationFactor = replicationFactor == null ? Optional.empty() : replicationFactor;
+    if (replicationFactor.isPresent() && replicationFactor.get() < 1) {
+      throw new ConfigException("replication-factor", replicationFactor.get() + " must be at least 1");
+    }
+    topicConfigs = topicConfigs == null ? Map.of() : Map.copyOf(topicConfigs);
+    commitInterval = commitInterval == null ? DEFAULT_COMMIT_INTERVAL : commitInterval;
+    if (commitInterval.toMillis() < 10 || commitInterval.toMinutes() > 5) {
+      throw new ConfigException("commit-interval", commitInterval + " is out of range 10ms..5m");
+    }
+    topicRefreshInterval = topicRefreshInterval == null ? DEFAULT_TOPIC_REFRESH : topicRefreshInterval;
+    if (topicRefreshInterval.toMillis() < 100 || topicRefreshInterval.toMinutes() > 60) {
+      throw new ConfigException("topic-refresh-interval", topicRefreshInterval + " is out of range 100ms..60m");
+    }
+  }
+
+  /** A flow with defaults for everything but the clusters and topics. */
+  public static FlowConfig of(ClusterConfig source, ClusterConfig target, TopicSelection topics) {
+    return new FlowConfig(null, source, target, topics, Naming.DEFAULT, DEFAULT_SHARDS, true, Optional.empty(), Map.of(), null, null);
+  }
+
+  public FlowConfig withName(String newName) {
+    return new FlowConfig(newName, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval, topicRefreshInterval);
+  }
+
+  public FlowConfig withNaming(Naming newNaming) {
+    return new FlowConfig(name, source, target, topics, newNaming, shards, provenance, replicationFactor, topicConfigs, commitInterval, topicRefreshInterval);
+  }
+
+  public FlowConfig withShards(int newShards) {
+    return new FlowConfig(name, source, target, topics, naming, newShards, provenance, replicationFactor, topicConfigs, commitInterval, topicRefreshInterval);
+  }
+
+  public FlowConfig withProvenance(boolean on) {
+    return new FlowConfig(name, source, target, topics, naming, shards, on, replicationFactor, topicConfigs, commitInterval, topicRefreshInterval);
+  }
+
+  public FlowConfig withTopicRefreshInterval(Duration d) {
+    return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval, d);
+  }
+}

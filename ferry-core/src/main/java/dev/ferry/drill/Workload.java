@@ -1,0 +1,107 @@
+package dev.ferry.drill;
+
+import dev.ferry.KafkaCalls;
+import dev.ferry.config.ClusterConfig;
+import dev.ferry.replicate.Clients;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Numbered test workloads for drills and tests: plain records with headers, transactional records with aborted
+ * transactions, and compacted keyed records with tombstones. Each record's value names its topic and number.
+ */
+public final class Workload {
+  private Workload() {}
+
+  public static void createTopic(ClusterConfig cluster, String topic, int partitions, Map<String, String> configs) {
+    try (Admin admin = Admin.create(Clients.admin(cluster))) {
+      KafkaCalls.await(admin.createTopics(List.of(new NewTopic(topic, Optional.of(partitions), Optional.empty()).configs(configs))).all(),
+          30_000, "create topic " + topic + " on " + cluster.describe());
+    }
+  }
+
+  /**
+   * {@code records} records spread over the topic's partitions by key; record i has key {@code k<i>} (every 50th key
+   * null), value {@code <topic>-<i>}, headers {@code seq} and a repeated {@code tag} with one null value.
+   */
+  public static void plain(ClusterConfig cluster, String topic, int partitions, int records, int from) {
+    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProps(cluster, null))) {
+      for (int i = from; i < from + records; i++) {
+        RecordHeaders h = new RecordHeaders();
+        h.add("seq", bytes(Integer.toString(i)));
+        h.add("tag", bytes("a"));
+        h.add("tag", i % 7 == 0 ? null : bytes("b"));
+        byte[] key = i % 50 == 0 ? null : bytes("k" + i);
+        p.send(new ProducerRecord<>(topic, i % partitions, 1_700_000_000_000L + i, key, bytes(topic + "-" + i), h));
+      }
+      p.flush();
+    }
+  }
+
+  /**
+   * {@code transactions} transactions of {@code perTransaction} records each; every {@code abortEvery}-th is aborted.
+   * Returns the number of aborted records (which must never be copied).
+   */
+  public static long transactional(ClusterConfig cluster, String topic, int partitions, int transactions, int perTransaction, int abortEvery) {
+    long aborted = 0;
+    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProps(cluster, "workload-" + UUID.randomUUID()))) {
+      p.initTransactions();
+      int n = 0;
+      for (int t = 0; t < transactions; t++) {
+        p.beginTransaction();
+        boolean abort = abortEvery > 0 && t % abortEvery == abortEvery - 1;
+        for (int i = 0; i < perTransaction; i++, n++) {
+          p.send(new ProducerRecord<>(topic, n % partitions, bytes("k" + n), bytes((abort ? "aborted-" : "") + topic + "-" + n)));
+        }
+        if (abort) {
+          p.abortTransaction();
+          aborted += perTransaction;
+        } else {
+          p.commitTransaction();
+        }
+      }
+    }
+    return aborted;
+  }
+
+  /** {@code records} records over {@code keys} keys (later values replace earlier ones), every 10th a tombstone. */
+  public static void compacted(ClusterConfig cluster, String topic, int partitions, int keys, int records) {
+    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProps(cluster, null))) {
+      for (int i = 0; i < records; i++) {
+        int k = i % keys;
+        byte[] value = i % 10 == 9 ? null : bytes(topic + "-" + i + "-" + "x".repeat(200));
+        p.send(new ProducerRecord<>(topic, k % partitions, bytes("key" + k), value));
+      }
+      p.flush();
+    }
+  }
+
+  private static Properties producerProps(ClusterConfig cluster, String transactionalId) {
+    Properties props = new Properties();
+    props.putAll(cluster.properties());
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap());
+    props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    if (transactionalId != null) {
+      props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    }
+    return props;
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}

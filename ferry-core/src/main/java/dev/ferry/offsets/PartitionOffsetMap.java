@@ -1,0 +1,115 @@
+package dev.ferry.offsets;
+
+import java.util.Arrays;
+import java.util.OptionalLong;
+
+/**
+ * The exact map between offsets of one source partition and its replica on the target, built from {@link MapUpdate}s.
+ *
+ * <p>Positions are consumer positions (the offset of the next record to read), so translating a committed offset
+ * gives the position of the first replicated record at or after it. Offsets that hold no replicated record (markers,
+ * compaction holes, filtered records, foreign writes on the target) translate to the next one that does.
+ */
+public final class PartitionOffsetMap {
+  private long[] sourceStart = new long[8];
+  private long[] targetStart = new long[8];
+  private int[] count = new int[8];
+  private int size;
+  private long sourceNext = -1;
+
+  /** Adds what one committed transaction wrote. Updates must come in commit order. */
+  public void apply(MapUpdate update) {
+    for (OffsetRun r : update.runs()) {
+      append(r);
+    }
+    sourceNext = Math.max(sourceNext, update.sourceNext());
+  }
+
+  private void append(OffsetRun r) {
+    if (size > 0) {
+      int last = size - 1;
+      long lastSourceEnd = sourceStart[last] + count[last];
+      long lastTargetEnd = targetStart[last] + count[last];
+      if (r.sourceStart() < lastSourceEnd || r.targetStart() < lastTargetEnd) {
+        throw new IllegalArgumentException("run " + r + " overlaps the map, which ends at " + lastSourceEnd + "->" + lastTargetEnd);
+      }
+      if (r.sourceStart() == lastSourceEnd && r.targetStart() == lastTargetEnd && (long) count[last] + r.count() <= Integer.MAX_VALUE) {
+        count[last] += r.count();
+        return;
+      }
+    }
+    if (size == count.length) {
+      sourceStart = Arrays.copyOf(sourceStart, size * 2);
+      targetStart = Arrays.copyOf(targetStart, size * 2);
+      count = Arrays.copyOf(count, size * 2);
+    }
+    sourceStart[size] = r.sourceStart();
+    targetStart[size] = r.targetStart();
+    count[size] = r.count();
+    size++;
+  }
+
+  /** The next source offset to replicate: every position before it is translatable. -1 when nothing is known. */
+  public long sourceNext() {
+    return sourceNext;
+  }
+
+  /** The target position just after the last replicated record, or -1 when no record was replicated. */
+  public long targetNext() {
+    return size == 0 ? -1 : targetStart[size - 1] + count[size - 1];
+  }
+
+  public int runCount() {
+    return size;
+  }
+
+  /**
+   * The target position for a consumer whose committed source position is {@code sourcePosition}: the target offset
+   * of the first replicated record at or after it. Empty when that position has not been replicated yet (it is past
+   * {@link #sourceNext()}), or when nothing is known of the partition.
+   */
+  public OptionalLong targetOffset(long sourcePosition) {
+    if (sourceNext < 0 || sourcePosition > sourceNext) {
+      return OptionalLong.empty();
+    }
+    // first run that ends after the position: the position is inside it or before it
+    int i = firstEndingAfter(sourceStart, sourcePosition);
+    if (i == size) {
+      return size == 0 ? OptionalLong.of(0) : OptionalLong.of(targetNext());
+    }
+    long inRun = sourcePosition - sourceStart[i];
+    return OptionalLong.of(inRun > 0 ? targetStart[i] + inRun : targetStart[i]);
+  }
+
+  /**
+   * The source position for a consumer whose committed target position is {@code targetPosition}: the source offset
+   * of the first replicated record at or after it; {@link #sourceNext()} when the position is past every replicated
+   * record. Empty when nothing is known of the partition.
+   */
+  public OptionalLong sourceOffset(long targetPosition) {
+    if (sourceNext < 0) {
+      return OptionalLong.empty();
+    }
+    int i = firstEndingAfter(targetStart, targetPosition);
+    if (i == size) {
+      return OptionalLong.of(sourceNext);
+    }
+    long inRun = targetPosition - targetStart[i];
+    return OptionalLong.of(inRun > 0 ? sourceStart[i] + inRun : sourceStart[i]);
+  }
+
+  /** Index of the first run whose end (start + count) is after {@code position}; {@code size} if none. */
+  private int firstEndingAfter(long[] starts, long position) {
+    int lo = 0;
+    int hi = size;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (starts[mid] + count[mid] <= position) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+}

@@ -1,0 +1,107 @@
+package dev.ferry.replicate;
+
+import dev.ferry.config.ClusterConfig;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Kafka client properties for Ferry's clients. Ferry's defaults come first, the user's properties of the cluster
+ * win over them, and the settings exactly-once depends on (isolation level, idempotence, serializers, no auto
+ * commit) are set last so no user property can turn them off.
+ */
+public final class Clients {
+  private Clients() {}
+
+  public static Properties admin(ClusterConfig c) {
+    Properties p = new Properties();
+    p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "15000");
+    p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+    p.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "5000");
+    return base(c, p);
+  }
+
+  /** The source consumer of a shard: read_committed, no group (positions come from Ferry's progress). */
+  public static Properties sourceConsumer(ClusterConfig c, String clientId) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
+    p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, "1");
+    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(4 * 1024 * 1024));
+    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(32 * 1024 * 1024));
+    p.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, String.valueOf(1024 * 1024));
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    base(c, p);
+    p.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    return p;
+  }
+
+  /** The transactional producer of a shard on the target. */
+  public static Properties targetProducer(ClusterConfig c, String transactionalId) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, transactionalId);
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "10");
+    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(16 * 1024 * 1024));
+    p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(64 * 1024 * 1024));
+    p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "60000");
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "60000");
+    base(c, p);
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    return p;
+  }
+
+  /** The consumer through which a process joins its flow's membership group on the target. */
+  public static Properties membershipConsumer(ClusterConfig c, String group, String clientId) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+    p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "15000");
+    p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "3000");
+    p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "300000");
+    base(c, p);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+    p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+        org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName());
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    return p;
+  }
+
+  /** A plain read_committed reader without a group (offset map, verification). */
+  public static Properties readerProperties(ClusterConfig c) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
+    base(c, p);
+    p.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    return p;
+  }
+
+  private static Properties base(ClusterConfig c, Properties defaults) {
+    for (Map.Entry<String, String> e : c.properties().entrySet()) {
+      defaults.put(e.getKey(), e.getValue());
+    }
+    defaults.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, c.bootstrap());
+    return defaults;
+  }
+}

@@ -1,0 +1,57 @@
+package dev.ferry.replicate;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import org.apache.kafka.common.TopicPartition;
+
+/** Live counters and problems of one running flow. Safe to read from any thread. */
+public final class FlowStatus {
+  final LongAdder replicated = new LongAdder();
+  final LongAdder filtered = new LongAdder();
+  final LongAdder transactions = new LongAdder();
+  final LongAdder expiredBeforeReplication = new LongAdder();
+  final Map<TopicPartition, String> partitionProblems = new ConcurrentHashMap<>();
+  final Map<String, String> topicProblems = new ConcurrentHashMap<>();
+  final Map<TopicPartition, Long> committedNext = new ConcurrentHashMap<>();
+  final Map<Integer, String> ownedShards = new ConcurrentHashMap<>();
+
+  /** Records written to the target in committed transactions. */
+  public long replicatedRecords() {
+    return replicated.sum();
+  }
+
+  /** Records not written because their provenance path already contains the target (loop protection). */
+  public long filteredRecords() {
+    return filtered.sum();
+  }
+
+  public long committedTransactions() {
+    return transactions.sum();
+  }
+
+  /** Source records that expired (retention) before Ferry could copy them: a reported gap. */
+  public long expiredBeforeReplication() {
+    return expiredBeforeReplication.sum();
+  }
+
+  /** Source partitions whose replication stopped, with the reason. */
+  public Map<TopicPartition, String> partitionProblems() {
+    return Map.copyOf(partitionProblems);
+  }
+
+  /** Source topics that cannot be replicated, with the reason. */
+  public Map<String, String> topicProblems() {
+    return new TreeMap<>(topicProblems);
+  }
+
+  /** The next source offset to replicate, per partition, as of the last commit of this process. */
+  public Map<TopicPartition, Long> committedPositions() {
+    return Map.copyOf(committedNext);
+  }
+
+  public java.util.Set<Integer> ownedShards() {
+    return java.util.Set.copyOf(ownedShards.keySet());
+  }
+}

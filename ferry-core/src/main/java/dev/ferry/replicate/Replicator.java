@@ -1,0 +1,245 @@
+package dev.ferry.replicate;
+
+import dev.ferry.FerryException;
+import dev.ferry.KafkaCalls;
+import dev.ferry.config.ClusterConfig;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.naming.TopicNaming;
+import dev.ferry.topics.TopicReconciler;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running flow in this process: keeps target topics in step, joins the flow's membership group and replicates the
+ * shards it is given. {@link #close()} stops it cleanly: every shard commits what it has and stops.
+ */
+public final class Replicator implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Replicator.class);
+  private static final long ADMIN_TIMEOUT_MS = 30_000;
+
+  /** What to do when a cluster does not answer at start. */
+  public enum Startup {
+    /** Fail at once with an error that names the cluster (one-shot commands). */
+    FAIL_FAST,
+    /** Log and retry with backoff until it answers or the replicator is closed (long-running {@code run}). */
+    RETRY
+  }
+
+  private final FlowConfig flow;
+  private final FlowStatus status = new FlowStatus();
+  private final Admin sourceAdmin;
+  private final Admin targetAdmin;
+  private final AtomicReference<FerryException> failure = new AtomicReference<>();
+  private final CountDownLatch ended = new CountDownLatch(1);
+  private final Object lifecycle = new Object();
+  private volatile boolean closed;
+  private FlowContext ctx;
+  private TopicReconciler reconciler;
+  private Thread topicThread;
+  private ShardMembership membership;
+  private Thread membershipThread;
+
+  private Replicator(FlowConfig flow) {
+    this.flow = flow;
+    this.sourceAdmin = Admin.create(Clients.admin(flow.source()));
+    this.targetAdmin = Admin.create(Clients.admin(flow.target()));
+  }
+
+  /** Starts the flow; returns once its topics are reconciled and it has joined its membership group. */
+  public static Replicator start(FlowConfig flow, Startup startup) {
+    Replicator r = new Replicator(flow);
+    try {
+      r.begin(startup);
+      return r;
+    } catch (RuntimeException e) {
+      r.close();
+      throw e;
+    }
+  }
+
+  public FlowConfig flow() {
+    return flow;
+  }
+
+  public FlowStatus status() {
+    return status;
+  }
+
+  /** The error that stopped this flow, if one did. */
+  public Optional<FerryException> failure() {
+    return Optional.ofNullable(failure.get());
+  }
+
+  /** Blocks until the flow fails or is closed. */
+  public void awaitEnd() throws InterruptedException {
+    ended.await();
+  }
+
+  public boolean awaitEnd(Duration timeout) throws InterruptedException {
+    return ended.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void begin(Startup startup) {
+    awaitReachable(flow.source(), sourceAdmin, startup, "source");
+    awaitReachable(flow.target(), targetAdmin, startup, "target");
+    int mapPartitions = ensureInternalTopics();
+    ctx = new FlowContext(flow, status, targetAdmin, mapPartitions, this::fail);
+    reconciler = new TopicReconciler(flow, sourceAdmin, targetAdmin, replicatedTargetTopics(), status.topicProblems);
+    ctx.publishReady(reconciler.reconcile());
+    synchronized (lifecycle) {
+      if (closed) {
+        return;
+      }
+      topicThread = new Thread(this::reconcileLoop, "ferry-" + flow.name() + "-topics");
+      topicThread.setDaemon(true);
+      topicThread.start();
+      membership = new ShardMembership(ctx, UUID.randomUUID().toString().substring(0, 8));
+      membershipThread = new Thread(membership, "ferry-" + flow.name() + "-membership");
+      membershipThread.setDaemon(true);
+      membershipThread.start();
+    }
+    LOG.atInfo().addKeyValue("flow", flow.name()).log("replicating {} -> {} ({})", flow.source().describe(), flow.target().describe(), flow.topics());
+  }
+
+  private void awaitReachable(ClusterConfig cluster, Admin admin, Startup startup, String role) {
+    long backoffMs = 1000;
+    while (true) {
+      try {
+        KafkaCalls.await(admin.describeCluster(new DescribeClusterOptions().timeoutMs(10_000)).clusterId(), 15_000,
+            "reach " + role + " cluster " + cluster.describe());
+        return;
+      } catch (FerryException e) {
+        if (startup == Startup.FAIL_FAST || e.reason() != FerryException.Reason.UNREACHABLE || closed) {
+          throw new FerryException(e.reason(), "cannot reach " + role + " cluster " + cluster.describe()
+              + (e.reason() == FerryException.Reason.UNREACHABLE ? ": no answer from its bootstrap servers" : ": " + e.getMessage()), e);
+        }
+        LOG.atWarn().addKeyValue("flow", flow.name()).log("cannot reach {} cluster {}, retrying in {} s", role, cluster.describe(), backoffMs / 1000);
+        sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 30_000);
+      }
+    }
+  }
+
+  /** Creates the offset-map and shard topics on the target if missing; returns the offset map's partition count. */
+  private int ensureInternalTopics() {
+    String mapTopic = TopicNaming.offsetMapTopic(flow.name());
+    String shardTopic = TopicNaming.shardTopic(flow.name());
+    NewTopic map = new NewTopic(mapTopic, Optional.of(flow.shards()), flow.replicationFactor())
+        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "delete", TopicConfig.RETENTION_MS_CONFIG, "-1",
+            TopicConfig.RETENTION_BYTES_CONFIG, "-1"));
+    NewTopic shards = new NewTopic(shardTopic, Optional.of(flow.shards()), flow.replicationFactor());
+    targetAdmin.createTopics(List.of(map, shards)).values().forEach((name, f) -> {
+      try {
+        KafkaCalls.await(f, ADMIN_TIMEOUT_MS, "create " + name + " on " + flow.target().describe());
+      } catch (FerryException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw e;
+        }
+      }
+    });
+    Map<String, TopicDescription> d =
+        KafkaCalls.await(targetAdmin.describeTopics(List.of(mapTopic, shardTopic)).allTopicNames(), ADMIN_TIMEOUT_MS,
+            "describe Ferry's topics on " + flow.target().describe());
+    int shardPartitions = d.get(shardTopic).partitions().size();
+    if (shardPartitions != flow.shards()) {
+      throw new FerryException(FerryException.Reason.BAD_INPUT, "shards: flow " + flow.name() + " runs with " + shardPartitions
+          + " shards on " + flow.target().describe() + " (topic " + shardTopic + "), not " + flow.shards());
+    }
+    return d.get(mapTopic).partitions().size();
+  }
+
+  /** Target topics this flow has committed progress for: it replicated them before, so it may add partitions. */
+  private Set<String> replicatedTargetTopics() {
+    String group = TopicNaming.progressGroup(flow.name());
+    Map<TopicPartition, ?> offsets = KafkaCalls.await(targetAdmin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata(),
+        ADMIN_TIMEOUT_MS, "read progress of group " + group + " on " + flow.target().describe());
+    Set<String> topics = new HashSet<>();
+    offsets.keySet().forEach(tp -> topics.add(tp.topic()));
+    return topics;
+  }
+
+  private void reconcileLoop() {
+    while (!closed) {
+      sleep(flow.topicRefreshInterval().toMillis());
+      if (closed) {
+        return;
+      }
+      try {
+        ctx.publishReady(reconciler.reconcile());
+      } catch (FerryException e) {
+        LOG.atWarn().addKeyValue("flow", flow.name()).log("topic refresh failed, retrying: {}", e.getMessage());
+      } catch (RuntimeException e) {
+        LOG.atWarn().addKeyValue("flow", flow.name()).log("topic refresh failed, retrying: {}", e.toString());
+      }
+    }
+  }
+
+  private void fail(FerryException e) {
+    if (failure.compareAndSet(null, e)) {
+      LOG.atError().addKeyValue("flow", flow.name()).log(e.getMessage());
+      ended.countDown();
+    }
+  }
+
+  private void sleep(long ms) {
+    synchronized (lifecycle) {
+      if (closed) {
+        return;
+      }
+      try {
+        lifecycle.wait(ms);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Stops cleanly: shards commit what they hold, then every client is closed. */
+  @Override
+  public void close() {
+    synchronized (lifecycle) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      lifecycle.notifyAll();
+    }
+    if (membership != null) {
+      membership.close();
+      join(membershipThread);
+    }
+    join(topicThread);
+    sourceAdmin.close(Duration.ofSeconds(5));
+    targetAdmin.close(Duration.ofSeconds(5));
+    ended.countDown();
+    LOG.atInfo().addKeyValue("flow", flow.name()).log("stopped; {} records replicated", status.replicatedRecords());
+  }
+
+  private static void join(Thread t) {
+    if (t == null) {
+      return;
+    }
+    try {
+      t.join(90_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

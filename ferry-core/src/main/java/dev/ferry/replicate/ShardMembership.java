@@ -1,0 +1,116 @@
+package dev.ferry.replicate;
+
+import dev.ferry.naming.TopicNaming;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns shards through Kafka group membership: this process joins the flow's membership group on the target,
+ * subscribed to the flow's shard topic (one partition per shard). The partitions the group assigns to it are the
+ * shards it runs; a revoked shard is committed and stopped before another process may take it (cooperative
+ * rebalancing), and a lost one is fenced by the new owner's transactional producer.
+ */
+final class ShardMembership implements Runnable {
+  private static final Logger LOG = LoggerFactory.getLogger(ShardMembership.class);
+
+  private final FlowContext ctx;
+  private final String memberId;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Map<Integer, Running> workers = new ConcurrentHashMap<>();
+  private volatile boolean closing;
+
+  private record Running(ShardWorker worker, Thread thread) {}
+
+  ShardMembership(FlowContext ctx, String memberId) {
+    this.ctx = ctx;
+    this.memberId = memberId;
+    String group = TopicNaming.membershipGroup(ctx.flow().name());
+    this.consumer = new KafkaConsumer<>(Clients.membershipConsumer(ctx.flow().target(), group, "ferry." + ctx.flow().name() + "." + memberId));
+  }
+
+  @Override
+  public void run() {
+    try {
+      consumer.subscribe(List.of(TopicNaming.shardTopic(ctx.flow().name())), new Listener());
+      while (!closing) {
+        consumer.poll(Duration.ofMillis(500));
+      }
+    } catch (WakeupException e) {
+      // closing
+    } catch (RuntimeException e) {
+      ctx.reportFatal(dev.ferry.KafkaCalls.translate(e, "membership of flow " + ctx.flow().name() + " on " + ctx.flow().target().describe()));
+    } finally {
+      try {
+        consumer.close(); // revokes our shards: each commits and stops
+      } catch (RuntimeException e) {
+        LOG.atDebug().log("closing membership consumer: {}", e.toString());
+      }
+      stopAll(workers.keySet(), true);
+    }
+  }
+
+  void close() {
+    closing = true;
+    consumer.wakeup();
+  }
+
+  private final class Listener implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      for (TopicPartition tp : partitions) {
+        int shard = tp.partition();
+        if (closing || workers.containsKey(shard)) {
+          continue;
+        }
+        ShardWorker w = new ShardWorker(ctx, shard);
+        Thread t = new Thread(w, "ferry-" + ctx.flow().name() + "-shard-" + shard);
+        t.setDaemon(true);
+        workers.put(shard, new Running(w, t));
+        t.start();
+      }
+      if (!partitions.isEmpty()) {
+        LOG.atInfo().addKeyValue("flow", ctx.flow().name()).addKeyValue("member", memberId).log("assigned shards {}", shards(partitions));
+      }
+    }
+
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      if (!partitions.isEmpty()) {
+        LOG.atInfo().addKeyValue("flow", ctx.flow().name()).addKeyValue("member", memberId).log("revoking shards {}", shards(partitions));
+      }
+      stopAll(shards(partitions), true);
+    }
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("member", memberId).log("lost shards {}", shards(partitions));
+      stopAll(shards(partitions), false);
+    }
+  }
+
+  private static List<Integer> shards(Collection<TopicPartition> partitions) {
+    return partitions.stream().map(TopicPartition::partition).sorted().toList();
+  }
+
+  private void stopAll(Collection<Integer> shards, boolean commit) {
+    List<Running> stopping = shards.stream().map(workers::remove).filter(java.util.Objects::nonNull).toList();
+    stopping.forEach(r -> r.worker().stop(commit));
+    for (Running r : stopping) {
+      try {
+        r.thread().join(60_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+}

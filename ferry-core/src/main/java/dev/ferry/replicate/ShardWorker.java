@@ -1,0 +1,481 @@
+package dev.ferry.replicate;
+
+import dev.ferry.FerryException;
+import dev.ferry.KafkaCalls;
+import dev.ferry.naming.TopicNaming;
+import dev.ferry.offsets.MapUpdate;
+import dev.ferry.offsets.OffsetMapCodec;
+import dev.ferry.offsets.RunBuilder;
+import dev.ferry.provenance.Provenance;
+import dev.ferry.provenance.ProvenanceCodec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.InvalidRecordException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.errors.TransactionalIdAuthorizationException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Replicates the partitions of one shard: reads them from the source (read_committed) and writes them to the target
+ * in transactions that also hold the offset-map records and the progress (next source offset per partition, committed
+ * to the flow's progress group). The shard's transactional.id fences any other process that owned it before.
+ *
+ * <p>Runs on its own thread until {@link #stop(boolean)}. One partition that cannot be written (record too large,
+ * not authorized, incompatible topic) is stopped and reported; the shard's other partitions go on.
+ */
+final class ShardWorker implements Runnable {
+  private static final Logger LOG = LoggerFactory.getLogger(ShardWorker.class);
+  private static final Duration POLL = Duration.ofMillis(50);
+  private static final int CHUNK = 4096;
+
+  private final FlowContext ctx;
+  private final int shard;
+  private final String transactionalId;
+  private final ConsumerGroupMetadata progressGroup;
+  private volatile boolean stopping;
+  private volatile boolean clean = true;
+  private KafkaConsumer<byte[], byte[]> consumer;
+  private KafkaProducer<byte[], byte[]> producer;
+
+  /** State of each assigned source partition. */
+  private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
+  /** Records sent in the open transaction, in send order, in chunks that never move (callbacks write into them). */
+  private final List<long[]> sentSource = new ArrayList<>();
+  private final List<long[]> sentTarget = new ArrayList<>();
+  private final List<PartitionState[]> sentPartition = new ArrayList<>();
+  private int sentCount;
+  private final Map<TopicPartition, Exception> sendErrors = new ConcurrentHashMap<>();
+  private boolean inTransaction;
+  private long transactionStartNanos;
+
+  private static final class PartitionState {
+    final TopicPartition source;
+    final TopicPartition target;
+    long committedNext;
+    long pendingNext;
+    final RunBuilder runs = new RunBuilder();
+
+    PartitionState(TopicPartition source, TopicPartition target, long next) {
+      this.source = source;
+      this.target = target;
+      this.committedNext = next;
+      this.pendingNext = next;
+    }
+  }
+
+  ShardWorker(FlowContext ctx, int shard) {
+    this.ctx = ctx;
+    this.shard = shard;
+    this.transactionalId = TopicNaming.transactionalId(ctx.flow().name(), shard);
+    this.progressGroup = progressGroupMetadata(TopicNaming.progressGroup(ctx.flow().name()));
+  }
+
+  /**
+   * Progress is committed to a group no consumer joins: fencing comes from the shard's transactional.id, not from a
+   * group generation. Kafka offers no other way to name such a group to sendOffsetsToTransaction.
+   */
+  @SuppressWarnings("removal")
+  private static ConsumerGroupMetadata progressGroupMetadata(String group) {
+    return new ConsumerGroupMetadata(group);
+  }
+
+  int shard() {
+    return shard;
+  }
+
+  /** Asks the worker to stop; {@code commit} says whether to commit the open transaction first (else abort it). */
+  void stop(boolean commit) {
+    clean = commit;
+    stopping = true;
+    KafkaConsumer<byte[], byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
+  }
+
+  @Override
+  public void run() {
+    try {
+      producer = new KafkaProducer<>(Clients.targetProducer(ctx.flow().target(), transactionalId));
+      consumer = new KafkaConsumer<>(Clients.sourceConsumer(ctx.flow().source(), transactionalId));
+      if (stopping) {
+        return;
+      }
+      producer.initTransactions();
+      ctx.status().ownedShards.put(shard, transactionalId);
+      LOG.atInfo().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard).log("shard started");
+      while (!stopping) {
+        syncAssignment();
+        if (partitions.isEmpty()) {
+          ctx.awaitTopicChange(Duration.ofMillis(500));
+          continue;
+        }
+        ConsumerRecords<byte[], byte[]> records;
+        try {
+          records = consumer.poll(POLL);
+        } catch (WakeupException e) {
+          break;
+        } catch (OffsetOutOfRangeException e) {
+          skipExpired(e);
+          continue;
+        } catch (TopicAuthorizationException e) {
+          for (String t : e.unauthorizedTopics()) {
+            partitions.keySet().stream().filter(tp -> tp.topic().equals(t)).toList()
+                .forEach(tp -> failPartition(tp, "not authorized to read source topic " + t + " on " + ctx.flow().source().describe()));
+          }
+          continue;
+        }
+        for (TopicPartition tp : records.partitions()) {
+          send(partitions.get(tp), records.records(tp));
+        }
+        if (System.nanoTime() - transactionStartNanos >= ctx.flow().commitInterval().toNanos()) {
+          commit();
+        }
+      }
+      if (clean) {
+        try {
+          commit();
+        } catch (WakeupException e) {
+          commit(); // the wakeup that asked us to stop hit a consumer call inside the commit; the flag is now spent
+        }
+      } else {
+        abortQuietly();
+      }
+    } catch (ProducerFencedException | InvalidProducerEpochException e) {
+      LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard)
+          .log("shard taken over by another process of the flow; this process stops writing it");
+    } catch (TransactionalIdAuthorizationException e) {
+      ctx.reportFatal(new FerryException(FerryException.Reason.NOT_AUTHORIZED,
+          "not authorized to use transactional.id " + transactionalId + " on " + ctx.flow().target().describe()));
+    } catch (FerryException e) {
+      ctx.reportFatal(e);
+    } catch (WakeupException e) {
+      // stopping while blocked in a consumer call
+    } catch (RuntimeException e) {
+      ctx.reportFatal(KafkaCalls.translate(e, "shard " + shard + " of flow " + ctx.flow().name()));
+    } finally {
+      ctx.status().ownedShards.remove(shard);
+      closeQuietly();
+    }
+  }
+
+  /** Follows the set of ready partitions of this shard: new ones start at their committed progress. */
+  private void syncAssignment() {
+    Map<TopicPartition, TopicPartition> wanted = new HashMap<>();
+    ctx.readyPartitions().forEach((s, t) -> {
+      if (Shards.of(s.topic(), s.partition(), ctx.flow().shards()) == shard && !ctx.status().partitionProblems.containsKey(s)) {
+        wanted.put(s, t);
+      }
+    });
+    if (wanted.keySet().equals(partitions.keySet())) {
+      return;
+    }
+    commit();
+    Set<TopicPartition> added = new HashSet<>(wanted.keySet());
+    added.removeAll(partitions.keySet());
+    partitions.keySet().retainAll(wanted.keySet());
+    Map<TopicPartition, Long> progress = readProgress(added, wanted);
+    for (TopicPartition tp : added) {
+      Long next = progress.get(tp);
+      partitions.put(tp, new PartitionState(tp, wanted.get(tp), next == null ? -1 : next));
+    }
+    consumer.assign(partitions.keySet());
+    List<TopicPartition> fromStart = new ArrayList<>();
+    for (TopicPartition tp : added) {
+      long next = partitions.get(tp).committedNext;
+      if (next < 0) {
+        fromStart.add(tp);
+      } else {
+        consumer.seek(tp, next);
+      }
+    }
+    if (!fromStart.isEmpty()) {
+      consumer.seekToBeginning(fromStart);
+      for (TopicPartition tp : fromStart) {
+        PartitionState ps = partitions.get(tp);
+        ps.committedNext = consumer.position(tp);
+        ps.pendingNext = ps.committedNext;
+      }
+    }
+    transactionStartNanos = System.nanoTime();
+  }
+
+  private Map<TopicPartition, Long> readProgress(Set<TopicPartition> sources, Map<TopicPartition, TopicPartition> targets) {
+    if (sources.isEmpty()) {
+      return Map.of();
+    }
+    List<TopicPartition> targetParts = sources.stream().map(targets::get).toList();
+    String group = progressGroup.groupId();
+    Map<TopicPartition, OffsetAndMetadata> committed =
+        KafkaCalls.await(
+            ctx.targetAdmin()
+                .listConsumerGroupOffsets(Map.of(group, new ListConsumerGroupOffsetsSpec().topicPartitions(targetParts)),
+                    new ListConsumerGroupOffsetsOptions().requireStable(true))
+                .partitionsToOffsetAndMetadata(group),
+            60_000, "read progress of group " + group + " on " + ctx.flow().target().describe());
+    Map<TopicPartition, Long> out = new HashMap<>();
+    for (TopicPartition s : sources) {
+      OffsetAndMetadata om = committed.get(targets.get(s));
+      if (om != null) {
+        out.put(s, om.offset());
+      }
+    }
+    return out;
+  }
+
+  private void send(PartitionState ps, List<ConsumerRecord<byte[], byte[]>> records) {
+    if (ps == null) {
+      return;
+    }
+    beginIfNeeded();
+    String targetAlias = ctx.flow().target().alias();
+    String sourceAlias = ctx.flow().source().alias();
+    boolean provenanceOn = ctx.flow().provenance();
+    for (ConsumerRecord<byte[], byte[]> r : records) {
+      RecordHeaders headers = new RecordHeaders();
+      Provenance previous = null;
+      for (Header h : r.headers()) {
+        if (provenanceOn && h.key().equals(ProvenanceCodec.HEADER)) {
+          previous = decodeOrNull(h.value());
+        } else {
+          headers.add(h);
+        }
+      }
+      if (previous != null && previous.passedThrough(targetAlias)) {
+        ctx.status().filtered.increment();
+        continue;
+      }
+      if (provenanceOn) {
+        headers.add(ProvenanceCodec.HEADER, ProvenanceCodec.encode(Provenance.nextHop(previous, sourceAlias, r.partition(), r.offset())));
+      }
+      int idx = sentCount++;
+      int chunk = idx / CHUNK;
+      if (chunk == sentSource.size()) {
+        sentSource.add(new long[CHUNK]);
+        sentTarget.add(new long[CHUNK]);
+        sentPartition.add(new PartitionState[CHUNK]);
+      }
+      long[] targetChunk = sentTarget.get(chunk);
+      int slot = idx % CHUNK;
+      sentSource.get(chunk)[slot] = r.offset();
+      sentPartition.get(chunk)[slot] = ps;
+      TopicPartition target = ps.target;
+      producer.send(
+          new ProducerRecord<>(target.topic(), target.partition(), r.timestamp(), r.key(), r.value(), headers),
+          (md, ex) -> {
+            if (ex != null) {
+              sendErrors.putIfAbsent(ps.source, ex);
+            } else {
+              targetChunk[slot] = md.offset();
+            }
+          });
+    }
+    ps.pendingNext = Math.max(ps.pendingNext, records.get(records.size() - 1).offset() + 1);
+  }
+
+  private static Provenance decodeOrNull(byte[] value) {
+    try {
+      return ProvenanceCodec.decode(value);
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private void beginIfNeeded() {
+    if (!inTransaction) {
+      producer.beginTransaction();
+      inTransaction = true;
+    }
+  }
+
+  /** Commits the open transaction with its offset-map records and progress; on a record error, aborts and rewinds. */
+  private void commit() {
+    for (PartitionState ps : partitions.values()) {
+      if (ctx.status().partitionProblems.containsKey(ps.source)) {
+        continue;
+      }
+      long position = consumer.position(ps.source, Duration.ofSeconds(30));
+      ps.pendingNext = Math.max(ps.pendingNext, position);
+    }
+    boolean advanced = partitions.values().stream().anyMatch(ps -> ps.pendingNext > ps.committedNext);
+    transactionStartNanos = System.nanoTime();
+    if (!inTransaction && !advanced) {
+      return;
+    }
+    beginIfNeeded();
+    producer.flush();
+    if (!sendErrors.isEmpty()) {
+      handleSendErrors();
+      return;
+    }
+    int records = sentCount;
+    for (int i = 0; i < sentCount; i++) {
+      int chunk = i / CHUNK;
+      int slot = i % CHUNK;
+      sentPartition.get(chunk)[slot].runs.add(sentSource.get(chunk)[slot], sentTarget.get(chunk)[slot]);
+    }
+    Map<TopicPartition, OffsetAndMetadata> progress = new HashMap<>();
+    String mapTopic = TopicNaming.offsetMapTopic(ctx.flow().name());
+    int mapPartition = shard % ctx.mapPartitions();
+    for (PartitionState ps : partitions.values()) {
+      if (ps.pendingNext <= ps.committedNext) {
+        continue;
+      }
+      MapUpdate update = new MapUpdate(ps.pendingNext, ps.runs.drain());
+      producer.send(new ProducerRecord<>(mapTopic, mapPartition, OffsetMapCodec.key(ps.source), OffsetMapCodec.value(update)));
+      progress.put(ps.target, new OffsetAndMetadata(ps.pendingNext));
+    }
+    try {
+      producer.sendOffsetsToTransaction(progress, progressGroup);
+      producer.commitTransaction();
+    } catch (ProducerFencedException | InvalidProducerEpochException | TransactionalIdAuthorizationException e) {
+      throw e;
+    } catch (KafkaException e) {
+      LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard).log("commit failed, retrying: {}", e.toString());
+      abortAndRewind();
+      return;
+    }
+    inTransaction = false;
+    resetSent();
+    for (PartitionState ps : partitions.values()) {
+      ps.committedNext = ps.pendingNext;
+      ctx.status().committedNext.put(ps.source, ps.committedNext);
+    }
+    ctx.status().replicated.add(records);
+    ctx.status().transactions.increment();
+  }
+
+  private void handleSendErrors() {
+    for (Map.Entry<TopicPartition, Exception> e : sendErrors.entrySet()) {
+      Exception ex = e.getValue();
+      TopicPartition tp = e.getKey();
+      PartitionState ps = partitions.get(tp);
+      String target = ps == null ? "" : ps.target.toString();
+      if (ex instanceof RecordTooLargeException || ex instanceof RecordBatchTooLargeException) {
+        failPartition(tp, "a record of " + tp + " is larger than target topic partition " + target + " on "
+            + ctx.flow().target().describe() + " accepts (raise max.message.bytes there); replication of " + tp + " stopped");
+      } else if (ex instanceof AuthorizationException) {
+        failPartition(tp, "not authorized to write " + target + " on " + ctx.flow().target().describe() + "; replication of " + tp + " stopped");
+      } else if (ex instanceof InvalidRecordException) {
+        failPartition(tp, "target " + target + " on " + ctx.flow().target().describe() + " rejected a record of " + tp + ": "
+            + ex.getMessage() + "; replication of " + tp + " stopped");
+      } else {
+        LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("partition", tp.toString())
+            .log("write to target failed, retrying: {}", ex.toString());
+      }
+    }
+    abortAndRewind();
+    sleepQuietly(Duration.ofMillis(500));
+  }
+
+  private void failPartition(TopicPartition tp, String problem) {
+    if (ctx.status().partitionProblems.putIfAbsent(tp, problem) == null) {
+      LOG.atError().addKeyValue("flow", ctx.flow().name()).addKeyValue("partition", tp.toString()).log(problem);
+    }
+  }
+
+  private void abortAndRewind() {
+    abortQuietly();
+    sendErrors.clear();
+    resetSent();
+    partitions.keySet().removeIf(tp -> ctx.status().partitionProblems.containsKey(tp));
+    consumer.assign(partitions.keySet());
+    for (PartitionState ps : partitions.values()) {
+      ps.pendingNext = ps.committedNext;
+      ps.runs.drain();
+      consumer.seek(ps.source, ps.committedNext);
+    }
+  }
+
+  private void skipExpired(OffsetOutOfRangeException e) {
+    Map<TopicPartition, Long> starts = consumer.beginningOffsets(e.partitions(), Duration.ofSeconds(30));
+    for (TopicPartition tp : e.partitions()) {
+      long start = starts.get(tp);
+      long from = e.offsetOutOfRangePartitions().getOrDefault(tp, -1L);
+      if (start > from && from >= 0) {
+        ctx.status().expiredBeforeReplication.add(start - from);
+        LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("partition", tp.toString())
+            .log("gap: source offsets {}..{} expired (retention) before they were replicated", from, start - 1);
+      }
+      consumer.seek(tp, start);
+    }
+  }
+
+  private void resetSent() {
+    sentCount = 0;
+    if (sentSource.size() > 4) {
+      sentSource.subList(4, sentSource.size()).clear();
+      sentTarget.subList(4, sentTarget.size()).clear();
+      sentPartition.subList(4, sentPartition.size()).clear();
+    }
+    for (PartitionState[] chunk : sentPartition) {
+      java.util.Arrays.fill(chunk, null);
+    }
+  }
+
+  private void abortQuietly() {
+    if (!inTransaction) {
+      return;
+    }
+    inTransaction = false;
+    try {
+      producer.abortTransaction();
+    } catch (ProducerFencedException | InvalidProducerEpochException e) {
+      throw e;
+    } catch (KafkaException e) {
+      LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard).log("abort failed: {}", e.toString());
+    }
+  }
+
+  private void closeQuietly() {
+    if (consumer != null) {
+      try {
+        consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
+      } catch (RuntimeException e) {
+        LOG.atDebug().log("closing source consumer: {}", e.toString());
+      }
+    }
+    if (producer != null) {
+      try {
+        producer.close(Duration.ofSeconds(clean ? 10 : 0));
+      } catch (RuntimeException e) {
+        LOG.atDebug().log("closing target producer: {}", e.toString());
+      }
+    }
+  }
+
+  private static void sleepQuietly(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

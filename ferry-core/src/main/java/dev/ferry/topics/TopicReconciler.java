@@ -1,0 +1,271 @@
+package dev.ferry.topics;
+
+import dev.ferry.FerryException;
+import dev.ferry.KafkaCalls;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.naming.TopicNaming;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ListTopicsOptions;
+import org.apache.kafka.clients.admin.NewPartitions;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the target's topics in step with the selected source topics: creates missing target topics (source partition
+ * count, the source's non-default configs), adds partitions when a source topic grows, and refuses target topics that
+ * would corrupt the copy (fewer partitions than the source that Ferry did not create, another cleanup policy).
+ *
+ * <p>Each {@link #reconcile()} returns the source partitions that are ready to replicate; topics with a problem are
+ * left out and their problem is reported, so one bad topic never stops the others.
+ */
+public final class TopicReconciler {
+  private static final Logger LOG = LoggerFactory.getLogger(TopicReconciler.class);
+  private static final long TIMEOUT_MS = 30_000;
+  /** Configs never copied: they would change what the copy looks like (timestamps) or are broker-specific. */
+  private static final Set<String> NOT_COPIED =
+      Set.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "leader.replication.throttled.replicas",
+          "follower.replication.throttled.replicas", "message.format.version");
+
+  private final FlowConfig flow;
+  private final TopicNaming naming;
+  private final Admin source;
+  private final Admin target;
+  private final Map<String, String> problems;
+  /** Target topics this flow created or has replicated before: Ferry may add partitions to these. */
+  private final Set<String> owned = new HashSet<>();
+  /** Partition count of target topics already checked, by target topic. */
+  private final Map<String, Integer> checkedTargets = new HashMap<>();
+
+  public TopicReconciler(FlowConfig flow, Admin source, Admin target, Collection<String> ownedTargetTopics, Map<String, String> problemSink) {
+    this.flow = flow;
+    this.naming = TopicNaming.of(flow);
+    this.source = source;
+    this.target = target;
+    this.owned.addAll(ownedTargetTopics);
+    this.problems = problemSink;
+  }
+
+  /** One round: list, create, expand, check. Returns source partition to target partition for every ready one. */
+  public Map<TopicPartition, TopicPartition> reconcile() {
+    String src = flow.source().describe();
+    String tgt = flow.target().describe();
+    Set<String> selected =
+        KafkaCalls.await(source.listTopics(new ListTopicsOptions().listInternal(false)).names(), TIMEOUT_MS, "list topics on " + src)
+            .stream()
+            .filter(t -> naming.isReplicable(t) && flow.topics().matches(t))
+            .collect(Collectors.toSet());
+    problems.keySet().retainAll(selected);
+    if (selected.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, TopicDescription> sourceTopics = describe(source, selected, "describe topics on " + src);
+    Set<String> targetNames =
+        KafkaCalls.await(target.listTopics(new ListTopicsOptions().listInternal(false)).names(), TIMEOUT_MS, "list topics on " + tgt);
+
+    List<String> toCreate = new ArrayList<>();
+    List<String> toCheck = new ArrayList<>();
+    for (String t : sourceTopics.keySet()) {
+      String tt = naming.targetTopic(t);
+      if (!targetNames.contains(tt)) {
+        toCreate.add(t);
+        checkedTargets.remove(tt);
+      } else if (!checkedTargets.containsKey(tt)) {
+        toCheck.add(t);
+      }
+    }
+    create(toCreate, sourceTopics);
+    check(toCheck, sourceTopics);
+    expand(sourceTopics);
+
+    Map<TopicPartition, TopicPartition> ready = new HashMap<>();
+    for (TopicDescription d : sourceTopics.values()) {
+      String tt = naming.targetTopic(d.name());
+      Integer targetCount = checkedTargets.get(tt);
+      if (targetCount == null || problems.containsKey(d.name())) {
+        continue;
+      }
+      int n = Math.min(targetCount, d.partitions().size());
+      for (int p = 0; p < n; p++) {
+        ready.put(new TopicPartition(d.name(), p), new TopicPartition(tt, p));
+      }
+    }
+    return ready;
+  }
+
+  private void create(List<String> topics, Map<String, TopicDescription> sourceTopics) {
+    if (topics.isEmpty()) {
+      return;
+    }
+    Map<String, Map<String, String>> configs = nonDefaultConfigs(topics);
+    List<NewTopic> news = new ArrayList<>();
+    for (String t : topics) {
+      Map<String, String> c = new HashMap<>(configs.getOrDefault(t, Map.of()));
+      c.putAll(flow.topicConfigs());
+      news.add(new NewTopic(naming.targetTopic(t), Optional.of(sourceTopics.get(t).partitions().size()), flow.replicationFactor()).configs(c));
+    }
+    Map<String, KafkaFuture<Void>> results = target.createTopics(news).values();
+    for (String t : topics) {
+      String tt = naming.targetTopic(t);
+      try {
+        KafkaCalls.await(results.get(tt), TIMEOUT_MS, "create topic " + tt + " on " + flow.target().describe());
+        owned.add(tt);
+        checkedTargets.put(tt, sourceTopics.get(t).partitions().size());
+        problems.remove(t);
+        LOG.atInfo().addKeyValue("flow", flow.name()).addKeyValue("topic", tt)
+            .log("created target topic with {} partitions", sourceTopics.get(t).partitions().size());
+      } catch (FerryException e) {
+        if (e.getCause() instanceof TopicExistsException) {
+          continue; // created concurrently (another process of this flow); checked next round
+        }
+        report(t, e.getMessage());
+      }
+    }
+  }
+
+  private void check(List<String> topics, Map<String, TopicDescription> sourceTopics) {
+    if (topics.isEmpty()) {
+      return;
+    }
+    Set<String> targetTopics = topics.stream().map(naming::targetTopic).collect(Collectors.toSet());
+    Map<String, TopicDescription> described = describe(target, targetTopics, "describe topics on " + flow.target().describe());
+    Map<String, String> sourcePolicy = policies(source, topics);
+    Map<String, String> targetPolicy = policies(target, targetTopics);
+    for (String t : topics) {
+      String tt = naming.targetTopic(t);
+      TopicDescription d = described.get(tt);
+      if (d == null) {
+        continue;
+      }
+      int sp = sourceTopics.get(t).partitions().size();
+      int tp = d.partitions().size();
+      String sPol = sourcePolicy.getOrDefault(t, "delete");
+      String tPol = targetPolicy.getOrDefault(tt, "delete");
+      if (!sPol.equals(tPol)) {
+        report(t, "target topic " + tt + " on " + flow.target().describe() + " has cleanup.policy=" + tPol
+            + " but source topic " + t + " has cleanup.policy=" + sPol + "; replication of " + t + " stopped (change or delete the target topic)");
+        continue;
+      }
+      if (tp < sp && !owned.contains(tt)) {
+        report(t, "target topic " + tt + " on " + flow.target().describe() + " has " + tp + " partitions, fewer than the "
+            + sp + " of source topic " + t + "; replication of " + t + " stopped (add partitions to the target topic or delete it)");
+        continue;
+      }
+      checkedTargets.put(tt, tp);
+      problems.remove(t);
+    }
+  }
+
+  private void expand(Map<String, TopicDescription> sourceTopics) {
+    Map<String, NewPartitions> grow = new HashMap<>();
+    for (TopicDescription d : sourceTopics.values()) {
+      String tt = naming.targetTopic(d.name());
+      Integer have = checkedTargets.get(tt);
+      if (have != null && have < d.partitions().size() && owned.contains(tt) && !problems.containsKey(d.name())) {
+        grow.put(tt, NewPartitions.increaseTo(d.partitions().size()));
+      }
+    }
+    if (grow.isEmpty()) {
+      return;
+    }
+    Map<String, KafkaFuture<Void>> results = target.createPartitions(grow).values();
+    for (Map.Entry<String, KafkaFuture<Void>> e : results.entrySet()) {
+      String tt = e.getKey();
+      try {
+        KafkaCalls.await(e.getValue(), TIMEOUT_MS, "add partitions to " + tt + " on " + flow.target().describe());
+        checkedTargets.put(tt, grow.get(tt).totalCount());
+        LOG.atInfo().addKeyValue("flow", flow.name()).addKeyValue("topic", tt)
+            .log("added partitions to target topic, now {}", grow.get(tt).totalCount());
+      } catch (FerryException ex) {
+        checkedTargets.remove(tt); // described again next round
+        naming.sourceTopic(tt).ifPresent(t -> report(t, ex.getMessage()));
+      }
+    }
+  }
+
+  private void report(String sourceTopic, String problem) {
+    if (!problem.equals(problems.put(sourceTopic, problem))) {
+      LOG.atError().addKeyValue("flow", flow.name()).addKeyValue("topic", sourceTopic).log(problem);
+    }
+  }
+
+  private Map<String, TopicDescription> describe(Admin admin, Collection<String> names, String what) {
+    Map<String, TopicDescription> out = new HashMap<>();
+    admin.describeTopics(names).topicNameValues().forEach((name, f) -> {
+      try {
+        out.put(name, KafkaCalls.await(f, TIMEOUT_MS, what));
+      } catch (FerryException e) {
+        if (e.reason() == FerryException.Reason.UNREACHABLE) {
+          throw e;
+        }
+        // deleted since it was listed, or not authorized: skipped this round (authorization is reported when read)
+        LOG.atDebug().addKeyValue("topic", name).log("cannot describe: {}", e.getMessage());
+      }
+    });
+    return out;
+  }
+
+  private Map<String, Map<String, String>> nonDefaultConfigs(Collection<String> topics) {
+    Map<String, Map<String, String>> out = new HashMap<>();
+    for (Map.Entry<ConfigResource, Config> e : describeConfigs(source, topics, flow.source().describe()).entrySet()) {
+      Map<String, String> c = new HashMap<>();
+      for (ConfigEntry ce : e.getValue().entries()) {
+        if (ce.source() == ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG && !NOT_COPIED.contains(ce.name()) && !ce.name().startsWith("confluent.")
+            && ce.value() != null) {
+          c.put(ce.name(), ce.value());
+        }
+      }
+      out.put(e.getKey().name(), c);
+    }
+    return out;
+  }
+
+  private Map<String, String> policies(Admin admin, Collection<String> topics) {
+    String where = admin == source ? flow.source().describe() : flow.target().describe();
+    Map<String, String> out = new HashMap<>();
+    describeConfigs(admin, topics, where).forEach((r, c) -> {
+      ConfigEntry e = c.get(TopicConfig.CLEANUP_POLICY_CONFIG);
+      if (e != null && e.value() != null) {
+        out.put(r.name(), normalizePolicy(e.value()));
+      }
+    });
+    return out;
+  }
+
+  static String normalizePolicy(String policy) {
+    return java.util.Arrays.stream(policy.split(",")).map(String::trim).sorted().collect(Collectors.joining(","));
+  }
+
+  private static Map<ConfigResource, Config> describeConfigs(Admin admin, Collection<String> topics, String where) {
+    List<ConfigResource> resources = topics.stream().map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList();
+    Map<ConfigResource, Config> out = new HashMap<>();
+    admin.describeConfigs(resources).values().forEach((r, f) -> {
+      try {
+        out.put(r, KafkaCalls.await(f, TIMEOUT_MS, "describe configs of " + r.name() + " on " + where));
+      } catch (FerryException e) {
+        if (e.reason() == FerryException.Reason.UNREACHABLE) {
+          throw e;
+        }
+        LOG.atDebug().addKeyValue("topic", r.name()).log("cannot describe configs: {}", e.getMessage());
+      }
+    });
+    return out;
+  }
+}

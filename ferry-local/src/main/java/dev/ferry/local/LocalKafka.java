@@ -1,0 +1,248 @@
+package dev.ferry.local;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * A real single-node KRaft Kafka cluster (combined broker and controller) running as a child JVM on loopback.
+ *
+ * <p>The node keeps its data directory across {@link #stop()} / {@link #start()} so a test can kill a cluster and
+ * bring it back. Every process is stopped by its own pid; nothing here searches for processes by name.
+ */
+public final class LocalKafka implements AutoCloseable {
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+  private final String name;
+  private final Path dir;
+  private final int brokerPort;
+  private final int controllerPort;
+  private final String clusterId;
+  private final Map<String, String> overrides;
+  private Process process;
+
+  private LocalKafka(String name, Path dir, Map<String, String> overrides) {
+    this.name = name;
+    this.dir = dir;
+    this.brokerPort = freePort();
+    this.controllerPort = freePort();
+    this.clusterId = Uuid.randomUuid().toString();
+    this.overrides = Map.copyOf(overrides);
+  }
+
+  /** Creates (but does not start) a cluster whose files live under {@code dir}. */
+  public static LocalKafka create(String name, Path dir, Map<String, String> brokerOverrides) {
+    return new LocalKafka(name, dir, brokerOverrides);
+  }
+
+  /** Starts several clusters in parallel and waits until each answers. */
+  public static List<LocalKafka> startAll(Path parent, Map<String, String> brokerOverrides, String... names) {
+    List<LocalKafka> clusters = new ArrayList<>();
+    try {
+      for (String n : names) {
+        LocalKafka k = create(n, parent.resolve(n + "-" + UUID.randomUUID().toString().substring(0, 8)), brokerOverrides);
+        clusters.add(k);
+        k.launch();
+      }
+      for (LocalKafka k : clusters) {
+        k.awaitReady();
+      }
+      return clusters;
+    } catch (RuntimeException e) {
+      clusters.forEach(LocalKafka::close);
+      throw e;
+    }
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public String bootstrap() {
+    return "127.0.0.1:" + brokerPort;
+  }
+
+  public Path directory() {
+    return dir;
+  }
+
+  public long pid() {
+    Process p = process;
+    return p == null ? -1 : p.pid();
+  }
+
+  public boolean isRunning() {
+    Process p = process;
+    return p != null && p.isAlive();
+  }
+
+  /** Starts the node and waits until it serves metadata. */
+  public LocalKafka start() {
+    launch();
+    awaitReady();
+    return this;
+  }
+
+  private void launch() {
+    if (isRunning()) {
+      return;
+    }
+    try {
+      Files.createDirectories(dir);
+      Path props = dir.resolve("server.properties");
+      Files.writeString(props, serverProperties(), StandardCharsets.UTF_8);
+      Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+      List<String> cmd = new ArrayList<>();
+      cmd.add(java.toString());
+      cmd.add("-Xms64m");
+      cmd.add("-Xmx" + System.getProperty("ferry.local.brokerHeap", "512m"));
+      cmd.add("-XX:+UseSerialGC");
+      cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+      cmd.add("-Dorg.slf4j.simpleLogger.logFile=System.out");
+      cmd.add("-Dlog4j2.level=warn");
+      cmd.add("-cp");
+      cmd.add(System.getProperty("java.class.path"));
+      cmd.add(BrokerMain.class.getName());
+      cmd.add(props.toString());
+      cmd.add(clusterId);
+      ProcessBuilder pb = new ProcessBuilder(cmd);
+      pb.redirectErrorStream(true);
+      pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("broker.log").toFile()));
+      process = pb.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start local Kafka cluster " + name, e);
+    }
+  }
+
+  private void awaitReady() {
+    Instant deadline = Instant.now().plus(START_TIMEOUT);
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+    p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "2000");
+    p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "3000");
+    p.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "200");
+    try (Admin admin = Admin.create(p)) {
+      while (true) {
+        if (!process.isAlive()) {
+          throw new IllegalStateException(
+              "local Kafka cluster " + name + " exited with code " + process.exitValue() + "; see " + dir.resolve("broker.log"));
+        }
+        try {
+          int brokers =
+              admin.describeCluster(new DescribeClusterOptions().timeoutMs(2000)).nodes().get(3, TimeUnit.SECONDS).size();
+          if (brokers > 0) {
+            return;
+          }
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+          // not up yet
+        }
+        if (Instant.now().isAfter(deadline)) {
+          throw new IllegalStateException("local Kafka cluster " + name + " did not start within " + START_TIMEOUT);
+        }
+        Thread.sleep(200);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting " + name, e);
+    }
+  }
+
+  /** Stops the node cleanly (SIGTERM) and waits for it. Data is kept. */
+  public void stop() {
+    Process p = process;
+    if (p == null) {
+      return;
+    }
+    p.destroy();
+    try {
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      p.destroyForcibly();
+    }
+    process = null;
+  }
+
+  /** Kills the node at once (SIGKILL), as a crash would. Data is kept. */
+  public void kill() {
+    Process p = process;
+    if (p == null) {
+      return;
+    }
+    p.destroyForcibly();
+    try {
+      p.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    process = null;
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  private String serverProperties() {
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put("process.roles", "broker,controller");
+    p.put("node.id", "1");
+    p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+    p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+    p.put("controller.listener.names", "CONTROLLER");
+    p.put("inter.broker.listener.name", "PLAINTEXT");
+    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    p.put("log.dirs", dir.resolve("data").toString());
+    p.put("num.partitions", "1");
+    p.put("auto.create.topics.enable", "false");
+    p.put("offsets.topic.replication.factor", "1");
+    p.put("offsets.topic.num.partitions", "4");
+    p.put("transaction.state.log.replication.factor", "1");
+    p.put("transaction.state.log.min.isr", "1");
+    p.put("transaction.state.log.num.partitions", "4");
+    p.put("share.coordinator.state.topic.replication.factor", "1");
+    p.put("share.coordinator.state.topic.min.isr", "1");
+    p.put("group.initial.rebalance.delay.ms", "0");
+    p.put("log.cleaner.backoff.ms", "500");
+    p.put("num.network.threads", "2");
+    p.put("num.io.threads", "4");
+    p.putAll(overrides);
+    StringBuilder sb = new StringBuilder();
+    p.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+    return sb.toString();
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free loopback port", e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "LocalKafka[" + name + " " + bootstrap() + " pid " + pid() + "]";
+  }
+}
