@@ -5,6 +5,7 @@ import dev.ferry.naming.TopicNaming;
 import dev.ferry.provenance.Provenance;
 import dev.ferry.provenance.ProvenanceCodec;
 import dev.ferry.replicate.Clients;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,14 +29,30 @@ public final class Verifier {
   private Verifier() {}
 
   public static Verification verify(FlowConfig flow, String sourceTopic, Duration timeout) {
+    return verify(flow, sourceTopic, timeout, false);
+  }
+
+  /**
+   * As {@link #verify(FlowConfig, String, Duration)}; with {@code compacted}, a record that compaction removed on one
+   * side is not counted as missing or unexpected when the other side holds a later record with the same key.
+   */
+  public static Verification verify(FlowConfig flow, String sourceTopic, Duration timeout, boolean compacted) {
     Map<Integer, Map<Long, Long>> source = new HashMap<>();
+    Map<Integer, Map<ByteBuffer, Long>> sourceLatest = new HashMap<>();
+    Map<Integer, Map<Long, ByteBuffer>> sourceKeys = new HashMap<>();
     long[] sourceCount = {0};
     readAll(flow.source(), sourceTopic, timeout, (tp, r) -> {
       source.computeIfAbsent(tp.partition(), p -> new HashMap<>()).put(r.offset(), fingerprint(r));
+      if (compacted && r.key() != null) {
+        ByteBuffer k = ByteBuffer.wrap(r.key());
+        sourceLatest.computeIfAbsent(tp.partition(), p -> new HashMap<>()).merge(k, r.offset(), Math::max);
+        sourceKeys.computeIfAbsent(tp.partition(), p -> new HashMap<>()).put(r.offset(), k);
+      }
       sourceCount[0]++;
     });
     String targetTopic = TopicNaming.of(flow).targetTopic(sourceTopic);
     Map<Integer, Map<Long, Integer>> seen = new HashMap<>();
+    Map<Integer, Map<ByteBuffer, Long>> targetLatest = new HashMap<>();
     Map<Integer, Long> lastOffset = new HashMap<>();
     List<String> examples = new ArrayList<>();
     long[] c = new long[5]; // target, unexpected, mismatched, outOfOrder, duplicated
@@ -46,14 +63,19 @@ public final class Verifier {
         return; // not copied by this flow
       }
       c[0]++;
+      if (compacted && r.key() != null) {
+        targetLatest.computeIfAbsent(p.sourcePartition(), k -> new HashMap<>()).merge(ByteBuffer.wrap(r.key()), p.sourceOffset(), Math::max);
+      }
       Long fp = source.getOrDefault(p.sourcePartition(), Map.of()).get(p.sourceOffset());
       String where = sourceTopic + "-" + p.sourcePartition() + "@" + p.sourceOffset();
       if (fp == null) {
-        c[1]++;
-        note(examples, "unexpected on target: " + where + " (at " + tp + "@" + r.offset() + ")");
-        return;
-      }
-      if (p.sourcePartition() != tp.partition() || fp != fingerprint(r)) {
+        boolean superseded = compacted && r.key() != null
+            && sourceLatest.getOrDefault(p.sourcePartition(), Map.of()).getOrDefault(ByteBuffer.wrap(r.key()), -1L) > p.sourceOffset();
+        if (!superseded) {
+          c[1]++;
+          note(examples, "unexpected on target: " + where + " (at " + tp + "@" + r.offset() + ")");
+        }
+      } else if (p.sourcePartition() != tp.partition() || fp != fingerprint(r)) {
         c[2]++;
         note(examples, "differs from source: " + where + " (at " + tp + "@" + r.offset() + ")");
       }
@@ -71,11 +93,18 @@ public final class Verifier {
     for (Map.Entry<Integer, Map<Long, Long>> e : source.entrySet()) {
       Map<Long, Integer> s = seen.getOrDefault(e.getKey(), Map.of());
       for (Long off : e.getValue().keySet()) {
-        if (!s.containsKey(off)) {
-          missing++;
-          if (missing <= 3) {
-            note(examples, "missing on target: " + sourceTopic + "-" + e.getKey() + "@" + off);
+        if (s.containsKey(off)) {
+          continue;
+        }
+        if (compacted) {
+          ByteBuffer k = sourceKeys.getOrDefault(e.getKey(), Map.of()).get(off);
+          if (k != null && targetLatest.getOrDefault(e.getKey(), Map.of()).getOrDefault(k, -1L) > off) {
+            continue; // compacted away on the target: a later record of the key is there
           }
+        }
+        missing++;
+        if (missing <= 3) {
+          note(examples, "missing on target: " + sourceTopic + "-" + e.getKey() + "@" + off);
         }
       }
     }

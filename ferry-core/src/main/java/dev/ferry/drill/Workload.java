@@ -36,6 +36,7 @@ public final class Workload {
    * null), value {@code <topic>-<i>}, headers {@code seq} and a repeated {@code tag} with one null value.
    */
   public static void plain(ClusterConfig cluster, String topic, int partitions, int records, int from) {
+    long base = System.currentTimeMillis() - from - records;
     try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProps(cluster, null))) {
       for (int i = from; i < from + records; i++) {
         RecordHeaders h = new RecordHeaders();
@@ -43,7 +44,7 @@ public final class Workload {
         h.add("tag", bytes("a"));
         h.add("tag", i % 7 == 0 ? null : bytes("b"));
         byte[] key = i % 50 == 0 ? null : bytes("k" + i);
-        p.send(new ProducerRecord<>(topic, i % partitions, 1_700_000_000_000L + i, key, bytes(topic + "-" + i), h));
+        p.send(new ProducerRecord<>(topic, i % partitions, base + i, key, bytes(topic + "-" + i), h));
       }
       p.flush();
     }
@@ -75,15 +76,33 @@ public final class Workload {
     return aborted;
   }
 
-  /** {@code records} records over {@code keys} keys (later values replace earlier ones), every 10th a tombstone. */
-  public static void compacted(ClusterConfig cluster, String topic, int partitions, int keys, int records) {
+  /**
+   * {@code records} records over {@code keys} keys (later values replace earlier ones), every 10th a tombstone,
+   * written in {@code rounds} rounds at least {@code roundGap} apart so that a topic with a short {@code segment.ms}
+   * rolls segments the log cleaner can compact.
+   */
+  public static void compacted(ClusterConfig cluster, String topic, int partitions, int keys, int records, int rounds, java.time.Duration roundGap) {
     try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProps(cluster, null))) {
+      int perRound = Math.max(1, records / Math.max(1, rounds));
       for (int i = 0; i < records; i++) {
         int k = i % keys;
         byte[] value = i % 10 == 9 ? null : bytes(topic + "-" + i + "-" + "x".repeat(200));
         p.send(new ProducerRecord<>(topic, k % partitions, bytes("key" + k), value));
+        if (i % perRound == perRound - 1 && i < records - 1) {
+          p.flush();
+          pause(roundGap);
+        }
       }
       p.flush();
+    }
+  }
+
+  /** Segment rolls by time need time to pass; this is workload pacing, not a wait for a condition. */
+  private static void pause(java.time.Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

@@ -224,6 +224,9 @@ final class ShardWorker implements Runnable {
         ps.pendingNext = ps.committedNext;
       }
     }
+    for (TopicPartition tp : added) {
+      ctx.status().committedNext.put(tp, partitions.get(tp).committedNext);
+    }
     transactionStartNanos = System.nanoTime();
   }
 

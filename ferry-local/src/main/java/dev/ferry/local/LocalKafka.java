@@ -224,6 +224,7 @@ public final class LocalKafka implements AutoCloseable {
     p.put("share.coordinator.state.topic.min.isr", "1");
     p.put("group.initial.rebalance.delay.ms", "0");
     p.put("log.cleaner.backoff.ms", "500");
+    p.put("log.initial.task.delay.ms", "1000");
     p.put("num.network.threads", "2");
     p.put("num.io.threads", "4");
     p.putAll(overrides);
