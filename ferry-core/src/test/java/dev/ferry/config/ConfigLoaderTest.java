@@ -1,0 +1,112 @@
+package dev.ferry.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+  private static final String GOOD = """
+      flows:
+        - name: eu-to-us
+          source: {alias: eu, bootstrap: "eu-kafka:9092", properties: {security.protocol: SASL_SSL, sasl.jaas.config: "secret stuff"}}
+          target: {alias: us, bootstrap: "us-kafka:9092,us-kafka-2:9092"}
+          topics: {include: "orders.*", exclude: "orders\\\\.tmp.*"}
+          naming: identity
+          shards: 8
+          provenance: true
+          replication-factor: 3
+          topic-configs: {min.insync.replicas: 2}
+          commit-interval: 500ms
+          topic-refresh-interval: 1s
+      """;
+
+  @Test
+  void readsEveryKey() {
+    FlowConfig f = ConfigLoader.parse(GOOD, "test").flows().get(0);
+    assertThat(f.name()).isEqualTo("eu-to-us");
+    assertThat(f.source().properties()).containsEntry("security.protocol", "SASL_SSL");
+    assertThat(f.target().bootstrap()).isEqualTo("us-kafka:9092,us-kafka-2:9092");
+    assertThat(f.topics().matches("orders-1")).isTrue();
+    assertThat(f.topics().matches("orders.tmp.1")).isFalse();
+    assertThat(f.naming().mode()).isEqualTo(Naming.Mode.IDENTITY);
+    assertThat(f.shards()).isEqualTo(8);
+    assertThat(f.replicationFactor()).hasValue((short) 3);
+    assertThat(f.topicConfigs()).containsEntry("min.insync.replicas", "2");
+    assertThat(f.commitInterval()).isEqualTo(Duration.ofMillis(500));
+    assertThat(f.topicRefreshInterval()).isEqualTo(Duration.ofSeconds(1));
+  }
+
+  @Test
+  void defaultsFillWhatIsLeftOut() {
+    FlowConfig f = ConfigLoader.parse("""
+        flows:
+          - source: {alias: A, bootstrap: "a:9092"}
+            target: {alias: B, bootstrap: "b:9092"}
+            topics: ".*"
+        """, "test").flows().get(0);
+    assertThat(f.name()).isEqualTo("A-to-B");
+    assertThat(f.naming()).isEqualTo(Naming.DEFAULT);
+    assertThat(f.shards()).isEqualTo(FlowConfig.DEFAULT_SHARDS);
+    assertThat(f.provenance()).isTrue();
+    assertThat(f.replicationFactor()).isEmpty();
+  }
+
+  @Test
+  void secretsNeverShowInToString() {
+    FlowConfig f = ConfigLoader.parse(GOOD, "test").flows().get(0);
+    assertThat(f.toString()).doesNotContain("secret stuff").contains("sasl.jaas.config=******");
+  }
+
+  private static void assertError(String yaml, String message) {
+    assertThatThrownBy(() -> ConfigLoader.parse(yaml, "test")).isInstanceOf(ConfigException.class).hasMessage(message);
+  }
+
+  @Test
+  void errorsNameTheKeyPath() {
+    String base = """
+        flows:
+          - source: {alias: A, bootstrap: "a:9092"}
+            target: {alias: B, bootstrap: "%s"}
+            topics: "%s"
+            %s
+        """;
+    assertError(base.formatted("nohost", ".*", ""), "flows[0].target.bootstrap: 'nohost' is not host:port");
+    assertError(base.formatted("b:1", "(", ""), "flows[0].topics.include: '(' is not a valid regular expression: Unclosed group");
+    assertError(base.formatted("b:1", ".*", "naming: mirror"), "flows[0].naming: 'mirror' is not a naming mode (prefix or identity)");
+    assertError(base.formatted("b:1", ".*", "shards: 0"), "flows[0].shards: 0 is out of range 1..1024");
+    assertError(base.formatted("b:1", ".*", "shards: many"), "flows[0].shards: 'many' must be a whole number");
+    assertError(base.formatted("b:1", ".*", "commit-interval: soon"), "flows[0].commit-interval: 'soon' is not a duration (such as 200ms, 5s, 2m, PT1M)");
+    assertError(base.formatted("b:1", ".*", "provenance: maybe"), "flows[0].provenance: 'maybe' must be true or false");
+    assertThatThrownBy(() -> ConfigLoader.parse(base.formatted("b:1", ".*", "shard: 3"), "test"))
+        .hasMessageStartingWith("flows[0].shard: unknown key (allowed: ");
+  }
+
+  @Test
+  void missingAndDuplicateThingsAreNamed() {
+    assertError("flows:\n  - source: {alias: A, bootstrap: \"a:1\"}\n    topics: x\n", "flows[0].target: is required");
+    assertError("flows:\n  - source: {alias: A, bootstrap: \"a:1\"}\n    target: {alias: A, bootstrap: \"b:1\"}\n    topics: x\n",
+        "flows[0].target.alias: must differ from source.alias ('A')");
+    assertError("flows:\n  - source: {bootstrap: \"a:1\"}\n    target: {alias: B, bootstrap: \"b:1\"}\n    topics: x\n",
+        "flows[0].source.alias: is required");
+    String flow = "  - source: {alias: A, bootstrap: \"a:1\"}\n    target: {alias: B, bootstrap: \"b:1\"}\n    topics: x\n";
+    assertError("flows:\n" + flow + flow, "flows[1].name: 'A-to-B' is used by another flow");
+    assertError("flows: []\n", "flows: needs at least one flow");
+    assertError("", "flows: is required (the file test is empty)");
+    assertError("flowz: 1\n", "flowz: unknown key (allowed: flows)");
+  }
+
+  @Test
+  void invalidYamlSaysWhere() {
+    assertThatThrownBy(() -> ConfigLoader.parse("flows: [\n  - {", "f.yaml")).isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("f.yaml is not valid YAML at line");
+  }
+
+  @Test
+  void durationsTakeOperatorUnits() {
+    assertThat(Durations.parse("k", "250ms")).isEqualTo(Duration.ofMillis(250));
+    assertThat(Durations.parse("k", "3m")).isEqualTo(Duration.ofMinutes(3));
+    assertThat(Durations.parse("k", "PT2S")).isEqualTo(Duration.ofSeconds(2));
+  }
+}

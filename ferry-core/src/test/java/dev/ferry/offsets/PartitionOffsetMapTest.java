@@ -1,0 +1,183 @@
+package dev.ferry.offsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class PartitionOffsetMapTest {
+
+  /** Builds a map from (source, target) pairs of replicated records, one transaction per call. */
+  private static PartitionOffsetMap map(long sourceNext, long[]... pairs) {
+    RunBuilder b = new RunBuilder();
+    for (long[] p : pairs) {
+      b.add(p[0], p[1]);
+    }
+    PartitionOffsetMap m = new PartitionOffsetMap();
+    m.apply(new MapUpdate(sourceNext, b.drain()));
+    return m;
+  }
+
+  private static long[] p(long s, long t) {
+    return new long[] {s, t};
+  }
+
+  @Test
+  void contiguousRecordsTranslateOneToOneAndCaughtUpGroupsGoToTheEnd() {
+    PartitionOffsetMap m = map(10, p(0, 100), p(1, 101), p(2, 102), p(3, 103), p(4, 104), p(5, 105), p(6, 106), p(7, 107), p(8, 108), p(9, 109));
+    assertThat(m.runCount()).isEqualTo(1);
+    assertThat(m.targetOffset(0)).hasValue(100);
+    assertThat(m.targetOffset(6)).hasValue(106);
+    assertThat(m.targetOffset(10)).hasValue(110);
+    assertThat(m.sourceOffset(104)).hasValue(4);
+    assertThat(m.sourceOffset(110)).hasValue(10);
+  }
+
+  @Test
+  void positionsPastReplicationAreNotTranslated() {
+    PartitionOffsetMap m = map(3, p(0, 0), p(1, 1), p(2, 2));
+    assertThat(m.targetOffset(3)).hasValue(3);
+    assertThat(m.targetOffset(4)).isEmpty();
+    assertThat(new PartitionOffsetMap().targetOffset(0)).isEmpty();
+    assertThat(new PartitionOffsetMap().sourceOffset(0)).isEmpty();
+  }
+
+  @Test
+  void sourceTransactionMarkersTranslateToTheNextRecord() {
+    // source: records 0,1,2, commit marker 3, records 4,5,6, marker 7; target written contiguously
+    PartitionOffsetMap m = map(8, p(0, 0), p(1, 1), p(2, 2), p(4, 3), p(5, 4), p(6, 5));
+    assertThat(m.targetOffset(3)).hasValue(3);
+    assertThat(m.targetOffset(4)).hasValue(3);
+    assertThat(m.targetOffset(5)).hasValue(4);
+    assertThat(m.targetOffset(7)).hasValue(6);
+    assertThat(m.targetOffset(8)).hasValue(6);
+    assertThat(m.sourceOffset(3)).hasValue(4);
+    assertThat(m.sourceOffset(6)).hasValue(8);
+  }
+
+  @Test
+  void targetTransactionMarkersBetweenTransactionsAreSkipped() {
+    PartitionOffsetMap m = new PartitionOffsetMap();
+    m.apply(new MapUpdate(3, List.of(new OffsetRun(0, 0, 3)))); // target marker at 3
+    m.apply(new MapUpdate(6, List.of(new OffsetRun(3, 4, 3)))); // target marker at 7
+    assertThat(m.targetOffset(3)).hasValue(4);
+    assertThat(m.targetOffset(6)).hasValue(7);
+    assertThat(m.sourceOffset(3)).hasValue(3); // the marker: next record is source 3
+    assertThat(m.sourceOffset(7)).hasValue(6);
+  }
+
+  @Test
+  void compactionHolesTranslateToTheNextSurvivingRecord() {
+    // source compacted: only 0, 5, 6, 10 survive; the target partition already held 10 foreign records
+    PartitionOffsetMap m = map(11, p(0, 10), p(5, 11), p(6, 12), p(10, 13));
+    assertThat(m.targetOffset(1)).hasValue(11);
+    assertThat(m.targetOffset(5)).hasValue(11);
+    assertThat(m.targetOffset(7)).hasValue(13);
+    assertThat(m.targetOffset(11)).hasValue(14);
+    assertThat(m.sourceOffset(11)).hasValue(5);
+    assertThat(m.sourceOffset(0)).hasValue(0);
+  }
+
+  @Test
+  void filteredLoopRecordsTranslateToTheNextCopiedRecord() {
+    // source 3 and 4 came from the target cluster (loop) and were not copied
+    PartitionOffsetMap m = map(10, p(0, 0), p(1, 1), p(2, 2), p(5, 3), p(6, 4), p(7, 5), p(8, 6), p(9, 7));
+    assertThat(m.targetOffset(3)).hasValue(3);
+    assertThat(m.targetOffset(4)).hasValue(3);
+    assertThat(m.targetOffset(5)).hasValue(3);
+    assertThat(m.targetOffset(6)).hasValue(4);
+    assertThat(m.sourceOffset(3)).hasValue(5);
+  }
+
+  @Test
+  void foreignWritesInterleavedOnTheTargetAreNotMappedToSourceRecords() {
+    // target 3 and 4 were written by someone else between our records
+    PartitionOffsetMap m = map(6, p(0, 0), p(1, 1), p(2, 2), p(3, 5), p(4, 6), p(5, 7));
+    assertThat(m.targetOffset(3)).hasValue(5);
+    assertThat(m.targetOffset(4)).hasValue(6);
+    assertThat(m.sourceOffset(3)).hasValue(3);
+    assertThat(m.sourceOffset(4)).hasValue(3);
+    assertThat(m.sourceOffset(5)).hasValue(3);
+    assertThat(m.sourceOffset(6)).hasValue(4);
+  }
+
+  @Test
+  void coincidingGapsOnBothSidesStillTranslateToARecord() {
+    // source marker at 2 and a target marker at 2: the delta stays 0, yet offset 2 is a record on neither side
+    PartitionOffsetMap m = map(4, p(0, 0), p(1, 1), p(3, 3));
+    assertThat(m.runCount()).isEqualTo(2);
+    assertThat(m.targetOffset(2)).hasValue(3);
+    assertThat(m.sourceOffset(2)).hasValue(3);
+  }
+
+  @Test
+  void updatesThatContinueARunAreMerged() {
+    PartitionOffsetMap m = new PartitionOffsetMap();
+    m.apply(new MapUpdate(2, List.of(new OffsetRun(0, 0, 2))));
+    m.apply(new MapUpdate(4, List.of(new OffsetRun(2, 2, 2))));
+    m.apply(new MapUpdate(5, List.of())); // a transaction that only consumed a marker
+    assertThat(m.runCount()).isEqualTo(1);
+    assertThat(m.sourceNext()).isEqualTo(5);
+    assertThat(m.targetOffset(5)).hasValue(4);
+  }
+
+  /** Every gap kind at random, split into random transactions: each position is checked against a brute force. */
+  @Test
+  void randomGapsAgreeWithBruteForceForEveryPosition() {
+    Random rnd = new Random(42);
+    for (int round = 0; round < 200; round++) {
+      List<long[]> pairs = new ArrayList<>();
+      long s = rnd.nextInt(5);
+      long t = rnd.nextInt(5);
+      int n = 1 + rnd.nextInt(60);
+      for (int i = 0; i < n; i++) {
+        pairs.add(new long[] {s, t});
+        s += 1 + (rnd.nextInt(4) == 0 ? rnd.nextInt(4) : 0);
+        t += 1 + (rnd.nextInt(4) == 0 ? rnd.nextInt(4) : 0);
+      }
+      long sourceNext = s + rnd.nextInt(3);
+      PartitionOffsetMap m = new PartitionOffsetMap();
+      RunBuilder b = new RunBuilder();
+      for (int i = 0; i < pairs.size(); i++) {
+        b.add(pairs.get(i)[0], pairs.get(i)[1]);
+        if (rnd.nextInt(10) == 0) {
+          m.apply(new MapUpdate(pairs.get(i)[0] + 1, b.drain()));
+        }
+      }
+      m.apply(new MapUpdate(sourceNext, b.drain()));
+      long targetNext = pairs.get(pairs.size() - 1)[1] + 1;
+      for (long pos = 0; pos <= sourceNext; pos++) {
+        long expected = targetNext;
+        for (long[] pr : pairs) {
+          if (pr[0] >= pos) {
+            expected = pr[1];
+            break;
+          }
+        }
+        assertThat(m.targetOffset(pos)).as("round %d source position %d", round, pos).isEqualTo(OptionalLong.of(expected));
+      }
+      assertThat(m.targetOffset(sourceNext + 1)).isEmpty();
+      for (long pos = 0; pos <= targetNext + 2; pos++) {
+        long expected = sourceNext;
+        for (long[] pr : pairs) {
+          if (pr[1] >= pos) {
+            expected = pr[0];
+            break;
+          }
+        }
+        assertThat(m.sourceOffset(pos)).as("round %d target position %d", round, pos).isEqualTo(OptionalLong.of(expected));
+      }
+    }
+  }
+
+  @Test
+  void codecRoundTripsUpdatesAndKeys() {
+    MapUpdate u = new MapUpdate(1_000_000_007L, List.of(new OffsetRun(5, 70, 3), new OffsetRun(10, 80, 100_000)));
+    assertThat(OffsetMapCodec.decodeValue(OffsetMapCodec.value(u))).isEqualTo(u);
+    var tp = new org.apache.kafka.common.TopicPartition("orders.eu-1", 12);
+    assertThat(OffsetMapCodec.decodeKey(OffsetMapCodec.key(tp))).isEqualTo(tp);
+  }
+}
