@@ -92,13 +92,11 @@ public final class Drill {
     FlowConfig flow = FlowConfig.of(source, target, TopicSelection.of(Pattern.quote(run) + "\\..*", null))
         .withName(run)
         .withTopicRefreshInterval(Duration.ofMillis(500));
-    List<String> topics = List.of(plain, tx, compact);
-    Map<TopicPartition, Long> ends = endOffsets(topics);
     long total;
     Instant started = Instant.now();
     Duration took;
     try (Replicator replicator = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
-      awaitCaughtUp(replicator, ends);
+      replicator.awaitCaughtUp(timeout);
       took = Duration.between(started, Instant.now());
       total = replicator.status().replicatedRecords();
     }
@@ -135,39 +133,4 @@ public final class Drill {
     return 0;
   }
 
-  private Map<TopicPartition, Long> endOffsets(List<String> topics) {
-    try (Admin admin = Admin.create(Clients.admin(source))) {
-      Map<String, TopicDescription> d = KafkaCalls.await(admin.describeTopics(topics).allTopicNames(), 30_000, "describe drill topics");
-      Map<TopicPartition, OffsetSpec> req = d.values().stream()
-          .flatMap(t -> t.partitions().stream().map(p -> new TopicPartition(t.name(), p.partition())))
-          .collect(Collectors.toMap(tp -> tp, tp -> OffsetSpec.latest()));
-      Map<TopicPartition, Long> out = new HashMap<>();
-      KafkaCalls.await(admin.listOffsets(req, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all(), 30_000, "list drill offsets")
-          .forEach((tp, info) -> out.put(tp, info.offset()));
-      return out;
-    }
-  }
-
-  private void awaitCaughtUp(Replicator replicator, Map<TopicPartition, Long> ends) {
-    Instant deadline = Instant.now().plus(timeout);
-    while (true) {
-      if (replicator.failure().isPresent()) {
-        throw replicator.failure().get();
-      }
-      Map<TopicPartition, Long> at = replicator.status().committedPositions();
-      if (ends.entrySet().stream().allMatch(e -> at.getOrDefault(e.getKey(), -1L) >= e.getValue())) {
-        return;
-      }
-      if (Instant.now().isAfter(deadline)) {
-        throw new FerryException(FerryException.Reason.VERIFICATION_FAILED,
-            "drill: replication did not catch up within " + timeout + " (at " + at + ", source ends " + ends + ")");
-      }
-      try {
-        replicator.awaitEnd(Duration.ofMillis(50));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new FerryException(FerryException.Reason.FAILED, "drill interrupted");
-      }
-    }
-  }
 }

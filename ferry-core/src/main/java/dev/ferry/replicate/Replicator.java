@@ -96,6 +96,47 @@ public final class Replicator implements AutoCloseable {
     return ended.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * Waits until this process has committed, for every partition ready to replicate, everything the source held
+   * (read_committed end offsets) when the call began: replication lag zero as of the call.
+   */
+  public void awaitCaughtUp(Duration timeout) {
+    Map<TopicPartition, TopicPartition> ready = ctx.readyPartitions();
+    Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> request = new java.util.HashMap<>();
+    ready.keySet().forEach(tp -> request.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
+    Map<TopicPartition, Long> ends = new java.util.HashMap<>();
+    KafkaCalls.await(sourceAdmin.listOffsets(request,
+                new org.apache.kafka.clients.admin.ListOffsetsOptions(org.apache.kafka.common.IsolationLevel.READ_COMMITTED)).all(),
+            ADMIN_TIMEOUT_MS, "list end offsets on " + flow.source().describe())
+        .forEach((tp, info) -> ends.put(tp, info.offset()));
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      failure().ifPresent(e -> {
+        throw e;
+      });
+      Map<TopicPartition, Long> at = status.committedPositions();
+      List<TopicPartition> behind = ends.entrySet().stream()
+          .filter(e -> at.getOrDefault(e.getKey(), -1L) < e.getValue() && !status.partitionProblems.containsKey(e.getKey()))
+          .map(Map.Entry::getKey).toList();
+      if (behind.isEmpty()) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        TopicPartition tp = behind.get(0);
+        throw new FerryException(FerryException.Reason.FAILED, "flow " + flow.name() + " did not catch up within " + timeout + ": "
+            + behind.size() + " partitions behind, such as " + tp + " at " + at.getOrDefault(tp, -1L) + " of " + ends.get(tp));
+      }
+      try {
+        if (ended.await(50, TimeUnit.MILLISECONDS) && failure().isEmpty()) {
+          throw new FerryException(FerryException.Reason.FAILED, "flow " + flow.name() + " was closed before it caught up");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new FerryException(FerryException.Reason.FAILED, "interrupted while waiting for flow " + flow.name() + " to catch up");
+      }
+    }
+  }
+
   private void begin(Startup startup) {
     awaitReachable(flow.source(), sourceAdmin, startup, "source");
     awaitReachable(flow.target(), targetAdmin, startup, "target");
