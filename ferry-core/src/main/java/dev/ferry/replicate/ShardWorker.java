@@ -72,6 +72,8 @@ final class ShardWorker implements Runnable {
   private final List<PartitionState[]> sentPartition = new ArrayList<>();
   private int sentCount;
   private final Map<TopicPartition, Exception> sendErrors = new ConcurrentHashMap<>();
+  /** The lowest source offset whose write failed, per partition, in the open transaction. */
+  private final Map<TopicPartition, Long> failedOffsets = new ConcurrentHashMap<>();
   private boolean inTransaction;
   private long transactionStartNanos;
 
@@ -80,7 +82,13 @@ final class ShardWorker implements Runnable {
     final TopicPartition target;
     long committedNext;
     long pendingNext;
+    /** When >= 0: a record at this offset cannot be written; replicate up to it, then stop the partition. */
+    long stopAt = -1;
     final RunBuilder runs = new RunBuilder();
+
+    boolean draining() {
+      return stopAt >= 0 && committedNext < stopAt;
+    }
 
     PartitionState(TopicPartition source, TopicPartition target, long next) {
       this.source = source;
@@ -190,7 +198,10 @@ final class ShardWorker implements Runnable {
   private void syncAssignment() {
     Map<TopicPartition, TopicPartition> wanted = new HashMap<>();
     ctx.readyPartitions().forEach((s, t) -> {
-      if (Shards.of(s.topic(), s.partition(), ctx.flow().shards()) == shard && !ctx.status().partitionProblems.containsKey(s)) {
+      PartitionState current = partitions.get(s);
+      boolean draining = current != null && current.draining();
+      if (Shards.of(s.topic(), s.partition(), ctx.flow().shards()) == shard
+          && (!ctx.status().partitionProblems.containsKey(s) || draining)) {
         wanted.put(s, t);
       }
     });
@@ -261,7 +272,13 @@ final class ShardWorker implements Runnable {
     String targetAlias = ctx.flow().target().alias();
     String sourceAlias = ctx.flow().source().alias();
     boolean provenanceOn = ctx.flow().provenance();
+    long consumed = records.get(records.size() - 1).offset() + 1;
     for (ConsumerRecord<byte[], byte[]> r : records) {
+      if (ps.stopAt >= 0 && r.offset() >= ps.stopAt) {
+        consumer.pause(List.of(ps.source));
+        consumed = ps.stopAt;
+        break;
+      }
       RecordHeaders headers = new RecordHeaders();
       Provenance previous = null;
       for (Header h : r.headers()) {
@@ -290,17 +307,19 @@ final class ShardWorker implements Runnable {
       sentSource.get(chunk)[slot] = r.offset();
       sentPartition.get(chunk)[slot] = ps;
       TopicPartition target = ps.target;
+      long sourceOffset = r.offset();
       producer.send(
           new ProducerRecord<>(target.topic(), target.partition(), r.timestamp(), r.key(), r.value(), headers),
           (md, ex) -> {
             if (ex != null) {
               sendErrors.putIfAbsent(ps.source, ex);
+              failedOffsets.merge(ps.source, sourceOffset, Math::min);
             } else {
               targetChunk[slot] = md.offset();
             }
           });
     }
-    ps.pendingNext = Math.max(ps.pendingNext, records.get(records.size() - 1).offset() + 1);
+    ps.pendingNext = Math.max(ps.pendingNext, consumed);
   }
 
   private static Provenance decodeOrNull(byte[] value) {
@@ -326,6 +345,9 @@ final class ShardWorker implements Runnable {
       }
       long position = consumer.position(ps.source, Duration.ofSeconds(30));
       ps.pendingNext = Math.max(ps.pendingNext, position);
+      if (ps.stopAt >= 0) {
+        ps.pendingNext = Math.min(ps.pendingNext, ps.stopAt);
+      }
     }
     boolean advanced = partitions.values().stream().anyMatch(ps -> ps.pendingNext > ps.committedNext);
     transactionStartNanos = System.nanoTime();
@@ -382,12 +404,12 @@ final class ShardWorker implements Runnable {
       PartitionState ps = partitions.get(tp);
       String target = ps == null ? "" : ps.target.toString();
       if (ex instanceof RecordTooLargeException || ex instanceof RecordBatchTooLargeException) {
-        failPartition(tp, "a record of " + tp + " is larger than target topic partition " + target + " on "
+        stopPartitionAt(tp, "a record of " + tp + " is larger than target topic partition " + target + " on "
             + ctx.flow().target().describe() + " accepts (raise max.message.bytes there); replication of " + tp + " stopped");
       } else if (ex instanceof AuthorizationException) {
-        failPartition(tp, "not authorized to write " + target + " on " + ctx.flow().target().describe() + "; replication of " + tp + " stopped");
+        stopPartitionAt(tp, "not authorized to write " + target + " on " + ctx.flow().target().describe() + "; replication of " + tp + " stopped");
       } else if (ex instanceof InvalidRecordException) {
-        failPartition(tp, "target " + target + " on " + ctx.flow().target().describe() + " rejected a record of " + tp + ": "
+        stopPartitionAt(tp, "target " + target + " on " + ctx.flow().target().describe() + " rejected a record of " + tp + ": "
             + ex.getMessage() + "; replication of " + tp + " stopped");
       } else {
         LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("partition", tp.toString())
@@ -396,6 +418,19 @@ final class ShardWorker implements Runnable {
     }
     abortAndRewind();
     sleepQuietly(Duration.ofMillis(500));
+  }
+
+  /**
+   * Stops a partition at the first record that cannot be written: records before it are still replicated (after the
+   * abort they are read again), the record itself and everything after it wait for the operator.
+   */
+  private void stopPartitionAt(TopicPartition tp, String problem) {
+    PartitionState ps = partitions.get(tp);
+    if (ps != null) {
+      long at = failedOffsets.getOrDefault(tp, ps.committedNext);
+      ps.stopAt = ps.stopAt < 0 ? at : Math.min(ps.stopAt, at);
+    }
+    failPartition(tp, problem);
   }
 
   private void failPartition(TopicPartition tp, String problem) {
@@ -407,14 +442,16 @@ final class ShardWorker implements Runnable {
   private void abortAndRewind() {
     abortQuietly();
     sendErrors.clear();
+    failedOffsets.clear();
     resetSent();
-    partitions.keySet().removeIf(tp -> ctx.status().partitionProblems.containsKey(tp));
+    partitions.values().removeIf(ps -> ctx.status().partitionProblems.containsKey(ps.source) && !ps.draining());
     consumer.assign(partitions.keySet());
     for (PartitionState ps : partitions.values()) {
       ps.pendingNext = ps.committedNext;
       ps.runs.drain();
       consumer.seek(ps.source, ps.committedNext);
     }
+    consumer.resume(partitions.keySet());
   }
 
   private void skipExpired(OffsetOutOfRangeException e) {
