@@ -80,6 +80,8 @@ public final class Drill {
     int txCount = Math.max(2, records / 4 / perTx);
     int compactCount = records - plainCount - txCount * perTx;
 
+    Replicator.probe(source, "source", Duration.ofSeconds(5));
+    Replicator.probe(target, "target", Duration.ofSeconds(5));
     Workload.createTopic(source, plain, 3, Map.of());
     Workload.createTopic(source, tx, 2, Map.of());
     Workload.createTopic(source, compact, 2, Map.of("cleanup.policy", "compact", "segment.ms", "100",

@@ -163,18 +163,34 @@ public final class Replicator implements AutoCloseable {
     long backoffMs = 1000;
     while (true) {
       try {
-        KafkaCalls.await(admin.describeCluster(new DescribeClusterOptions().timeoutMs(10_000)).clusterId(), 15_000,
-            "reach " + role + " cluster " + cluster.describe());
+        probe(admin, cluster, role, Duration.ofSeconds(startup == Startup.FAIL_FAST ? 5 : 15));
         return;
       } catch (FerryException e) {
         if (startup == Startup.FAIL_FAST || e.reason() != FerryException.Reason.UNREACHABLE || closed) {
-          throw new FerryException(e.reason(), "cannot reach " + role + " cluster " + cluster.describe()
-              + (e.reason() == FerryException.Reason.UNREACHABLE ? ": no answer from its bootstrap servers" : ": " + e.getMessage()), e);
+          throw e;
         }
-        LOG.atWarn().addKeyValue("flow", flow.name()).log("cannot reach {} cluster {}, retrying in {} s", role, cluster.describe(), backoffMs / 1000);
+        LOG.atWarn().addKeyValue("flow", flow.name()).log("{}; retrying in {} s", e.getMessage(), backoffMs / 1000);
         sleep(backoffMs);
         backoffMs = Math.min(backoffMs * 2, 30_000);
       }
+    }
+  }
+
+  /** Checks that a cluster answers within {@code timeout}; the error names the cluster and its bootstrap servers. */
+  public static void probe(Admin admin, ClusterConfig cluster, String role, Duration timeout) {
+    try {
+      KafkaCalls.await(admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) timeout.toMillis())).clusterId(),
+          timeout.toMillis() + 1000, "reach " + role + " cluster " + cluster.describe());
+    } catch (FerryException e) {
+      throw new FerryException(e.reason(), "cannot reach " + role + " cluster " + cluster.describe()
+          + (e.reason() == FerryException.Reason.UNREACHABLE ? ": no answer from its bootstrap servers" : ": " + e.getMessage()), e);
+    }
+  }
+
+  /** As {@link #probe(Admin, ClusterConfig, String, Duration)} with an admin client of its own. */
+  public static void probe(ClusterConfig cluster, String role, Duration timeout) {
+    try (Admin admin = Admin.create(Clients.admin(cluster))) {
+      probe(admin, cluster, role, timeout);
     }
   }
 

@@ -1,0 +1,91 @@
+package dev.ferry.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad input gets one line that names what is wrong and where, and exit code 2; no stack trace without --verbose. */
+class CliInputTest {
+  record Result(int code, String out, String err) {}
+
+  static Result ferry(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Ferry.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    return new Result(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void runWithoutAFlowSaysWhatIsMissing() {
+    Result r = ferry("run");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("ferry: --source: is required (ALIAS=HOST:PORT), or give --config");
+  }
+
+  @Test
+  void badFlagValuesNameTheFlag() {
+    Result r = ferry("run", "--source", "A=localhost:9092", "--target", "B=nohost", "--topics", ".*");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("ferry: --target (bootstrap): 'nohost' is not host:port");
+
+    r = ferry("run", "--source", "A=localhost:9092", "--target", "B=b:1", "--topics", "(");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).startsWith("ferry: --topics (include): '(' is not a valid regular expression");
+
+    r = ferry("run", "--source", "A=localhost:9092", "--target", "B=b:1", "--topics", "x", "--naming", "mirror");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("ferry: --naming: 'mirror' is not a naming mode (prefix or identity)");
+
+    r = ferry("run", "--source", "A", "--target", "B=b:1", "--topics", "x");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("'A' is not NAME=VALUE").doesNotContain("\tat ");
+  }
+
+  @Test
+  void configFileErrorsNameTheKeyPath(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("ferry.yaml");
+    Files.writeString(f, """
+        flows:
+          - source: {alias: A, bootstrap: "a:9092"}
+            target: {alias: B, bootstrap: "b:9092", propertiez: {}}
+            topics: ".*"
+        """);
+    Result r = ferry("run", "--config", f.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("ferry: flows[0].target.propertiez: unknown key (allowed: alias, bootstrap, properties)");
+
+    r = ferry("run", "--config", dir.resolve("missing.yaml").toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("ferry: config file " + dir.resolve("missing.yaml") + " does not exist");
+
+    r = ferry("run", "--config", f.toString(), "--source", "A=a:1");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("ferry: --config: give either --config or --source/--target/--topics, not both");
+  }
+
+  @Test
+  void anUnreachableClusterInAOneShotCommandFailsFastWithExitOne() {
+    Result r = ferry("drill", "--source", "A=127.0.0.1:1", "--target", "B=127.0.0.1:2", "--records", "100");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err().strip()).contains("127.0.0.1:1").doesNotContain("\tat ");
+  }
+
+  @Test
+  void verboseAddsTheStackTrace() {
+    Result r = ferry("drill", "--verbose", "--source", "A=127.0.0.1:1", "--target", "B=127.0.0.1:2", "--records", "100");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains("\tat ");
+  }
+
+  @Test
+  void helpListsTheCommands() {
+    Result r = ferry("--help");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("run", "drill", "Exit codes: 0 ok, 1 failure, 2 bad input.");
+  }
+}
