@@ -20,9 +20,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code ferry drill}: a replication rehearsal with a verified report. */
 @Command(name = "drill", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Rehearse replication and verify it: start two local KRaft clusters (or use --source/--target),",
-        "write a numbered workload (plain, transactional with aborts, compacted), replicate it with Ferry and check",
-        "that every committed record arrived exactly once, in order, intact. Exit 0 only when it did."})
+    description = "Rehearse replication and verify it: start two local KRaft clusters (or use --source/--target), "
+        + "write a numbered workload (plain, transactional with aborts, compacted), replicate it with Ferry and check "
+        + "that every committed record arrived exactly once, in order, intact. Exit 0 only when it did.")
 final class DrillCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

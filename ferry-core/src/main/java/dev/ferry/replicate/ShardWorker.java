@@ -75,6 +75,8 @@ final class ShardWorker implements Runnable {
   /** The lowest source offset whose write failed, per partition, in the open transaction. */
   private final Map<TopicPartition, Long> failedOffsets = new ConcurrentHashMap<>();
   private boolean inTransaction;
+  /** A send was refused because the open transaction is in error: stop sending, abort at the next commit. */
+  private boolean transactionFailed;
   private long transactionStartNanos;
 
   private static final class PartitionState {
@@ -163,7 +165,7 @@ final class ShardWorker implements Runnable {
         for (TopicPartition tp : records.partitions()) {
           send(partitions.get(tp), records.records(tp));
         }
-        if (System.nanoTime() - transactionStartNanos >= ctx.flow().commitInterval().toNanos()) {
+        if (transactionFailed || System.nanoTime() - transactionStartNanos >= ctx.flow().commitInterval().toNanos()) {
           commit();
         }
       }
@@ -174,7 +176,7 @@ final class ShardWorker implements Runnable {
           commit(); // the wakeup that asked us to stop hit a consumer call inside the commit; the flag is now spent
         }
       } else {
-        abortQuietly();
+        abort();
       }
     } catch (ProducerFencedException | InvalidProducerEpochException e) {
       LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard)
@@ -308,7 +310,11 @@ final class ShardWorker implements Runnable {
       sentPartition.get(chunk)[slot] = ps;
       TopicPartition target = ps.target;
       long sourceOffset = r.offset();
-      producer.send(
+      if (transactionFailed) {
+        break;
+      }
+      try {
+        producer.send(
           new ProducerRecord<>(target.topic(), target.partition(), r.timestamp(), r.key(), r.value(), headers),
           (md, ex) -> {
             if (ex != null) {
@@ -318,6 +324,12 @@ final class ShardWorker implements Runnable {
               targetChunk[slot] = md.offset();
             }
           });
+      } catch (ProducerFencedException | InvalidProducerEpochException e) {
+        throw e;
+      } catch (KafkaException e) {
+        // the transaction already failed (a callback holds the cause); commit() aborts and rewinds
+        transactionFailed = true;
+      }
     }
     ps.pendingNext = Math.max(ps.pendingNext, consumed);
   }
@@ -356,7 +368,7 @@ final class ShardWorker implements Runnable {
     }
     beginIfNeeded();
     producer.flush();
-    if (!sendErrors.isEmpty()) {
+    if (!sendErrors.isEmpty() || transactionFailed) {
       handleSendErrors();
       return;
     }
@@ -383,8 +395,13 @@ final class ShardWorker implements Runnable {
     } catch (ProducerFencedException | InvalidProducerEpochException | TransactionalIdAuthorizationException e) {
       throw e;
     } catch (KafkaException e) {
-      LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard).log("commit failed, retrying: {}", e.toString());
-      abortAndRewind();
+      LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard).log("commit failed, retrying: {}", e.getMessage());
+      try {
+        abortAndRewind();
+      } catch (KafkaException fatal) {
+        throw new FerryException(FerryException.Reason.FAILED, "shard " + shard + " of flow " + ctx.flow().name() + " on "
+            + ctx.flow().target().describe() + " cannot commit: " + e.getMessage(), e);
+      }
       return;
     }
     inTransaction = false;
@@ -440,7 +457,8 @@ final class ShardWorker implements Runnable {
   }
 
   private void abortAndRewind() {
-    abortQuietly();
+    abort();
+    transactionFailed = false;
     sendErrors.clear();
     failedOffsets.clear();
     resetSent();
@@ -480,18 +498,13 @@ final class ShardWorker implements Runnable {
     }
   }
 
-  private void abortQuietly() {
+  /** Aborts the open transaction. A producer that cannot abort is in a fatal state: that error goes up. */
+  private void abort() {
     if (!inTransaction) {
       return;
     }
     inTransaction = false;
-    try {
-      producer.abortTransaction();
-    } catch (ProducerFencedException | InvalidProducerEpochException e) {
-      throw e;
-    } catch (KafkaException e) {
-      LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard).log("abort failed: {}", e.toString());
-    }
+    producer.abortTransaction();
   }
 
   private void closeQuietly() {

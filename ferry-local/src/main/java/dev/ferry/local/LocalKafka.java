@@ -36,20 +36,53 @@ public final class LocalKafka implements AutoCloseable {
   private final int controllerPort;
   private final String clusterId;
   private final Map<String, String> overrides;
+  /** SASL/PLAIN users (name to password) with ACLs enforced, or empty for a plain, open cluster. */
+  private final Map<String, String> saslUsers;
   private Process process;
 
-  private LocalKafka(String name, Path dir, Map<String, String> overrides) {
+  private LocalKafka(String name, Path dir, Map<String, String> overrides, Map<String, String> saslUsers) {
     this.name = name;
     this.dir = dir;
     this.brokerPort = freePort();
     this.controllerPort = freePort();
     this.clusterId = Uuid.randomUuid().toString();
     this.overrides = Map.copyOf(overrides);
+    this.saslUsers = Map.copyOf(saslUsers);
+  }
+
+  /** The superuser of a secured cluster. */
+  public static final String ADMIN = "admin";
+
+  /**
+   * Creates (but does not start) a cluster that authenticates clients with SASL/PLAIN and authorizes them with ACLs
+   * (StandardAuthorizer, nothing allowed without an ACL). {@value #ADMIN} (password {@code admin-secret}) is a
+   * superuser; {@code users} maps further user names to passwords.
+   */
+  public static LocalKafka createSecured(String name, Path dir, Map<String, String> users) {
+    Map<String, String> all = new LinkedHashMap<>(users);
+    all.put(ADMIN, "admin-secret");
+    return new LocalKafka(name, dir, Map.of(), all);
+  }
+
+  /** Client properties for {@code user} of a secured cluster (empty for a plain cluster). */
+  public Map<String, String> clientProperties(String user) {
+    if (saslUsers.isEmpty()) {
+      return Map.of();
+    }
+    String password = saslUsers.get(user);
+    if (password == null) {
+      throw new IllegalArgumentException("no user " + user + " on " + name);
+    }
+    return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN", "sasl.jaas.config", jaas(user, password, ""));
+  }
+
+  private static String jaas(String user, String password, String extra) {
+    return "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user + "\" password=\"" + password + "\"" + extra + ";";
   }
 
   /** Creates (but does not start) a cluster whose files live under {@code dir}. */
   public static LocalKafka create(String name, Path dir, Map<String, String> brokerOverrides) {
-    return new LocalKafka(name, dir, brokerOverrides);
+    return new LocalKafka(name, dir, brokerOverrides, Map.of());
   }
 
   /** Starts several clusters in parallel and waits until each answers. */
@@ -138,6 +171,9 @@ public final class LocalKafka implements AutoCloseable {
     p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "2000");
     p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "3000");
     p.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "200");
+    if (!saslUsers.isEmpty()) {
+      p.putAll(clientProperties(ADMIN));
+    }
     try (Admin admin = Admin.create(p)) {
       while (true) {
         if (!process.isAlive()) {
@@ -227,6 +263,20 @@ public final class LocalKafka implements AutoCloseable {
     p.put("log.initial.task.delay.ms", "1000");
     p.put("num.network.threads", "2");
     p.put("num.io.threads", "4");
+    if (!saslUsers.isEmpty()) {
+      p.put("listeners", "SASL_PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+      p.put("advertised.listeners", "SASL_PLAINTEXT://127.0.0.1:" + brokerPort);
+      p.put("inter.broker.listener.name", "SASL_PLAINTEXT");
+      p.put("listener.security.protocol.map", "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT");
+      p.put("sasl.enabled.mechanisms", "PLAIN");
+      p.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+      StringBuilder users = new StringBuilder();
+      saslUsers.forEach((u, pw) -> users.append(" user_").append(u).append("=\"").append(pw).append('"'));
+      p.put("listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas(ADMIN, saslUsers.get(ADMIN), users.toString()));
+      p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+      p.put("super.users", "User:" + ADMIN + ";User:ANONYMOUS");
+      p.put("allow.everyone.if.no.acl.found", "false");
+    }
     p.putAll(overrides);
     StringBuilder sb = new StringBuilder();
     p.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
