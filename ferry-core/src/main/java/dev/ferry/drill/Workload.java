@@ -28,6 +28,7 @@ public final class Workload {
     try (Admin admin = Admin.create(Clients.admin(cluster))) {
       KafkaCalls.await(admin.createTopics(List.of(new NewTopic(topic, Optional.of(partitions), Optional.empty()).configs(configs))).all(),
           30_000, "create topic " + topic + " on " + cluster.describe());
+      dev.ferry.topics.TopicReconciler.awaitLeaders(admin, List.of(topic), java.time.Duration.ofSeconds(30), cluster.describe());
     }
   }
 
@@ -113,6 +114,7 @@ public final class Workload {
     props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "60000");
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     if (transactionalId != null) {
       props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);

@@ -211,6 +211,7 @@ public final class Replicator implements AutoCloseable {
         }
       }
     });
+    TopicReconciler.awaitLeaders(targetAdmin, List.of(mapTopic, shardTopic), Duration.ofSeconds(30), flow.target().describe());
     Map<String, TopicDescription> d =
         KafkaCalls.await(targetAdmin.describeTopics(List.of(mapTopic, shardTopic)).allTopicNames(), ADMIN_TIMEOUT_MS,
             "describe Ferry's topics on " + flow.target().describe());

@@ -92,8 +92,9 @@ public final class TopicReconciler {
       }
     }
     create(toCreate, sourceTopics);
+    toCheck.addAll(toCreate);
     check(toCheck, sourceTopics);
-    expand(sourceTopics);
+    check(expand(sourceTopics), sourceTopics);
 
     Map<TopicPartition, TopicPartition> ready = new HashMap<>();
     for (TopicDescription d : sourceTopics.values()) {
@@ -126,8 +127,7 @@ public final class TopicReconciler {
       String tt = naming.targetTopic(t);
       try {
         KafkaCalls.await(results.get(tt), TIMEOUT_MS, "create topic " + tt + " on " + flow.target().describe());
-        owned.add(tt);
-        checkedTargets.put(tt, sourceTopics.get(t).partitions().size());
+        owned.add(tt); // ready once every partition has a leader: checked by check() below
         problems.remove(t);
         LOG.atInfo().addKeyValue("flow", flow.name()).addKeyValue("topic", tt)
             .log("created target topic with {} partitions", sourceTopics.get(t).partitions().size());
@@ -154,6 +154,9 @@ public final class TopicReconciler {
       if (d == null) {
         continue;
       }
+      if (d.partitions().stream().anyMatch(p -> p.leader() == null || p.leader().isEmpty())) {
+        continue; // just created or moving: not ready until every partition has a leader (checked next round)
+      }
       int sp = sourceTopics.get(t).partitions().size();
       int tp = d.partitions().size();
       String sPol = sourcePolicy.getOrDefault(t, "delete");
@@ -173,7 +176,8 @@ public final class TopicReconciler {
     }
   }
 
-  private void expand(Map<String, TopicDescription> sourceTopics) {
+  /** Adds partitions where a source topic grew; returns the source topics whose target grew (to be checked). */
+  private List<String> expand(Map<String, TopicDescription> sourceTopics) {
     Map<String, NewPartitions> grow = new HashMap<>();
     for (TopicDescription d : sourceTopics.values()) {
       String tt = naming.targetTopic(d.name());
@@ -183,19 +187,55 @@ public final class TopicReconciler {
       }
     }
     if (grow.isEmpty()) {
-      return;
+      return List.of();
     }
+    List<String> grown = new ArrayList<>();
     Map<String, KafkaFuture<Void>> results = target.createPartitions(grow).values();
     for (Map.Entry<String, KafkaFuture<Void>> e : results.entrySet()) {
       String tt = e.getKey();
       try {
         KafkaCalls.await(e.getValue(), TIMEOUT_MS, "add partitions to " + tt + " on " + flow.target().describe());
-        checkedTargets.put(tt, grow.get(tt).totalCount());
+        checkedTargets.remove(tt); // ready again once the new partitions have leaders
+        naming.sourceTopic(tt).ifPresent(grown::add);
         LOG.atInfo().addKeyValue("flow", flow.name()).addKeyValue("topic", tt)
             .log("added partitions to target topic, now {}", grow.get(tt).totalCount());
       } catch (FerryException ex) {
         checkedTargets.remove(tt); // described again next round
         naming.sourceTopic(tt).ifPresent(t -> report(t, ex.getMessage()));
+      }
+    }
+    return grown;
+  }
+
+  /**
+   * Waits until every partition of {@code topics} has a leader. Producing to a topic in the moment after its creation
+   * can fail (NOT_LEADER_OR_FOLLOWER, then out-of-order sequences); waiting for leaders first avoids that.
+   */
+  public static void awaitLeaders(Admin admin, Collection<String> topics, java.time.Duration timeout, String where) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      Map<String, TopicDescription> d;
+      try {
+        d = KafkaCalls.await(admin.describeTopics(topics).allTopicNames(), TIMEOUT_MS, "describe " + topics + " on " + where);
+      } catch (FerryException e) {
+        if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+          throw e;
+        }
+        d = Map.of();
+      }
+      boolean ready = d.size() == topics.size() && d.values().stream()
+          .allMatch(t -> t.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+      if (ready) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new FerryException(FerryException.Reason.FAILED, "topics " + topics + " on " + where + " have no leader after " + timeout);
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new FerryException(FerryException.Reason.FAILED, "interrupted while waiting for leaders of " + topics);
       }
     }
   }

@@ -107,7 +107,8 @@ class ReplicationTest {
   void topicsAndPartitionsCreatedWhileRunningAreReplicatedWithinFiveSeconds() {
     FlowConfig flow = flow("late", "late.*");
     try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
-      Workload.createTopic(clusters.clusterA(), "late.one", 2, Map.of("retention.ms", "3600000", "max.message.bytes", "2000000"));
+      Workload.createTopic(clusters.clusterA(), "late.one", 2,
+          Map.of("retention.ms", "3600000", "max.message.bytes", "2000000", "compression.type", "zstd"));
       Workload.plain(clusters.clusterA(), "late.one", 2, 100, 0);
       long created = System.nanoTime();
       await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
@@ -116,6 +117,7 @@ class ReplicationTest {
       assertThat(tookMs).isLessThan(5_000);
       assertThat(topicConfig(clusters.clusterB(), "A.late.one", "retention.ms")).isEqualTo("3600000");
       assertThat(topicConfig(clusters.clusterB(), "A.late.one", "max.message.bytes")).isEqualTo("2000000");
+      assertThat(topicConfig(clusters.clusterB(), "A.late.one", "compression.type")).isEqualTo("zstd");
 
       addPartitions(clusters.clusterA(), "late.one", 4);
       Workload.plain(clusters.clusterA(), "late.one", 4, 100, 100);
@@ -139,6 +141,23 @@ class ReplicationTest {
       }
       Workload.plain(clusters.clusterA(), "shared", 4, 1_000, 4_000);
       awaitExact(flow, "shared", 5_000);
+    }
+  }
+
+  @Test
+  void internalTopicsAndFerrysOwnAreNeverReplicated() {
+    Workload.createTopic(clusters.clusterA(), "everything", 1, Map.of());
+    Workload.plain(clusters.clusterA(), "everything", 1, 10, 0);
+    FlowConfig flow = flow("everything", ".*");
+    try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
+      r.awaitCaughtUp(Duration.ofSeconds(60));
+      assertThat(Verifier.verify(flow, "everything", Duration.ofSeconds(10)).exact()).isTrue();
+    }
+    try (var admin = org.apache.kafka.clients.admin.Admin.create(Clients.admin(clusters.clusterB()))) {
+      var names = admin.listTopics(new org.apache.kafka.clients.admin.ListTopicsOptions().listInternal(true)).names().get();
+      assertThat(names).contains("A.everything").noneMatch(n -> n.startsWith("A.__") || n.startsWith("A._"));
+    } catch (Exception e) {
+      throw new AssertionError(e);
     }
   }
 
