@@ -1,77 +1,26 @@
 package dev.ferry.cli;
 
 import dev.ferry.FerryException;
-import dev.ferry.config.ClusterConfig;
-import dev.ferry.config.ConfigException;
-import dev.ferry.config.ConfigLoader;
-import dev.ferry.config.Durations;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.FlowConfig;
-import dev.ferry.config.Naming;
-import dev.ferry.config.TopicSelection;
 import dev.ferry.replicate.Replicator;
-import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
-/** {@code ferry run}: replicates until SIGTERM, then stops with everything committed. */
+/** {@code ferry run}: replicates (and checkpoints consumer groups) until SIGTERM, then stops with everything committed. */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Replicate topics until stopped (SIGTERM or Ctrl-C), then stop cleanly with everything committed.",
-        "Give flows in a YAML file (--config) or one flow on the command line (--source, --target, --topics)."})
+    description = {"Replicate topics and checkpoint consumer groups until stopped (SIGTERM or Ctrl-C), then stop cleanly "
+        + "with everything committed. Give flows in a YAML file (--config) or one flow on the command line (--source, --target, --topics)."})
 final class RunCommand implements Callable<Integer> {
-  @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "YAML configuration file (see README).")
-  Path config;
-
-  @Option(names = "--source", paramLabel = "ALIAS=HOST:PORT", converter = KeyValueConverter.class, description = "Source cluster.")
-  Map.Entry<String, String> source;
-
-  @Option(names = "--target", paramLabel = "ALIAS=HOST:PORT", converter = KeyValueConverter.class, description = "Target cluster.")
-  Map.Entry<String, String> target;
-
-  @Option(names = "--topics", paramLabel = "REGEX", description = "Source topics to replicate (whole-name match).")
-  String topics;
-
-  @Option(names = "--exclude", paramLabel = "REGEX", description = "Source topics not to replicate.")
-  String exclude;
-
-  @Option(names = "--naming", paramLabel = "prefix|identity", description = "Target topic names: prefix (default, A.orders) or identity.")
-  String naming = "prefix";
-
-  @Option(names = "--separator", paramLabel = "SEP", description = "Separator of prefix naming (default: .).")
-  String separator = ".";
-
-  @Option(names = "--name", paramLabel = "NAME", description = "Flow name (default: SOURCE-to-TARGET).")
-  String name;
-
-  @Option(names = "--shards", paramLabel = "N", description = "Shards of the flow (default: " + FlowConfig.DEFAULT_SHARDS + ").")
-  int shards = FlowConfig.DEFAULT_SHARDS;
-
-  @Option(names = "--no-provenance", description = "Do not write the provenance header (disables loop protection).")
-  boolean noProvenance;
-
-  @Option(names = "--replication-factor", paramLabel = "N", description = "Replication factor of created target topics.")
-  Short replicationFactor;
-
-  @Option(names = "--commit-interval", paramLabel = "DURATION", description = "Transaction length (default: 200ms).")
-  String commitInterval;
-
-  @Option(names = "--source-property", paramLabel = "KEY=VALUE", converter = KeyValueConverter.class,
-      description = "Kafka client property for the source cluster (repeatable).")
-  List<Map.Entry<String, String>> sourceProperties = new ArrayList<>();
-
-  @Option(names = "--target-property", paramLabel = "KEY=VALUE", converter = KeyValueConverter.class,
-      description = "Kafka client property for the target cluster (repeatable).")
-  List<Map.Entry<String, String>> targetProperties = new ArrayList<>();
+  @Mixin FlowOptions flows;
 
   @Override
   public Integer call() throws InterruptedException {
-    FerryConfig cfg = config != null ? fromFile() : fromFlags();
+    FerryConfig cfg = flows.config();
     List<Replicator> running = new ArrayList<>();
     Thread hook = new Thread(() -> running.forEach(Replicator::close), "ferry-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
@@ -81,7 +30,7 @@ final class RunCommand implements Callable<Integer> {
       }
       while (running.stream().allMatch(r -> r.failure().isEmpty())) {
         for (Replicator r : running) {
-          if (r.awaitEnd(java.time.Duration.ofMillis(500)) && r.failure().isEmpty()) {
+          if (r.awaitEnd(Duration.ofMillis(500)) && r.failure().isEmpty()) {
             return ExitCodes.OK; // closed by the shutdown hook
           }
         }
@@ -96,45 +45,5 @@ final class RunCommand implements Callable<Integer> {
         // already shutting down
       }
     }
-  }
-
-  private FerryConfig fromFile() {
-    if (source != null || target != null || topics != null) {
-      throw new ConfigException("--config", "give either --config or --source/--target/--topics, not both");
-    }
-    return ConfigLoader.load(config);
-  }
-
-  private FerryConfig fromFlags() {
-    if (source == null) {
-      throw new ConfigException("--source", "is required (ALIAS=HOST:PORT), or give --config");
-    }
-    if (target == null) {
-      throw new ConfigException("--target", "is required (ALIAS=HOST:PORT)");
-    }
-    if (topics == null) {
-      throw new ConfigException("--topics", "is required (a regular expression)");
-    }
-    ClusterConfig s = flag("--source", () -> new ClusterConfig(source.getKey(), source.getValue(), toMap(sourceProperties)));
-    ClusterConfig t = flag("--target", () -> new ClusterConfig(target.getKey(), target.getValue(), toMap(targetProperties)));
-    TopicSelection sel = flag("--topics", () -> TopicSelection.of(topics, exclude));
-    Naming n = flag("--naming", () -> new Naming(Naming.Mode.parse("", naming), separator));
-    return new FerryConfig(List.of(flag("", () -> new FlowConfig(name, s, t, sel, n, shards, !noProvenance,
-        Optional.ofNullable(replicationFactor), Map.of(),
-        commitInterval == null ? null : Durations.parse("--commit-interval", commitInterval), null))));
-  }
-
-  private static <T> T flag(String flag, java.util.function.Supplier<T> make) {
-    try {
-      return make.get();
-    } catch (ConfigException e) {
-      throw new ConfigException(flag.isEmpty() ? "--" + e.key() : flag + (e.key().isEmpty() ? "" : " (" + e.key() + ")"), e.problem());
-    }
-  }
-
-  private static Map<String, String> toMap(List<Map.Entry<String, String>> entries) {
-    Map<String, String> m = new LinkedHashMap<>();
-    entries.forEach(e -> m.put(e.getKey(), e.getValue()));
-    return m;
   }
 }

@@ -15,6 +15,9 @@ import java.util.regex.Pattern;
  * @param topicConfigs topic configs set on every created target topic, over those copied from the source
  * @param commitInterval how long one replication transaction collects records before it commits
  * @param topicRefreshInterval how often source topics are listed to find new topics and partitions
+ * @param groups which source consumer groups are checkpointed (Ferry's own groups never are)
+ * @param checkpointInterval how often the committed offsets of those groups are translated and checkpointed
+ * @param syncGroupOffsets whether translated offsets are committed to the same group on the target when it is inactive
  */
 public record FlowConfig(
     String name,
@@ -27,11 +30,17 @@ public record FlowConfig(
     Optional<Short> replicationFactor,
     Map<String, String> topicConfigs,
     Duration commitInterval,
-    Duration topicRefreshInterval) {
+    Duration topicRefreshInterval,
+    TopicSelection groups,
+    Duration checkpointInterval,
+    boolean syncGroupOffsets) {
 
   public static final int DEFAULT_SHARDS = 4;
   public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(200);
   public static final Duration DEFAULT_TOPIC_REFRESH = Duration.ofSeconds(2);
+  public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(5);
+  /** Consumer groups of tools, not applications: not checkpointed unless the user selects groups explicitly. */
+  public static final TopicSelection DEFAULT_GROUPS = TopicSelection.of(".*", "console-consumer-.*|perf-consumer-.*|_confluent.*");
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,100}");
 
   public FlowConfig {
@@ -70,30 +79,56 @@ public record FlowConfig(
     if (topicRefreshInterval.toMillis() < 100 || topicRefreshInterval.toMinutes() > 60) {
       throw new ConfigException("topic-refresh-interval", topicRefreshInterval + " is out of range 100ms..60m");
     }
+    groups = groups == null ? DEFAULT_GROUPS : groups;
+    checkpointInterval = checkpointInterval == null ? DEFAULT_CHECKPOINT_INTERVAL : checkpointInterval;
+    if (checkpointInterval.toMillis() < 100 || checkpointInterval.toMinutes() > 60) {
+      throw new ConfigException("checkpoint-interval", checkpointInterval + " is out of range 100ms..60m");
+    }
   }
 
   /** A flow with defaults for everything but the clusters and topics. */
   public static FlowConfig of(ClusterConfig source, ClusterConfig target, TopicSelection topics) {
-    return new FlowConfig(null, source, target, topics, Naming.DEFAULT, DEFAULT_SHARDS, true, Optional.empty(), Map.of(), null, null);
+    return new FlowConfig(null, source, target, topics, Naming.DEFAULT, DEFAULT_SHARDS, true, Optional.empty(), Map.of(), null, null,
+        null, null, true);
   }
 
-  public FlowConfig withName(String newName) {
-    return new FlowConfig(newName, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval, topicRefreshInterval);
+  public FlowConfig withName(String v) {
+    return new FlowConfig(v, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
+        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets);
   }
 
-  public FlowConfig withNaming(Naming newNaming) {
-    return new FlowConfig(name, source, target, topics, newNaming, shards, provenance, replicationFactor, topicConfigs, commitInterval, topicRefreshInterval);
+  public FlowConfig withNaming(Naming v) {
+    return new FlowConfig(name, source, target, topics, v, shards, provenance, replicationFactor, topicConfigs, commitInterval,
+        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets);
   }
 
-  public FlowConfig withShards(int newShards) {
-    return new FlowConfig(name, source, target, topics, naming, newShards, provenance, replicationFactor, topicConfigs, commitInterval, topicRefreshInterval);
+  public FlowConfig withShards(int v) {
+    return new FlowConfig(name, source, target, topics, naming, v, provenance, replicationFactor, topicConfigs, commitInterval,
+        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets);
   }
 
-  public FlowConfig withProvenance(boolean on) {
-    return new FlowConfig(name, source, target, topics, naming, shards, on, replicationFactor, topicConfigs, commitInterval, topicRefreshInterval);
+  public FlowConfig withProvenance(boolean v) {
+    return new FlowConfig(name, source, target, topics, naming, shards, v, replicationFactor, topicConfigs, commitInterval,
+        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets);
   }
 
-  public FlowConfig withTopicRefreshInterval(Duration d) {
-    return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval, d);
+  public FlowConfig withTopicRefreshInterval(Duration v) {
+    return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
+        v, groups, checkpointInterval, syncGroupOffsets);
+  }
+
+  public FlowConfig withGroups(TopicSelection v) {
+    return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
+        topicRefreshInterval, v, checkpointInterval, syncGroupOffsets);
+  }
+
+  public FlowConfig withCheckpointInterval(Duration v) {
+    return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
+        topicRefreshInterval, groups, v, syncGroupOffsets);
+  }
+
+  public FlowConfig withSyncGroupOffsets(boolean v) {
+    return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
+        topicRefreshInterval, groups, checkpointInterval, v);
   }
 }

@@ -16,6 +16,7 @@ public final class FlowStatus {
   final Map<String, String> topicProblems = new ConcurrentHashMap<>();
   final Map<TopicPartition, Long> committedNext = new ConcurrentHashMap<>();
   final Map<Integer, String> ownedShards = new ConcurrentHashMap<>();
+  volatile dev.ferry.groups.CheckpointRound lastCheckpoint;
 
   /** Records written to the target in committed transactions. */
   public long replicatedRecords() {
@@ -49,6 +50,11 @@ public final class FlowStatus {
   /** The next source offset to replicate, per partition, as of the last commit of this process. */
   public Map<TopicPartition, Long> committedPositions() {
     return Map.copyOf(committedNext);
+  }
+
+  /** The last checkpoint round of this process (only the owner of shard 0 checkpoints), if any. */
+  public java.util.Optional<dev.ferry.groups.CheckpointRound> lastCheckpoint() {
+    return java.util.Optional.ofNullable(lastCheckpoint);
   }
 
   public java.util.Set<Integer> ownedShards() {

@@ -55,6 +55,7 @@ public final class Replicator implements AutoCloseable {
   private Thread topicThread;
   private ShardMembership membership;
   private Thread membershipThread;
+  private Thread checkpointThread;
 
   private Replicator(FlowConfig flow) {
     this.flow = flow;
@@ -97,13 +98,19 @@ public final class Replicator implements AutoCloseable {
   }
 
   /**
-   * Waits until this process has committed, for every partition ready to replicate, everything the source held
-   * (read_committed end offsets) when the call began: replication lag zero as of the call.
+   * Waits until this process has committed, for every partition of the selected source topics (but those of topics
+   * with a problem, or partitions stopped by one), everything the source held (read_committed end offsets) when the
+   * call began: replication lag zero as of the call.
    */
   public void awaitCaughtUp(Duration timeout) {
-    Map<TopicPartition, TopicPartition> ready = ctx.readyPartitions();
     Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> request = new java.util.HashMap<>();
-    ready.keySet().forEach(tp -> request.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
+    reconciler.selectedTopics().forEach((topic, partitions) -> {
+      if (!status.topicProblems.containsKey(topic)) {
+        for (int p = 0; p < partitions; p++) {
+          request.put(new TopicPartition(topic, p), org.apache.kafka.clients.admin.OffsetSpec.latest());
+        }
+      }
+    });
     Map<TopicPartition, Long> ends = new java.util.HashMap<>();
     KafkaCalls.await(sourceAdmin.listOffsets(request,
                 new org.apache.kafka.clients.admin.ListOffsetsOptions(org.apache.kafka.common.IsolationLevel.READ_COMMITTED)).all(),
@@ -155,6 +162,9 @@ public final class Replicator implements AutoCloseable {
       membershipThread = new Thread(membership, "ferry-" + flow.name() + "-membership");
       membershipThread.setDaemon(true);
       membershipThread.start();
+      checkpointThread = new Thread(this::checkpointLoop, "ferry-" + flow.name() + "-checkpoints");
+      checkpointThread.setDaemon(true);
+      checkpointThread.start();
     }
     LOG.atInfo().addKeyValue("flow", flow.name()).log("replicating {} -> {} ({})", flow.source().describe(), flow.target().describe(), flow.topics());
   }
@@ -202,7 +212,9 @@ public final class Replicator implements AutoCloseable {
         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "delete", TopicConfig.RETENTION_MS_CONFIG, "-1",
             TopicConfig.RETENTION_BYTES_CONFIG, "-1"));
     NewTopic shards = new NewTopic(shardTopic, Optional.of(flow.shards()), flow.replicationFactor());
-    targetAdmin.createTopics(List.of(map, shards)).values().forEach((name, f) -> {
+    NewTopic checkpoints = new NewTopic(dev.ferry.client.CheckpointCodec.topic(flow.name()), Optional.of(1), flow.replicationFactor())
+        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact"));
+    targetAdmin.createTopics(List.of(map, shards, checkpoints)).values().forEach((name, f) -> {
       try {
         KafkaCalls.await(f, ADMIN_TIMEOUT_MS, "create " + name + " on " + flow.target().describe());
       } catch (FerryException e) {
@@ -211,7 +223,8 @@ public final class Replicator implements AutoCloseable {
         }
       }
     });
-    TopicReconciler.awaitLeaders(targetAdmin, List.of(mapTopic, shardTopic), Duration.ofSeconds(30), flow.target().describe());
+    TopicReconciler.awaitLeaders(targetAdmin, List.of(mapTopic, shardTopic, dev.ferry.client.CheckpointCodec.topic(flow.name())),
+        Duration.ofSeconds(30), flow.target().describe());
     Map<String, TopicDescription> d =
         KafkaCalls.await(targetAdmin.describeTopics(List.of(mapTopic, shardTopic)).allTopicNames(), ADMIN_TIMEOUT_MS,
             "describe Ferry's topics on " + flow.target().describe());
@@ -245,6 +258,25 @@ public final class Replicator implements AutoCloseable {
         LOG.atWarn().addKeyValue("flow", flow.name()).log("topic refresh failed, retrying: {}", e.getMessage());
       } catch (RuntimeException e) {
         LOG.atWarn().addKeyValue("flow", flow.name()).log("topic refresh failed, retrying: {}", e.toString());
+      }
+    }
+  }
+
+  /** The owner of shard 0 checkpoints the flow's consumer groups; Kafka's group membership decides who that is. */
+  private void checkpointLoop() {
+    try (dev.ferry.groups.Checkpointer checkpointer = new dev.ferry.groups.Checkpointer(flow, sourceAdmin, targetAdmin)) {
+      while (!closed) {
+        sleep(flow.checkpointInterval().toMillis());
+        if (closed || !status.ownedShards.containsKey(0)) {
+          continue;
+        }
+        try {
+          status.lastCheckpoint = checkpointer.round(flow.syncGroupOffsets());
+        } catch (FerryException e) {
+          LOG.atWarn().addKeyValue("flow", flow.name()).log("checkpoint round failed, retrying: {}", e.getMessage());
+        } catch (RuntimeException e) {
+          LOG.atWarn().addKeyValue("flow", flow.name()).log("checkpoint round failed, retrying: {}", e.toString());
+        }
       }
     }
   }
@@ -284,6 +316,7 @@ public final class Replicator implements AutoCloseable {
       join(membershipThread);
     }
     join(topicThread);
+    join(checkpointThread);
     sourceAdmin.close(Duration.ofSeconds(5));
     targetAdmin.close(Duration.ofSeconds(5));
     ended.countDown();

@@ -53,6 +53,8 @@ public final class TopicReconciler {
   private final Set<String> owned = new HashSet<>();
   /** Partition count of target topics already checked, by target topic. */
   private final Map<String, Integer> checkedTargets = new HashMap<>();
+  /** Partition count of every selected source topic as of the last round. */
+  private volatile Map<String, Integer> selectedPartitionCounts = Map.of();
 
   public TopicReconciler(FlowConfig flow, Admin source, Admin target, Collection<String> ownedTargetTopics, Map<String, String> problemSink) {
     this.flow = flow;
@@ -61,6 +63,11 @@ public final class TopicReconciler {
     this.target = target;
     this.owned.addAll(ownedTargetTopics);
     this.problems = problemSink;
+  }
+
+  /** Partition count of every selected source topic, as of the last round. */
+  public Map<String, Integer> selectedTopics() {
+    return selectedPartitionCounts;
   }
 
   /** One round: list, create, expand, check. Returns source partition to target partition for every ready one. */
@@ -74,9 +81,13 @@ public final class TopicReconciler {
             .collect(Collectors.toSet());
     problems.keySet().retainAll(selected);
     if (selected.isEmpty()) {
+      selectedPartitionCounts = Map.of();
       return Map.of();
     }
     Map<String, TopicDescription> sourceTopics = describe(source, selected, "describe topics on " + src);
+    Map<String, Integer> counts = new HashMap<>();
+    sourceTopics.values().forEach(d -> counts.put(d.name(), d.partitions().size()));
+    selectedPartitionCounts = Map.copyOf(counts);
     Set<String> targetNames =
         KafkaCalls.await(target.listTopics(new ListTopicsOptions().listInternal(false)).names(), TIMEOUT_MS, "list topics on " + tgt);
 
@@ -123,11 +134,13 @@ public final class TopicReconciler {
       news.add(new NewTopic(naming.targetTopic(t), Optional.of(sourceTopics.get(t).partitions().size()), flow.replicationFactor()).configs(c));
     }
     Map<String, KafkaFuture<Void>> results = target.createTopics(news).values();
+    List<String> created = new ArrayList<>();
     for (String t : topics) {
       String tt = naming.targetTopic(t);
       try {
         KafkaCalls.await(results.get(tt), TIMEOUT_MS, "create topic " + tt + " on " + flow.target().describe());
         owned.add(tt); // ready once every partition has a leader: checked by check() below
+        created.add(tt);
         problems.remove(t);
         LOG.atInfo().addKeyValue("flow", flow.name()).addKeyValue("topic", tt)
             .log("created target topic with {} partitions", sourceTopics.get(t).partitions().size());
@@ -136,6 +149,13 @@ public final class TopicReconciler {
           continue; // created concurrently (another process of this flow); checked next round
         }
         report(t, e.getMessage());
+      }
+    }
+    if (!created.isEmpty()) {
+      try {
+        awaitLeaders(target, created, java.time.Duration.ofSeconds(10), flow.target().describe());
+      } catch (FerryException e) {
+        LOG.atWarn().addKeyValue("flow", flow.name()).log("{}; checked again next round", e.getMessage());
       }
     }
   }

@@ -155,6 +155,7 @@ public final class LocalKafka implements AutoCloseable {
       cmd.add(BrokerMain.class.getName());
       cmd.add(props.toString());
       cmd.add(clusterId);
+      cmd.add(Long.toString(ProcessHandle.current().pid()));
       ProcessBuilder pb = new ProcessBuilder(cmd);
       pb.redirectErrorStream(true);
       pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("broker.log").toFile()));

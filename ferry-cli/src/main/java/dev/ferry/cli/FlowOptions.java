@@ -1,0 +1,139 @@
+package dev.ferry.cli;
+
+import dev.ferry.config.ClusterConfig;
+import dev.ferry.config.ConfigException;
+import dev.ferry.config.ConfigLoader;
+import dev.ferry.config.Durations;
+import dev.ferry.config.FerryConfig;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.config.Naming;
+import dev.ferry.config.TopicSelection;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import picocli.CommandLine.Option;
+
+/** The flows a command works on: a YAML file (--config), or one flow given by flags. Shared by every command. */
+final class FlowOptions {
+  @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "YAML configuration file (see README).")
+  Path config;
+
+  @Option(names = "--source", paramLabel = "ALIAS=HOST:PORT", converter = KeyValueConverter.class, description = "Source cluster.")
+  Map.Entry<String, String> source;
+
+  @Option(names = "--target", paramLabel = "ALIAS=HOST:PORT", converter = KeyValueConverter.class, description = "Target cluster.")
+  Map.Entry<String, String> target;
+
+  @Option(names = "--topics", paramLabel = "REGEX", description = "Source topics to replicate (whole-name match).")
+  String topics;
+
+  @Option(names = "--exclude", paramLabel = "REGEX", description = "Source topics not to replicate.")
+  String exclude;
+
+  @Option(names = "--naming", paramLabel = "prefix|identity", description = "Target topic names: prefix (default, A.orders) or identity.")
+  String naming = "prefix";
+
+  @Option(names = "--separator", paramLabel = "SEP", description = "Separator of prefix naming (default: .).")
+  String separator = ".";
+
+  @Option(names = "--name", paramLabel = "NAME", description = "Flow name (default: SOURCE-to-TARGET).")
+  String name;
+
+  @Option(names = "--shards", paramLabel = "N", description = "Shards of the flow (default: " + FlowConfig.DEFAULT_SHARDS + ").")
+  int shards = FlowConfig.DEFAULT_SHARDS;
+
+  @Option(names = "--no-provenance", description = "Do not write the provenance header (disables loop protection).")
+  boolean noProvenance;
+
+  @Option(names = "--replication-factor", paramLabel = "N", description = "Replication factor of created target topics.")
+  Short replicationFactor;
+
+  @Option(names = "--commit-interval", paramLabel = "DURATION", description = "Transaction length (default: 200ms).")
+  String commitInterval;
+
+  @Option(names = "--groups", paramLabel = "REGEX", description = "Source consumer groups to checkpoint (default: all but tool groups).")
+  String groups;
+
+  @Option(names = "--exclude-groups", paramLabel = "REGEX", description = "Source consumer groups not to checkpoint.")
+  String excludeGroups;
+
+  @Option(names = "--checkpoint-interval", paramLabel = "DURATION", description = "How often groups are checkpointed (default: 5s).")
+  String checkpointInterval;
+
+  @Option(names = "--no-sync-group-offsets", description = "Do not commit translated offsets to inactive groups on the target.")
+  boolean noSyncGroupOffsets;
+
+  @Option(names = "--source-property", paramLabel = "KEY=VALUE", converter = KeyValueConverter.class,
+      description = "Kafka client property for the source cluster (repeatable).")
+  List<Map.Entry<String, String>> sourceProperties = new ArrayList<>();
+
+  @Option(names = "--target-property", paramLabel = "KEY=VALUE", converter = KeyValueConverter.class,
+      description = "Kafka client property for the target cluster (repeatable).")
+  List<Map.Entry<String, String>> targetProperties = new ArrayList<>();
+
+  /** Every flow given. */
+  FerryConfig config() {
+    return config != null ? fromFile() : fromFlags();
+  }
+
+  /** The one flow a command acts on: {@code flow} by name, or the only flow given. */
+  FlowConfig flow(String flowName) {
+    List<FlowConfig> flows = config().flows();
+    if (flowName == null) {
+      if (flows.size() > 1) {
+        throw new ConfigException("--flow", "the configuration has " + flows.size() + " flows: name one of "
+            + flows.stream().map(FlowConfig::name).toList());
+      }
+      return flows.get(0);
+    }
+    return flows.stream().filter(f -> f.name().equals(flowName)).findFirst()
+        .orElseThrow(() -> new ConfigException("--flow", "no flow named '" + flowName + "' (flows: "
+            + flows.stream().map(FlowConfig::name).toList() + ")"));
+  }
+
+  private FerryConfig fromFile() {
+    if (source != null || target != null || topics != null) {
+      throw new ConfigException("--config", "give either --config or --source/--target/--topics, not both");
+    }
+    return ConfigLoader.load(config);
+  }
+
+  private FerryConfig fromFlags() {
+    if (source == null) {
+      throw new ConfigException("--source", "is required (ALIAS=HOST:PORT), or give --config");
+    }
+    if (target == null) {
+      throw new ConfigException("--target", "is required (ALIAS=HOST:PORT)");
+    }
+    if (topics == null) {
+      throw new ConfigException("--topics", "is required (a regular expression)");
+    }
+    ClusterConfig s = flag("--source", () -> new ClusterConfig(source.getKey(), source.getValue(), toMap(sourceProperties)));
+    ClusterConfig t = flag("--target", () -> new ClusterConfig(target.getKey(), target.getValue(), toMap(targetProperties)));
+    TopicSelection sel = flag("--topics", () -> TopicSelection.of(topics, exclude));
+    Naming n = flag("--naming", () -> new Naming(Naming.Mode.parse("", naming), separator));
+    TopicSelection g = groups == null && excludeGroups == null ? null
+        : flag("--groups", () -> TopicSelection.of(groups == null ? ".*" : groups, excludeGroups));
+    return new FerryConfig(List.of(flag("", () -> new FlowConfig(name, s, t, sel, n, shards, !noProvenance,
+        Optional.ofNullable(replicationFactor), Map.of(),
+        commitInterval == null ? null : Durations.parse("--commit-interval", commitInterval), null, g,
+        checkpointInterval == null ? null : Durations.parse("--checkpoint-interval", checkpointInterval), !noSyncGroupOffsets))));
+  }
+
+  private static <T> T flag(String flag, java.util.function.Supplier<T> make) {
+    try {
+      return make.get();
+    } catch (ConfigException e) {
+      throw new ConfigException(flag.isEmpty() ? "--" + e.key() : flag + (e.key().isEmpty() ? "" : " (" + e.key() + ")"), e.problem());
+    }
+  }
+
+  private static Map<String, String> toMap(List<Map.Entry<String, String>> entries) {
+    Map<String, String> m = new LinkedHashMap<>();
+    entries.forEach(e -> m.put(e.getKey(), e.getValue()));
+    return m;
+  }
+}

@@ -1,0 +1,220 @@
+package dev.ferry.failover;
+
+import dev.ferry.FerryException;
+import dev.ferry.KafkaCalls;
+import dev.ferry.client.Checkpoint;
+import dev.ferry.client.FerryCheckpoints;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.groups.Checkpointer;
+import dev.ferry.groups.Translation;
+import dev.ferry.naming.TopicNaming;
+import dev.ferry.replicate.Clients;
+import dev.ferry.replicate.Replicator;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fails a flow's consumer groups over to the target: checks the target is healthy, stops the flow's replication
+ * (its shard topic is deleted, so every process commits and releases its shards, then every shard's transactional.id
+ * is fenced), takes a final checkpoint from the source if it still answers (else uses the last checkpoints), and
+ * commits the exact translations to every selected group that has no members on the target.
+ */
+public final class Failover {
+  private static final Logger LOG = LoggerFactory.getLogger(Failover.class);
+  private static final long TIMEOUT_MS = 30_000;
+
+  /** One group and partition after the failover. {@code lost}: records consumed on the source that never reached the target. */
+  public record Row(String group, TopicPartition target, long targetOffset, long lost, long expectedReReads, String status) {}
+
+  /** The outcome. {@code refused} is set when nothing was done; {@code activeGroups} were left alone. */
+  public record Report(boolean dryRun, Optional<String> refused, String replication, String checkpointSource, List<Row> rows,
+      Map<String, String> activeGroups) {
+    public long lost() {
+      return rows.stream().mapToLong(Row::lost).sum();
+    }
+  }
+
+  private final FlowConfig flow;
+  private final Pattern groups;
+  private final boolean dryRun;
+  private final boolean forceRewind;
+
+  public Failover(FlowConfig flow, Optional<Pattern> groups, boolean dryRun, boolean forceRewind) {
+    this.flow = flow;
+    this.groups = groups.orElse(null);
+    this.dryRun = dryRun;
+    this.forceRewind = forceRewind;
+  }
+
+  public Report run() {
+    try (Admin target = Admin.create(Clients.admin(flow.target())); Admin source = Admin.create(Clients.admin(flow.source()))) {
+      Replicator.probe(target, flow.target(), "target", Duration.ofSeconds(10));
+      Optional<String> unhealthy = checkTargetHealth(target);
+      if (unhealthy.isPresent()) {
+        return new Report(dryRun, unhealthy, "not touched", "none", List.of(), Map.of());
+      }
+      String replication = stopReplication(target);
+      boolean sourceUp = sourceAnswers(source);
+      try (Checkpointer checkpointer = new Checkpointer(flow, source, target)) {
+        List<Checkpoint> checkpoints;
+        String from;
+        if (sourceUp) {
+          checkpoints = checkpointer.translate(checkpointer.sourceOffsets(selected(checkpointer.followedGroups())));
+          if (!dryRun) {
+            checkpointer.write(checkpoints);
+          }
+          from = "final checkpoint from " + flow.source().describe();
+        } else {
+          checkpoints = lastCheckpoints(target);
+          from = "last checkpoints (source " + flow.source().describe() + " does not answer)";
+        }
+        Checkpointer.SyncResult sync = checkpointer.commitToTarget(checkpoints, forceRewind, dryRun);
+        List<Row> rows = new ArrayList<>();
+        for (Checkpoint c : checkpoints) {
+          String status;
+          if (sync.activeOnTarget().containsKey(c.group())) {
+            status = "refused: group active on target";
+          } else if (sync.committed().getOrDefault(c.group(), Map.of()).containsKey(c.target())) {
+            status = dryRun ? "would commit" : "committed";
+          } else {
+            status = "already there";
+          }
+          rows.add(new Row(c.group(), c.target(), c.targetOffset(), c.recordsAhead(), 0, status));
+        }
+        rows.sort(java.util.Comparator.comparing(Row::group).thenComparing(r -> r.target().toString()));
+        return new Report(dryRun, Optional.empty(), replication, from, rows, sync.activeOnTarget());
+      }
+    }
+  }
+
+  private List<String> selected(List<String> followed) {
+    return groups == null ? followed : followed.stream().filter(g -> groups.matcher(g).matches()).toList();
+  }
+
+  /** Brokers answer and no replicated topic has an offline or under-replicated partition. */
+  private Optional<String> checkTargetHealth(Admin target) {
+    Set<String> topics = new HashSet<>(replicatedTargetTopics(target));
+    if (topics.isEmpty()) {
+      return Optional.empty();
+    }
+    Map<String, TopicDescription> d = KafkaCalls.await(target.describeTopics(topics).allTopicNames(), TIMEOUT_MS,
+        "describe replicated topics on " + flow.target().describe());
+    for (TopicDescription t : d.values()) {
+      for (TopicPartitionInfo p : t.partitions()) {
+        if (p.leader() == null || p.leader().isEmpty()) {
+          return Optional.of("target " + flow.target().describe() + " is not healthy: partition " + t.name() + "-" + p.partition() + " is offline");
+        }
+        if (p.isr().size() < p.replicas().size()) {
+          return Optional.of("target " + flow.target().describe() + " is not healthy: partition " + t.name() + "-" + p.partition()
+              + " is under-replicated (" + p.isr().size() + " of " + p.replicas().size() + " replicas in sync)");
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  private Set<String> replicatedTargetTopics(Admin target) {
+    String group = TopicNaming.progressGroup(flow.name());
+    Set<String> out = new HashSet<>();
+    KafkaCalls.await(target.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata(), TIMEOUT_MS,
+        "read progress of " + group + " on " + flow.target().describe()).keySet().forEach(tp -> out.add(tp.topic()));
+    return out;
+  }
+
+  /**
+   * Stops replication: deletes the shard topic (running processes release their shards, committing what they hold),
+   * waits until no member owns a shard, then fences every shard's transactional.id so nothing can commit after.
+   */
+  private String stopReplication(Admin target) {
+    String shardTopic = TopicNaming.shardTopic(flow.name());
+    String members = TopicNaming.membershipGroup(flow.name());
+    int running = membersWithShards(target, members);
+    if (dryRun) {
+      return running > 0 ? running + " process(es) replicating; would be stopped" : "not running";
+    }
+    try {
+      KafkaCalls.await(target.deleteTopics(List.of(shardTopic)).all(), TIMEOUT_MS, "delete " + shardTopic + " on " + flow.target().describe());
+    } catch (FerryException e) {
+      if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+        throw e;
+      }
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (membersWithShards(target, members) > 0 && System.nanoTime() < deadline) {
+      pause(200);
+    }
+    for (int shard = 0; shard < flow.shards(); shard++) {
+      try (KafkaProducer<byte[], byte[]> fence = new KafkaProducer<>(Clients.targetProducer(flow.target(),
+          TopicNaming.transactionalId(flow.name(), shard)))) {
+        fence.initTransactions();
+      }
+    }
+    LOG.atInfo().addKeyValue("flow", flow.name()).log("replication stopped and all {} shards fenced", flow.shards());
+    return running > 0 ? "stopped (" + running + " process(es) released their shards; all shards fenced)" : "not running (all shards fenced)";
+  }
+
+  private int membersWithShards(Admin target, String group) {
+    try {
+      ConsumerGroupDescription d = KafkaCalls.await(target.describeConsumerGroups(List.of(group)).describedGroups().get(group), TIMEOUT_MS,
+          "describe " + group + " on " + flow.target().describe());
+      return (int) d.members().stream().filter(m -> !m.assignment().topicPartitions().isEmpty()).count();
+    } catch (FerryException e) {
+      if (e.getCause() instanceof GroupIdNotFoundException) {
+        return 0;
+      }
+      throw e;
+    }
+  }
+
+  private boolean sourceAnswers(Admin source) {
+    try {
+      Replicator.probe(source, flow.source(), "source", Duration.ofSeconds(5));
+      return true;
+    } catch (FerryException e) {
+      LOG.atWarn().addKeyValue("flow", flow.name()).log("{}: using the last checkpoints", e.getMessage());
+      return false;
+    }
+  }
+
+  private List<Checkpoint> lastCheckpoints(Admin target) {
+    Map<String, Object> client = new HashMap<>(flow.target().properties());
+    client.put("bootstrap.servers", flow.target().bootstrap());
+    List<Checkpoint> out = new ArrayList<>();
+    for (String group : targetGroupsWithCheckpoints(client)) {
+      if (Translation.follows(flow, group) && (groups == null || groups.matcher(group).matches())) {
+        out.addAll(FerryCheckpoints.read(client, flow.name(), group, Duration.ofSeconds(30)).values());
+      }
+    }
+    return out;
+  }
+
+  private Set<String> targetGroupsWithCheckpoints(Map<String, Object> client) {
+    return FerryCheckpoints.groups(client, flow.name(), Duration.ofSeconds(30));
+  }
+
+  private static void pause(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new FerryException(FerryException.Reason.FAILED, "interrupted");
+    }
+  }
+}

@@ -1,0 +1,223 @@
+package dev.ferry.groups;
+
+import dev.ferry.FerryException;
+import dev.ferry.KafkaCalls;
+import dev.ferry.client.Checkpoint;
+import dev.ferry.client.CheckpointCodec;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.offsets.OffsetMapIndex;
+import dev.ferry.offsets.PartitionOffsetMap;
+import dev.ferry.replicate.Clients;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.GroupListing;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
+import org.apache.kafka.clients.admin.ListGroupsOptions;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Checkpoints the consumer groups a flow follows: reads their committed offsets on the source (one listing, one
+ * batched offset fetch for all groups), translates them exactly with the live offset map, writes the checkpoints that
+ * changed to {@code __ferry.<flow>.checkpoints} on the target and, when asked, commits the translations to the same
+ * groups on the target where those have no active members and the move is forward.
+ */
+public final class Checkpointer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
+  private static final long TIMEOUT_MS = 30_000;
+
+  private final FlowConfig flow;
+  private final Admin source;
+  private final Admin target;
+  private final OffsetMapIndex index;
+  private final KafkaProducer<byte[], byte[]> producer;
+  private final Map<String, Checkpoint> written = new HashMap<>();
+  private final Set<String> reportedActive = ConcurrentHashMap.newKeySet();
+
+  public Checkpointer(FlowConfig flow, Admin source, Admin target) {
+    this.flow = flow;
+    this.source = source;
+    this.target = target;
+    this.index = new OffsetMapIndex(flow);
+    Properties p = new Properties();
+    p.putAll(flow.target().properties());
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, flow.target().bootstrap());
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, "ferry." + flow.name() + ".checkpoints");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    this.producer = new KafkaProducer<>(p);
+  }
+
+  /** The groups on the source that the flow follows. */
+  public List<String> followedGroups() {
+    return KafkaCalls.await(source.listGroups(ListGroupsOptions.forConsumerGroups()).all(), TIMEOUT_MS,
+            "list consumer groups on " + flow.source().describe())
+        .stream().map(GroupListing::groupId).filter(g -> Translation.follows(flow, g)).sorted().toList();
+  }
+
+  /** Committed source offsets of {@code groups}, in one batched fetch. */
+  public Map<String, Map<TopicPartition, OffsetAndMetadata>> sourceOffsets(List<String> groups) {
+    return committedOffsets(source, groups, flow.source().describe());
+  }
+
+  /** Translates with the offset map as committed on the target right now. */
+  public List<Checkpoint> translate(Map<String, Map<TopicPartition, OffsetAndMetadata>> offsets) {
+    Map<TopicPartition, PartitionOffsetMap> maps = index.catchUp(Duration.ofSeconds(30));
+    long now = System.currentTimeMillis();
+    List<Checkpoint> out = new ArrayList<>();
+    offsets.forEach((g, o) -> out.addAll(Translation.translate(flow, maps, g, o, now)));
+    return out;
+  }
+
+  /** One round: list, fetch, translate, write what changed, sync inactive target groups (when {@code sync}). */
+  public CheckpointRound round(boolean sync) {
+    long started = System.nanoTime();
+    List<String> groups = followedGroups();
+    List<Checkpoint> checkpoints = translate(sourceOffsets(groups));
+    write(checkpoints);
+    Map<String, Integer> synced = Map.of();
+    Map<String, String> active = Map.of();
+    if (sync) {
+      SyncResult r = commitToTarget(checkpoints, false, false);
+      synced = r.synced();
+      active = r.activeOnTarget();
+    }
+    return new CheckpointRound(Instant.now(), Duration.ofNanos(System.nanoTime() - started), groups.size(), checkpoints, synced, active);
+  }
+
+  /** Writes the checkpoints that changed since the last write. */
+  public void write(List<Checkpoint> checkpoints) {
+    int n = 0;
+    for (Checkpoint c : checkpoints) {
+      String key = c.group() + "\u0000" + c.source();
+      Checkpoint before = written.get(key);
+      if (before != null && before.sourceOffset() == c.sourceOffset() && before.targetOffset() == c.targetOffset()
+          && before.recordsAhead() == c.recordsAhead()) {
+        continue;
+      }
+      producer.send(new ProducerRecord<>(CheckpointCodec.topic(flow.name()), null, c.timestamp(), CheckpointCodec.key(c.group(), c.source()),
+          CheckpointCodec.value(c)));
+      written.put(key, c);
+      n++;
+    }
+    if (n > 0) {
+      producer.flush();
+    }
+  }
+
+  /** What a commit of translated offsets to the target did. */
+  public record SyncResult(Map<String, Integer> synced, Map<String, String> activeOnTarget, Map<String, Map<TopicPartition, Long>> committed) {}
+
+  /**
+   * Commits translated positions to the same groups on the target. A group with members on the target is never
+   * touched (reported instead); a group's offset only moves forward unless {@code forceRewind}. With {@code dryRun}
+   * nothing is changed and the result says what would be committed.
+   */
+  public SyncResult commitToTarget(List<Checkpoint> checkpoints, boolean forceRewind, boolean dryRun) {
+    Map<String, Map<TopicPartition, Long>> wanted = new HashMap<>();
+    for (Checkpoint c : checkpoints) {
+      wanted.computeIfAbsent(c.group(), g -> new HashMap<>()).put(c.target(), c.targetOffset());
+    }
+    if (wanted.isEmpty()) {
+      return new SyncResult(Map.of(), Map.of(), Map.of());
+    }
+    Map<String, String> active = activeOnTarget(wanted.keySet());
+    List<String> inactive = wanted.keySet().stream().filter(g -> !active.containsKey(g)).toList();
+    Map<String, Map<TopicPartition, OffsetAndMetadata>> current = committedOffsets(target, inactive, flow.target().describe());
+    Map<String, Map<TopicPartition, Long>> moves = new HashMap<>();
+    for (String g : inactive) {
+      Map<TopicPartition, OffsetAndMetadata> now = current.getOrDefault(g, Map.of());
+      Map<TopicPartition, Long> m = new HashMap<>();
+      wanted.get(g).forEach((tp, off) -> {
+        OffsetAndMetadata at = now.get(tp);
+        if (at == null || off > at.offset() || (forceRewind && off != at.offset())) {
+          m.put(tp, off);
+        }
+      });
+      if (!m.isEmpty()) {
+        moves.put(g, m);
+      }
+    }
+    Map<String, Integer> synced = new HashMap<>();
+    if (!dryRun) {
+      Map<String, KafkaFuture<Void>> results = new HashMap<>();
+      moves.forEach((g, m) -> results.put(g, target.alterConsumerGroupOffsets(g,
+          m.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> new OffsetAndMetadata(e.getValue())))).all()));
+      results.forEach((g, f) -> {
+        try {
+          KafkaCalls.await(f, TIMEOUT_MS, "commit translated offsets of group " + g + " on " + flow.target().describe());
+          synced.put(g, moves.get(g).size());
+        } catch (FerryException e) {
+          // a member joined between the describe and the commit: Kafka refused, the group stays untouched
+          active.put(g, e.getMessage());
+        }
+      });
+    } else {
+      moves.forEach((g, m) -> synced.put(g, m.size()));
+    }
+    active.forEach((g, why) -> {
+      if (reportedActive.add(g)) {
+        LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("group", g).log("not syncing offsets: {}", why);
+      }
+    });
+    reportedActive.retainAll(active.keySet());
+    return new SyncResult(synced, active, moves);
+  }
+
+  /** Groups with members on the target, with the reason, in one batched describe. */
+  private Map<String, String> activeOnTarget(Set<String> groups) {
+    Map<String, String> active = new ConcurrentHashMap<>();
+    target.describeConsumerGroups(groups).describedGroups().forEach((g, f) -> {
+      try {
+        ConsumerGroupDescription d = KafkaCalls.await(f, TIMEOUT_MS, "describe group " + g + " on " + flow.target().describe());
+        if (!d.members().isEmpty()) {
+          active.put(g, "group " + g + " has " + d.members().size() + " active member(s) on " + flow.target().describe()
+              + " (state " + d.groupState() + "); its consumers resume exactly with ferry-client's ResumeFromCheckpoints");
+        }
+      } catch (FerryException e) {
+        if (!(e.getCause() instanceof GroupIdNotFoundException)) {
+          throw e;
+        }
+      }
+    });
+    return active;
+  }
+
+  private static Map<String, Map<TopicPartition, OffsetAndMetadata>> committedOffsets(Admin admin, List<String> groups, String where) {
+    if (groups.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, ListConsumerGroupOffsetsSpec> specs = new HashMap<>();
+    groups.forEach(g -> specs.put(g, new ListConsumerGroupOffsetsSpec()));
+    return KafkaCalls.await(admin.listConsumerGroupOffsets(specs, new ListConsumerGroupOffsetsOptions().requireStable(true)).all(),
+        TIMEOUT_MS, "fetch committed offsets of " + groups.size() + " groups on " + where);
+  }
+
+  @Override
+  public void close() {
+    producer.close(Duration.ofSeconds(5));
+    index.close();
+  }
+}

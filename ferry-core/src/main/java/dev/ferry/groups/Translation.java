@@ -1,0 +1,48 @@
+package dev.ferry.groups;
+
+import dev.ferry.client.Checkpoint;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.naming.TopicNaming;
+import dev.ferry.offsets.PartitionOffsetMap;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+/** Translates a group's committed source offsets into target positions with a flow's offset map. Pure logic. */
+public final class Translation {
+  private Translation() {}
+
+  /** Whether Ferry follows this source group: selected by the flow and not one of Ferry's own. */
+  public static boolean follows(FlowConfig flow, String group) {
+    return !group.startsWith("ferry.") && flow.groups().matches(group);
+  }
+
+  /**
+   * One checkpoint per committed partition of a topic the flow replicates and has a map for. A position already
+   * replicated translates exactly; a position ahead of replication translates to the end of what is replicated and
+   * counts the offsets in between as at risk.
+   */
+  public static List<Checkpoint> translate(FlowConfig flow, Map<TopicPartition, PartitionOffsetMap> maps, String group,
+      Map<TopicPartition, OffsetAndMetadata> committed, long now) {
+    TopicNaming naming = TopicNaming.of(flow);
+    List<Checkpoint> out = new ArrayList<>();
+    committed.forEach((tp, om) -> {
+      if (om == null || !flow.topics().matches(tp.topic()) || !naming.isReplicable(tp.topic())) {
+        return;
+      }
+      PartitionOffsetMap map = maps.get(tp);
+      if (map == null || map.sourceNext() < 0) {
+        return;
+      }
+      long c = om.offset();
+      long replicated = map.sourceNext();
+      long at = Math.min(c, replicated);
+      long target = map.targetOffset(at).orElseThrow();
+      out.add(new Checkpoint(group, tp, new TopicPartition(naming.targetTopic(tp.topic()), tp.partition()), c, target,
+          Math.max(0, c - replicated), now));
+    });
+    return out;
+  }
+}

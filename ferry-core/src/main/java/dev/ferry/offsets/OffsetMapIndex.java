@@ -1,0 +1,63 @@
+package dev.ferry.offsets;
+
+import dev.ferry.FerryException;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.naming.TopicNaming;
+import dev.ferry.replicate.Clients;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * A live copy of a flow's offset map: follows the offset-map topic on the target (committed transactions only) and
+ * applies each update as it is read. {@link #catchUp(Duration)} reads what is new since the last call. Not thread-safe:
+ * one owner thread.
+ */
+public final class OffsetMapIndex implements AutoCloseable {
+  private final FlowConfig flow;
+  private final String topic;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Map<TopicPartition, PartitionOffsetMap> maps = new HashMap<>();
+  private List<TopicPartition> parts = List.of();
+
+  public OffsetMapIndex(FlowConfig flow) {
+    this.flow = flow;
+    this.topic = TopicNaming.offsetMapTopic(flow.name());
+    this.consumer = new KafkaConsumer<>(Clients.readerProperties(flow.target()));
+  }
+
+  /** Reads the map topic up to its end as of now; returns the maps by source partition. */
+  public Map<TopicPartition, PartitionOffsetMap> catchUp(Duration timeout) {
+    if (parts.isEmpty()) {
+      List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
+      if (infos == null || infos.isEmpty()) {
+        return maps;
+      }
+      parts = infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
+      consumer.assign(parts);
+      consumer.seekToBeginning(parts);
+    }
+    Map<TopicPartition, Long> end = consumer.endOffsets(parts, timeout);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (parts.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+      if (System.nanoTime() > deadline) {
+        throw new FerryException(FerryException.Reason.UNREACHABLE,
+            "reading offset map " + topic + " on " + flow.target().describe() + " took longer than " + timeout);
+      }
+      for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+        maps.computeIfAbsent(OffsetMapCodec.decodeKey(r.key()), k -> new PartitionOffsetMap()).apply(OffsetMapCodec.decodeValue(r.value()));
+      }
+    }
+    return maps;
+  }
+
+  @Override
+  public void close() {
+    consumer.close();
+  }
+}
