@@ -37,6 +37,7 @@ public final class Workload {
    * null), value {@code <topic>-<i>}, headers {@code seq} and a repeated {@code tag} with one null value.
    */
   public static void plain(ClusterConfig cluster, String topic, int partitions, int records, int from) {
+    Failures failures = new Failures();
     long base = System.currentTimeMillis() - from - records;
     try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProps(cluster, null))) {
       for (int i = from; i < from + records; i++) {
@@ -45,10 +46,11 @@ public final class Workload {
         h.add("tag", bytes("a"));
         h.add("tag", i % 7 == 0 ? null : bytes("b"));
         byte[] key = i % 50 == 0 ? null : bytes("k" + i);
-        p.send(new ProducerRecord<>(topic, i % partitions, base + i, key, bytes(topic + "-" + i), h));
+        p.send(new ProducerRecord<>(topic, i % partitions, base + i, key, bytes(topic + "-" + i), h), failures);
       }
       p.flush();
     }
+    failures.rethrow(topic);
   }
 
   /**
@@ -83,12 +85,13 @@ public final class Workload {
    * rolls segments the log cleaner can compact.
    */
   public static void compacted(ClusterConfig cluster, String topic, int partitions, int keys, int records, int rounds, java.time.Duration roundGap) {
+    Failures failures = new Failures();
     try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProps(cluster, null))) {
       int perRound = Math.max(1, records / Math.max(1, rounds));
       for (int i = 0; i < records; i++) {
         int k = i % keys;
         byte[] value = i % 10 == 9 ? null : bytes(topic + "-" + i + "-" + "x".repeat(200));
-        p.send(new ProducerRecord<>(topic, k % partitions, bytes("key" + k), value));
+        p.send(new ProducerRecord<>(topic, k % partitions, bytes("key" + k), value), failures);
         if (i % perRound == perRound - 1 && i < records - 1) {
           p.flush();
           pause(roundGap);
@@ -96,6 +99,7 @@ public final class Workload {
       }
       p.flush();
     }
+    failures.rethrow(topic);
   }
 
   /** Segment rolls by time need time to pass; this is workload pacing, not a wait for a condition. */
@@ -107,6 +111,25 @@ public final class Workload {
     }
   }
 
+  /** Remembers the first failed send, so a workload that lost records says so instead of passing silently. */
+  private static final class Failures implements org.apache.kafka.clients.producer.Callback {
+    private final java.util.concurrent.atomic.AtomicReference<Exception> first = new java.util.concurrent.atomic.AtomicReference<>();
+
+    @Override
+    public void onCompletion(org.apache.kafka.clients.producer.RecordMetadata metadata, Exception exception) {
+      if (exception != null) {
+        first.compareAndSet(null, exception);
+      }
+    }
+
+    void rethrow(String topic) {
+      Exception e = first.get();
+      if (e != null) {
+        throw new dev.ferry.FerryException(dev.ferry.FerryException.Reason.FAILED, "workload records for " + topic + " were not written: " + e, e);
+      }
+    }
+  }
+
   private static Properties producerProps(ClusterConfig cluster, String transactionalId) {
     Properties props = new Properties();
     props.putAll(cluster.properties());
@@ -115,6 +138,9 @@ public final class Workload {
     props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
     props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "60000");
+    // One request in flight: Kafka 4.3 brokers can append a later request to a brand-new partition while the first one
+    // failed with NOT_LEADER_OR_FOLLOWER, after which the first one can never be written (KAFKA-15591, fixed upstream).
+    props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     if (transactionalId != null) {
       props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);

@@ -221,7 +221,7 @@ class GroupFailoverTest {
     byPartition.forEach((p, records) -> {
       int n = (int) Math.round(records.size() * fraction);
       for (int i = 0; i < n; i++) {
-        read.add(new String(records.get(i).value() == null ? new byte[0] : records.get(i).value(), StandardCharsets.UTF_8) + "#" + records.get(i).offset());
+        read.add(new String(records.get(i).value() == null ? new byte[0] : records.get(i).value(), StandardCharsets.UTF_8) + "#" + p + "@" + records.get(i).offset());
       }
       long next = n == 0 ? 0 : records.get(n - 1).offset() + 1;
       commits.put(new TopicPartition(topic, p), new OffsetAndMetadata(next));
@@ -235,14 +235,14 @@ class GroupFailoverTest {
   /** A copied record's identity on the target: its value and its source offset, from the provenance header. */
   private static String targetIdentity(ConsumerRecord<byte[], byte[]> r) {
     var p = dev.ferry.provenance.ProvenanceCodec.read(r.headers());
-    return new String(r.value() == null ? new byte[0] : r.value(), StandardCharsets.UTF_8) + "#" + p.sourceOffset();
+    return new String(r.value() == null ? new byte[0] : r.value(), StandardCharsets.UTF_8) + "#" + p.sourcePartition() + "@" + p.sourceOffset();
   }
 
   /** Identity of each record: its value and source offset (tombstones have no value). */
   private static Set<String> values(ClusterConfig c, String topic) {
     Set<String> out = new HashSet<>();
     dev.ferry.drill.Verifier.readAll(c, topic, Duration.ofSeconds(60), (tp, r) ->
-        out.add(new String(r.value() == null ? new byte[0] : r.value(), StandardCharsets.UTF_8) + "#" + r.offset()));
+        out.add(new String(r.value() == null ? new byte[0] : r.value(), StandardCharsets.UTF_8) + "#" + tp.partition() + "@" + r.offset()));
     return out;
   }
 
