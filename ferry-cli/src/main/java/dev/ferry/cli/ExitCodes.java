@@ -10,6 +10,10 @@ public final class ExitCodes {
   public static final int FAILURE = 1;
   /** Bad input: an invalid flag, config key or value. Nothing was changed. */
   public static final int BAD_INPUT = 2;
+  /** {@code failover}: done, but records consumed on the source had not been replicated: they are lost. */
+  public static final int DATA_AT_RISK = 3;
+  /** {@code failover}: refused (target unhealthy) or a group was left alone (active on the target). */
+  public static final int REFUSED = 4;
 
   private ExitCodes() {}
 

@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Ferry.Version.class,
     description = "Replicates Kafka topics between clusters, exactly once, with an exact offset map.",
-    subcommands = {RunCommand.class, DrillCommand.class, CommandLine.HelpCommand.class},
-    footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad input."})
+    subcommands = {RunCommand.class, StatusCommand.class, FailoverCommand.class, OffsetsCommand.class, DrillCommand.class,
+        CommandLine.HelpCommand.class},
+    footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad input; failover: 3 done with data at risk, 4 refused."})
 public final class Ferry {
   @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces and debug logs.")
   boolean verbose;

@@ -74,6 +74,18 @@ final class FlowOptions {
       description = "Kafka client property for the target cluster (repeatable).")
   List<Map.Entry<String, String>> targetProperties = new ArrayList<>();
 
+  /** With --config, --groups narrows which groups a command acts on (without it, the flow's own selection holds). */
+  java.util.Optional<java.util.regex.Pattern> groupFilter() {
+    if (groups == null) {
+      return java.util.Optional.empty();
+    }
+    try {
+      return java.util.Optional.of(java.util.regex.Pattern.compile(groups));
+    } catch (java.util.regex.PatternSyntaxException e) {
+      throw new ConfigException("--groups", "'" + groups + "' is not a valid regular expression: " + e.getDescription());
+    }
+  }
+
   /** Every flow given. */
   FerryConfig config() {
     return config != null ? fromFile() : fromFlags();

@@ -32,6 +32,16 @@ public final class FerryCheckpoints {
     return latest;
   }
 
+  /** Every group's current checkpoints, by group and target partition, in one read of the topic. */
+  public static Map<String, Map<TopicPartition, Checkpoint>> readAll(Map<String, Object> targetClient, String flow, Duration timeout) {
+    Map<String, Map<TopicPartition, Checkpoint>> all = new java.util.TreeMap<>();
+    scan(targetClient, flow, timeout, (key, r) -> {
+      Checkpoint c = CheckpointCodec.decode(key, r.value(), r.timestamp());
+      all.computeIfAbsent(c.group(), g -> new HashMap<>()).put(c.target(), c);
+    });
+    return all;
+  }
+
   /** Every group that has checkpoints in the flow's checkpoint topic. */
   public static java.util.Set<String> groups(Map<String, Object> targetClient, String flow, Duration timeout) {
     java.util.Set<String> out = new java.util.TreeSet<>();

@@ -1,0 +1,49 @@
+package dev.ferry.cli;
+
+import dev.ferry.config.FlowConfig;
+import dev.ferry.status.FlowReport;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code ferry status}: replication lag per partition, checkpoints and records at risk per group, shard owners. */
+@Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Show each flow's replication lag per partition (records and seconds), each group's checkpoint age and records "
+        + "at risk (what a failover now would lose), and which processes own which shards. Reads the clusters; needs no running Ferry.")
+final class StatusCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+  @Mixin FlowOptions flows;
+
+  @Option(names = "--flow", paramLabel = "NAME", description = "Only this flow.")
+  String flow;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    for (FlowConfig f : flow == null ? flows.config().flows() : java.util.List.of(flows.flow(flow))) {
+      FlowReport.Report r = FlowReport.read(f);
+      out.printf("flow %s: %s -> %s%s%n", f.name(), f.source().describe(), f.target().describe(),
+          r.sourceReachable() ? "" : " (source does not answer: lag unknown)");
+      out.printf("  %-30s %-32s %14s %14s %10s %10s%n", "source partition", "target partition", "replicated to", "source end", "lag", "lag s");
+      for (FlowReport.PartitionRow p : r.partitions()) {
+        out.printf("  %-30s %-32s %14d %14s %10s %10s%n", p.source(), p.target(), p.replicatedUpTo(),
+            p.sourceEnd() < 0 ? "?" : Long.toString(p.sourceEnd()), p.lagRecords() < 0 ? "?" : Long.toString(p.lagRecords()),
+            p.lagSeconds() < 0 ? "?" : String.format("%.1f", p.lagSeconds()));
+      }
+      out.printf("  %-30s %10s %16s %10s%n", "group", "partitions", "checkpoint age", "at risk");
+      for (FlowReport.GroupRow g : r.groups()) {
+        out.printf("  %-30s %10d %15.1fs %10d%n", g.group(), g.partitions(), g.checkpointAgeMs() / 1000.0, g.atRisk());
+      }
+      out.printf("  processes: %d%n", r.members().size());
+      for (FlowReport.MemberRow m : r.members()) {
+        out.printf("    %s on %s owns shards %s%n", m.clientId(), m.host(), m.shards());
+      }
+    }
+    out.flush();
+    return ExitCodes.OK;
+  }
+}

@@ -1,0 +1,147 @@
+package dev.ferry.status;
+
+import dev.ferry.FerryException;
+import dev.ferry.KafkaCalls;
+import dev.ferry.client.Checkpoint;
+import dev.ferry.client.FerryCheckpoints;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.naming.TopicNaming;
+import dev.ferry.replicate.Clients;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
+
+/**
+ * What a flow looks like from outside, read from the clusters (no running Ferry needed): per partition how far
+ * replication is behind, in records and seconds; per group its last checkpoint and the records a failover now would lose;
+ * which processes own which shards.
+ */
+public final class FlowReport {
+  private static final long TIMEOUT_MS = 30_000;
+
+  /** One replicated partition. {@code lagSeconds}: age of the oldest source record not yet replicated (0 when caught up). */
+  public record PartitionRow(TopicPartition source, TopicPartition target, long replicatedUpTo, long sourceEnd, long lagRecords,
+      double lagSeconds) {}
+
+  /** One group. {@code atRisk}: records it consumed on the source that are not replicated. */
+  public record GroupRow(String group, int partitions, long checkpointAgeMs, long atRisk) {}
+
+  /** One process of the flow and the shards it owns. */
+  public record MemberRow(String clientId, String host, List<Integer> shards) {}
+
+  public record Report(FlowConfig flow, boolean sourceReachable, List<PartitionRow> partitions, List<GroupRow> groups, List<MemberRow> members) {}
+
+  private FlowReport() {}
+
+  public static Report read(FlowConfig flow) {
+    TopicNaming naming = TopicNaming.of(flow);
+    try (Admin target = Admin.create(Clients.admin(flow.target())); Admin source = Admin.create(Clients.admin(flow.source()))) {
+      String progressGroup = TopicNaming.progressGroup(flow.name());
+      Map<TopicPartition, OffsetAndMetadata> progress = KafkaCalls.await(
+          target.listConsumerGroupOffsets(progressGroup).partitionsToOffsetAndMetadata(), TIMEOUT_MS,
+          "read progress of " + progressGroup + " on " + flow.target().describe());
+      Map<TopicPartition, TopicPartition> sourceOf = new HashMap<>();
+      progress.keySet().forEach(t -> naming.sourceTopic(t.topic()).ifPresent(s -> sourceOf.put(t, new TopicPartition(s, t.partition()))));
+      Optional<Map<TopicPartition, Long>> ends = sourceEnds(source, sourceOf.values(), flow);
+      List<PartitionRow> rows = new ArrayList<>();
+      Map<TopicPartition, Long> lagging = new HashMap<>();
+      sourceOf.forEach((t, s) -> {
+        long at = progress.get(t).offset();
+        long end = ends.map(e -> e.getOrDefault(s, -1L)).orElse(-1L);
+        if (end > at) {
+          lagging.put(s, at);
+        }
+      });
+      Map<TopicPartition, Long> oldest = ends.isPresent() ? timestampsAt(flow, lagging) : Map.of();
+      long now = System.currentTimeMillis();
+      sourceOf.forEach((t, s) -> {
+        long at = progress.get(t).offset();
+        long end = ends.map(e -> e.getOrDefault(s, -1L)).orElse(-1L);
+        long lag = end < 0 ? -1 : Math.max(0, end - at);
+        double seconds = oldest.containsKey(s) ? Math.max(0, now - oldest.get(s)) / 1000.0 : (lag <= 0 ? 0 : -1);
+        rows.add(new PartitionRow(s, t, at, end, lag, seconds));
+      });
+      rows.sort(Comparator.comparing(r -> r.source().toString()));
+
+      Map<String, Object> client = new HashMap<>(flow.target().properties());
+      client.put("bootstrap.servers", flow.target().bootstrap());
+      List<GroupRow> groups = new ArrayList<>();
+      FerryCheckpoints.readAll(client, flow.name(), Duration.ofSeconds(30)).forEach((g, byPartition) -> {
+        long newest = byPartition.values().stream().mapToLong(Checkpoint::timestamp).max().orElse(now);
+        long atRisk = byPartition.values().stream().mapToLong(Checkpoint::recordsAhead).sum();
+        groups.add(new GroupRow(g, byPartition.size(), now - newest, atRisk));
+      });
+      return new Report(flow, ends.isPresent(), rows, groups, members(target, flow));
+    }
+  }
+
+  private static Optional<Map<TopicPartition, Long>> sourceEnds(Admin source, java.util.Collection<TopicPartition> parts, FlowConfig flow) {
+    if (parts.isEmpty()) {
+      return Optional.of(Map.of());
+    }
+    Map<TopicPartition, OffsetSpec> req = new HashMap<>();
+    parts.forEach(p -> req.put(p, OffsetSpec.latest()));
+    try {
+      Map<TopicPartition, Long> out = new HashMap<>();
+      KafkaCalls.await(source.listOffsets(req, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all(), 10_000,
+          "list end offsets on " + flow.source().describe()).forEach((tp, i) -> out.put(tp, i.offset()));
+      return Optional.of(out);
+    } catch (FerryException e) {
+      return Optional.empty(); // source down: lag unknown
+    }
+  }
+
+  /** The timestamp of the record at each given offset on the source (the oldest record not yet replicated). */
+  private static Map<TopicPartition, Long> timestampsAt(FlowConfig flow, Map<TopicPartition, Long> offsets) {
+    Map<TopicPartition, Long> out = new HashMap<>();
+    if (offsets.isEmpty()) {
+      return out;
+    }
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Clients.readerProperties(flow.source()))) {
+      c.assign(offsets.keySet());
+      offsets.forEach(c::seek);
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (out.size() < offsets.size() && System.nanoTime() < deadline) {
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+          TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+          out.putIfAbsent(tp, r.timestamp());
+          c.pause(List.of(tp));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static List<MemberRow> members(Admin target, FlowConfig flow) {
+    String group = TopicNaming.membershipGroup(flow.name());
+    try {
+      var d = KafkaCalls.await(target.describeConsumerGroups(List.of(group)).describedGroups().get(group), TIMEOUT_MS,
+          "describe " + group + " on " + flow.target().describe());
+      List<MemberRow> out = new ArrayList<>();
+      for (MemberDescription m : d.members()) {
+        out.add(new MemberRow(m.clientId(), m.host(),
+            m.assignment().topicPartitions().stream().map(TopicPartition::partition).sorted().toList()));
+      }
+      return out;
+    } catch (FerryException e) {
+      if (e.getCause() instanceof GroupIdNotFoundException) {
+        return List.of();
+      }
+      throw e;
+    }
+  }
+}
