@@ -55,7 +55,8 @@ class FailoverCommandTest {
   }
 
   private String[] flowArgs(String verb, String... extra) {
-    List<String> args = new ArrayList<>(List.of(verb, "--source", "A=" + a.bootstrap(), "--target", "B=" + b.bootstrap(), "--topics", "orders",
+    List<String> args = new ArrayList<>(List.of(verb.split(" ")));
+    args.addAll(List.of("--source", "A=" + a.bootstrap(), "--target", "B=" + b.bootstrap(), "--topics", "orders",
         "--groups", "app|busy"));
     args.addAll(List.of(extra));
     return args.toArray(String[]::new);
@@ -98,7 +99,7 @@ class FailoverCommandTest {
     try (FerryProcess ferry = FerryProcess.start(dir, flowArgs("run", "--no-sync-group-offsets", "--checkpoint-interval", "500ms"))) {
       awaitReplicatedAndCheckpointed();
       clusters.get(0).kill(); // the source cluster dies (SIGKILL of its broker process)
-      CliInputTest.Result real = CliInputTest.ferry(flowArgs("failover", "--groups", "app"));
+      CliInputTest.Result real = CliInputTest.ferry(flowArgs("failover"));
       assertThat(real.code()).as(real.out() + real.err()).isZero();
       assertThat(real.out()).contains("last checkpoints (source A (" + a.bootstrap() + ") does not answer)", "committed");
     }
@@ -134,12 +135,15 @@ class FailoverCommandTest {
   }
 
   private void awaitReplicatedAndCheckpointed() {
-    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> {
-      CliInputTest.Result t = CliInputTest.ferry(flowArgs("offsets", "translate", "--group", "app", "--format", "json"));
+    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+      CliInputTest.Result t = CliInputTest.ferry(flowArgs("offsets translate", "--group", "app", "--format", "json"));
       CliInputTest.Result s = CliInputTest.ferry(flowArgs("status"));
-      return t.code() == 0 && t.out().contains("\"recordsAtRisk\" : 0") && s.out().contains(" app ")
-          && s.out().lines().filter(l -> l.contains("A.orders-")).allMatch(l -> l.trim().split("\\s+")[4].equals("0"))
-          && s.out().lines().filter(l -> l.contains("A.orders-")).count() == 3;
+      String both = t.out() + t.err() + s.out() + s.err();
+      assertThat(t.code()).as(both).isZero();
+      assertThat(t.out()).as(both).contains("\"recordsAtRisk\" : 0").doesNotContain("\"recordsAtRisk\" : 1", "\"recordsAtRisk\" : 2");
+      assertThat(s.out()).as(both).contains(" app ");
+      List<String> rows = s.out().lines().filter(l -> l.contains(" A.orders-")).toList();
+      assertThat(rows).as(both).hasSize(3).allMatch(l -> l.trim().split("\\s+")[4].equals("0"));
     });
   }
 

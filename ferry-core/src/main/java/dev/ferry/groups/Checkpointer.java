@@ -50,7 +50,6 @@ public final class Checkpointer implements AutoCloseable {
   private final Admin target;
   private final OffsetMapIndex index;
   private final KafkaProducer<byte[], byte[]> producer;
-  private final Map<String, Checkpoint> written = new HashMap<>();
   private final Set<String> reportedActive = ConcurrentHashMap.newKeySet();
 
   public Checkpointer(FlowConfig flow, Admin source, Admin target) {
@@ -107,22 +106,16 @@ public final class Checkpointer implements AutoCloseable {
     return new CheckpointRound(Instant.now(), Duration.ofNanos(System.nanoTime() - started), groups.size(), checkpoints, synced, active);
   }
 
-  /** Writes the checkpoints that changed since the last write. */
+  /**
+   * Writes the checkpoints, every round even when unchanged: the record time is the checkpoint's age that status and
+   * failover report, so it must say when the translation was last confirmed.
+   */
   public void write(List<Checkpoint> checkpoints) {
-    int n = 0;
     for (Checkpoint c : checkpoints) {
-      String key = c.group() + "\u0000" + c.source();
-      Checkpoint before = written.get(key);
-      if (before != null && before.sourceOffset() == c.sourceOffset() && before.targetOffset() == c.targetOffset()
-          && before.recordsAhead() == c.recordsAhead()) {
-        continue;
-      }
       producer.send(new ProducerRecord<>(CheckpointCodec.topic(flow.name()), null, c.timestamp(), CheckpointCodec.key(c.group(), c.source()),
           CheckpointCodec.value(c)));
-      written.put(key, c);
-      n++;
     }
-    if (n > 0) {
+    if (!checkpoints.isEmpty()) {
       producer.flush();
     }
   }
