@@ -34,9 +34,10 @@ final class StatusCommand implements Callable<Integer> {
             p.sourceEnd() < 0 ? "?" : Long.toString(p.sourceEnd()), p.lagRecords() < 0 ? "?" : Long.toString(p.lagRecords()),
             p.lagSeconds() < 0 ? "?" : String.format("%.1f", p.lagSeconds()));
       }
-      out.printf("  %-30s %10s %16s %10s%n", "group", "partitions", "checkpoint age", "at risk");
+      out.printf("  %-30s %10s %16s %10s  %s%n", "group", "partitions", "checkpoint age", "at risk", "on target");
       for (FlowReport.GroupRow g : r.groups()) {
-        out.printf("  %-30s %10d %15.1fs %10d%n", g.group(), g.partitions(), g.checkpointAgeMs() / 1000.0, g.atRisk());
+        out.printf("  %-30s %10d %15.1fs %10d  %s%n", g.group(), g.partitions(), g.checkpointAgeMs() / 1000.0, g.atRisk(),
+            g.membersOnTarget() == 0 ? "inactive" : "active, " + g.membersOnTarget() + " member(s): not synced");
       }
       out.printf("  processes: %d%n", r.members().size());
       for (FlowReport.MemberRow m : r.members()) {

@@ -37,8 +37,11 @@ public final class FlowReport {
   public record PartitionRow(TopicPartition source, TopicPartition target, long replicatedUpTo, long sourceEnd, long lagRecords,
       double lagSeconds) {}
 
-  /** One group. {@code atRisk}: records it consumed on the source that are not replicated. */
-  public record GroupRow(String group, int partitions, long checkpointAgeMs, long atRisk) {}
+  /**
+   * One group. {@code atRisk}: records it consumed on the source that are not replicated. {@code membersOnTarget}: its
+   * active members on the target (Ferry does not sync a group that has any).
+   */
+  public record GroupRow(String group, int partitions, long checkpointAgeMs, long atRisk, int membersOnTarget) {}
 
   /** One process of the flow and the shards it owns. */
   public record MemberRow(String clientId, String host, List<Integer> shards) {}
@@ -80,10 +83,12 @@ public final class FlowReport {
       Map<String, Object> client = new HashMap<>(flow.target().properties());
       client.put("bootstrap.servers", flow.target().bootstrap());
       List<GroupRow> groups = new ArrayList<>();
-      FerryCheckpoints.readAll(client, flow.name(), Duration.ofSeconds(30)).forEach((g, byPartition) -> {
+      Map<String, Map<TopicPartition, Checkpoint>> checkpoints = FerryCheckpoints.readAll(client, flow.name(), Duration.ofSeconds(30));
+      Map<String, Integer> members = membersOnTarget(target, checkpoints.keySet(), flow);
+      checkpoints.forEach((g, byPartition) -> {
         long newest = byPartition.values().stream().mapToLong(Checkpoint::timestamp).max().orElse(now);
         long atRisk = byPartition.values().stream().mapToLong(Checkpoint::recordsAhead).sum();
-        groups.add(new GroupRow(g, byPartition.size(), now - newest, atRisk));
+        groups.add(new GroupRow(g, byPartition.size(), now - newest, atRisk, members.getOrDefault(g, 0)));
       });
       return new Report(flow, ends.isPresent(), rows, groups, members(target, flow));
     }
@@ -123,6 +128,24 @@ public final class FlowReport {
         }
       }
     }
+    return out;
+  }
+
+  /** Active members on the target of each group, in one batched describe. */
+  private static Map<String, Integer> membersOnTarget(Admin target, java.util.Set<String> groups, FlowConfig flow) {
+    Map<String, Integer> out = new HashMap<>();
+    if (groups.isEmpty()) {
+      return out;
+    }
+    target.describeConsumerGroups(groups).describedGroups().forEach((g, f) -> {
+      try {
+        out.put(g, KafkaCalls.await(f, TIMEOUT_MS, "describe group " + g + " on " + flow.target().describe()).members().size());
+      } catch (FerryException e) {
+        if (!(e.getCause() instanceof GroupIdNotFoundException)) {
+          throw e;
+        }
+      }
+    });
     return out;
   }
 

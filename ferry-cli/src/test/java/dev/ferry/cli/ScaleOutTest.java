@@ -1,0 +1,142 @@
+package dev.ferry.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.ferry.config.ClusterConfig;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.config.TopicSelection;
+import dev.ferry.drill.Verification;
+import dev.ferry.drill.Verifier;
+import dev.ferry.drill.Workload;
+import dev.ferry.local.LocalKafka;
+import dev.ferry.status.FlowReport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Several ferry processes (separate JVMs) share one flow through Kafka group membership, fenced by transactions. */
+class ScaleOutTest {
+  private static List<LocalKafka> clusters;
+  private static Path dir;
+  private static ClusterConfig a;
+  private static ClusterConfig b;
+
+  @BeforeAll
+  static void startClusters() throws Exception {
+    dir = Files.createTempDirectory("ferry-scale");
+    clusters = LocalKafka.startAll(dir, Map.of(), "A", "B");
+    a = new ClusterConfig("A", clusters.get(0).bootstrap());
+    b = new ClusterConfig("B", clusters.get(1).bootstrap());
+  }
+
+  @AfterAll
+  static void stopClusters() {
+    if (clusters != null) {
+      clusters.forEach(LocalKafka::close);
+    }
+  }
+
+  private static String[] run(String name) {
+    return new String[] {"run", "--name", name, "--source", "A=" + a.bootstrap(), "--target", "B=" + b.bootstrap(), "--topics", name,
+        "--shards", "8", "--commit-interval", "100ms"};
+  }
+
+  private static FlowConfig flow(String name) {
+    return FlowConfig.of(a, b, TopicSelection.of(name, null)).withName(name).withShards(8);
+  }
+
+  /** Shards owned by each process of the flow, as the membership group reports them. */
+  private static List<List<Integer>> owners(String name) {
+    List<List<Integer>> out = new ArrayList<>();
+    FlowReport.read(flow(name)).members().forEach(m -> out.add(m.shards()));
+    return out;
+  }
+
+  private static void awaitExact(String name, long records) {
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+      Verification v = Verifier.verify(flow(name), name, Duration.ofSeconds(30));
+      assertThat(v.sourceRecords()).isEqualTo(records);
+      assertThat(v.exact()).as("%s", v).isTrue();
+    });
+  }
+
+  @Test
+  void twoProcessesShareTheShardsAndCopyExactlyOnce() throws Exception {
+    Workload.createTopic(a, "steady", 8, Map.of());
+    Workload.plain(a, "steady", 8, 20_000, 0);
+    try (FerryProcess p1 = FerryProcess.start(dir, run("steady")); FerryProcess p2 = FerryProcess.start(dir, run("steady"))) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> {
+        List<List<Integer>> o = owners("steady");
+        return o.size() == 2 && o.stream().noneMatch(List::isEmpty) && o.stream().mapToInt(List::size).sum() == 8;
+      });
+      Workload.plain(a, "steady", 8, 20_000, 20_000);
+      awaitExact("steady", 40_000);
+    }
+  }
+
+  @Test
+  void killNineOfOneProcessMidStreamLosesAndDuplicatesNothing() throws Exception {
+    Workload.createTopic(a, "crash", 8, Map.of());
+    Workload.plain(a, "crash", 8, 60_000, 0);
+    try (FerryProcess p1 = FerryProcess.start(dir, run("crash")); FerryProcess p2 = FerryProcess.start(dir, run("crash"))) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> owners("crash").stream().filter(o -> !o.isEmpty()).count() == 2);
+      p2.kill9();
+      Workload.plain(a, "crash", 8, 20_000, 60_000);
+      // after the session timeout the survivor owns every shard and fences the dead one's transactions
+      await().atMost(Duration.ofSeconds(60)).until(() -> owners("crash").stream().anyMatch(o -> o.size() == 8));
+      awaitExact("crash", 80_000);
+      assertThat(p1.isAlive()).isTrue();
+    }
+  }
+
+  @Test
+  void aFrozenProcessThatWakesUpCannotCommitAnything() throws Exception {
+    Workload.createTopic(a, "zombie", 8, Map.of());
+    Workload.plain(a, "zombie", 8, 40_000, 0);
+    try (FerryProcess p1 = FerryProcess.start(dir, run("zombie")); FerryProcess p2 = FerryProcess.start(dir, run("zombie"))) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> owners("zombie").stream().filter(o -> !o.isEmpty()).count() == 2);
+      signal("STOP", p2.pid());
+      try {
+        Workload.plain(a, "zombie", 8, 20_000, 40_000);
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+          List<List<Integer>> o = owners("zombie");
+          return o.stream().anyMatch(s -> s.size() == 8);
+        });
+        Workload.plain(a, "zombie", 8, 10_000, 60_000);
+      } finally {
+        signal("CONT", p2.pid());
+      }
+      Workload.plain(a, "zombie", 8, 10_000, 70_000);
+      awaitExact("zombie", 80_000);
+      assertThat(p2.output()).contains("lost shards");
+    }
+  }
+
+  @Test
+  void aProcessAddedMidStreamTakesShardsWithoutLossOrDuplicates() throws Exception {
+    Workload.createTopic(a, "grow", 8, Map.of());
+    Workload.plain(a, "grow", 8, 40_000, 0);
+    try (FerryProcess p1 = FerryProcess.start(dir, run("grow"))) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> owners("grow").stream().anyMatch(o -> o.size() == 8));
+      try (FerryProcess p2 = FerryProcess.start(dir, run("grow"))) {
+        Workload.plain(a, "grow", 8, 20_000, 40_000);
+        await().atMost(Duration.ofSeconds(60)).until(() -> owners("grow").stream().filter(o -> !o.isEmpty()).count() == 2);
+        Workload.plain(a, "grow", 8, 20_000, 60_000);
+        awaitExact("grow", 80_000);
+      }
+    }
+  }
+
+  /** Sends a signal to one process, by its pid. */
+  private static void signal(String name, long pid) throws Exception {
+    Process p = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start();
+    assertThat(p.waitFor()).isZero();
+  }
+}
