@@ -1,0 +1,351 @@
+package dev.ferry.bench;
+
+import dev.ferry.local.LocalKafka;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Ferry against MirrorMaker 2 (defaults and tuned) and a bare consume-produce loop, one after the other on fresh target
+ * topics of the same two local brokers (separate processes). Prints one table per scenario (medians of the runs) and
+ * a closing summary line.
+ */
+public final class Bench {
+  /** A workload. */
+  record Scenario(String name, String topicPrefix, int topics, int partitions, long records, int valueBytes) {
+    List<String> topicNames() {
+      List<String> out = new ArrayList<>();
+      for (int i = 0; i < topics; i++) {
+        out.add(topics == 1 ? topicPrefix : topicPrefix + "-" + i);
+      }
+      return out;
+    }
+
+    /** Without backslashes: it goes into MM2's properties file as it is. Topic prefixes are plain [a-z0-9]. */
+    String topicRegex() {
+      return topics == 1 ? topicPrefix : topicPrefix + "-[0-9]+";
+    }
+  }
+
+  /** One contender's figures for one run. */
+  record Result(String contender, double firstRecordSec, double recordsPerSec, double mbPerSec, double cpuSecPerMillion, long peakHeapMb,
+      long records) {}
+
+  /** The contenders, in the order they run. */
+  enum Contender {
+    FERRY("ferry"), MM2_DEFAULT("mm2-default"), MM2_TUNED("mm2-tuned"), BARE("bare");
+
+    final String label;
+
+    Contender(String label) {
+      this.label = label;
+    }
+  }
+
+  private final Path dir;
+  private final PrintStream out;
+  private final LocalKafka source;
+  private final LocalKafka target;
+  private int runCounter;
+
+  private Bench(Path dir, PrintStream out, LocalKafka source, LocalKafka target) {
+    this.dir = dir;
+    this.out = out;
+    this.source = source;
+    this.target = target;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> opts = new LinkedHashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--smoke")) {
+        opts.put("smoke", "true");
+      } else if (args[i].startsWith("--") && i + 1 < args.length) {
+        opts.put(args[i].substring(2), args[++i]);
+      } else {
+        System.err.println("usage: bench/run [--records N] [--s2-records N] [--runs N] [--scenarios 1,2] [--smoke]");
+        System.exit(2);
+      }
+    }
+    boolean smoke = opts.containsKey("smoke");
+    long records = Long.parseLong(opts.getOrDefault("records", smoke ? "10000" : "1000000"));
+    long s2 = Long.parseLong(opts.getOrDefault("s2-records", "500000"));
+    int runs = Integer.parseInt(opts.getOrDefault("runs", smoke ? "1" : "3"));
+    List<String> scenarios = Arrays.asList(opts.getOrDefault("scenarios", smoke ? "1" : "1,2").split(","));
+    Map<String, List<Result>> medians = run(System.out, records, s2, runs, scenarios);
+    System.out.println(summary(medians.get("1")));
+  }
+
+  /** Runs the chosen scenarios; returns the median results per scenario ("1", "2"). */
+  public static Map<String, List<Result>> run(PrintStream out, long records, long s2Records, int runs, List<String> scenarios) throws Exception {
+    Path dir = Files.createTempDirectory("ferry-bench");
+    out.println("Starting two local Kafka clusters (KRaft, separate processes) under " + dir);
+    List<LocalKafka> clusters = LocalKafka.startAll(dir, Map.of("num.io.threads", "4", "num.network.threads", "3"), "A", "B");
+    try {
+      Bench bench = new Bench(dir, out, clusters.get(0), clusters.get(1));
+      Map<String, List<Result>> all = new LinkedHashMap<>();
+      if (scenarios.contains("1")) {
+        all.put("1", bench.scenario(new Scenario("1: " + records + " x 1 KiB, 1 topic x 4 partitions, lz4", "bench", 1, 4, records, 1024), runs));
+      }
+      if (scenarios.contains("2")) {
+        all.put("2", bench.scenario(new Scenario("2: " + s2Records + " x 200 B, 200 topics x 4 partitions", "s2", 200, 4, s2Records, 200), runs));
+      }
+      return all;
+    } finally {
+      clusters.forEach(LocalKafka::close);
+    }
+  }
+
+  private List<Result> scenario(Scenario s, int runs) throws Exception {
+    out.println();
+    out.println("Scenario " + s.name() + ": loading the source ...");
+    load(s);
+    Map<Contender, List<Result>> results = new LinkedHashMap<>();
+    for (int run = 1; run <= runs; run++) {
+      for (Contender c : Contender.values()) {
+        Result r = measure(c, s);
+        out.printf("  run %d %-12s %10.0f rec/s  first record %.1f s  cpu %.1f s/M  heap %d MiB%n", run, c.label, r.recordsPerSec(),
+            r.firstRecordSec(), r.cpuSecPerMillion(), r.peakHeapMb());
+        results.computeIfAbsent(c, k -> new ArrayList<>()).add(r);
+      }
+    }
+    List<Result> medians = new ArrayList<>();
+    results.forEach((c, rs) -> medians.add(median(c.label, rs)));
+    printTable(s, medians, runs);
+    return medians;
+  }
+
+  private void load(Scenario s) throws Exception {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", source.bootstrap()))) {
+      List<NewTopic> topics = s.topicNames().stream().map(t -> new NewTopic(t, Optional.of(s.partitions()), Optional.empty())).toList();
+      admin.createTopics(topics).all().get();
+      dev.ferry.topics.TopicReconciler.awaitLeaders(admin, s.topicNames(), Duration.ofSeconds(60), "source");
+    }
+    Random rnd = new Random(7);
+    int half = s.valueBytes() / 2;
+    byte[][] randomHalves = new byte[4096][half];
+    for (byte[] b : randomHalves) {
+      rnd.nextBytes(b);
+    }
+    byte[] repetitive = "ferry-benchmark-".repeat(half / 16 + 1).substring(0, s.valueBytes() - half).getBytes(StandardCharsets.US_ASCII);
+    List<String> names = s.topicNames();
+    long started = System.nanoTime();
+    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(tunedProducer(source.bootstrap()))) {
+      for (long i = 0; i < s.records(); i++) {
+        byte[] value = new byte[s.valueBytes()];
+        System.arraycopy(randomHalves[(int) (i % randomHalves.length)], 0, value, 0, half);
+        System.arraycopy(repetitive, 0, value, half, repetitive.length);
+        String topic = names.get((int) (i % names.size()));
+        p.send(new ProducerRecord<>(topic, (int) ((i / names.size()) % s.partitions()), Long.toString(i).getBytes(StandardCharsets.US_ASCII), value));
+      }
+      p.flush();
+    }
+    out.printf("  loaded %d records in %.1f s%n", s.records(), (System.nanoTime() - started) / 1e9);
+  }
+
+  /** The producer settings of the tuned contenders (and of the load). */
+  static Properties tunedProducer(String bootstrap) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrap);
+    p.put("key.serializer", ByteArraySerializer.class.getName());
+    p.put("value.serializer", ByteArraySerializer.class.getName());
+    p.put("compression.type", "lz4");
+    p.put("batch.size", String.valueOf(256 * 1024));
+    p.put("linger.ms", "20");
+    p.put("acks", "all");
+    p.put("buffer.memory", String.valueOf(64 * 1024 * 1024));
+    return p;
+  }
+
+  private Result measure(Contender c, Scenario s) throws Exception {
+    String alias = switch (c) {
+      case FERRY -> "ferry";
+      case MM2_DEFAULT -> "mmd";
+      case MM2_TUNED -> "mmt";
+      case BARE -> "bare";
+    } + (++runCounter);
+    Path runDir = Files.createDirectories(dir.resolve(alias));
+    Path gcLog = runDir.resolve("gc.log");
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add(c == Contender.MM2_DEFAULT || c == Contender.MM2_TUNED ? "-Xmx2g" : "-Xmx512m");
+    cmd.add("-Xlog:gc:file=" + gcLog);
+    cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    switch (c) {
+      case FERRY -> cmd.addAll(List.of("dev.ferry.cli.Ferry", "run", "--source", alias + "=" + source.bootstrap(), "--target",
+          "tgt=" + target.bootstrap(), "--topics", s.topicRegex()));
+      case MM2_DEFAULT, MM2_TUNED -> cmd.addAll(List.of("org.apache.kafka.connect.mirror.MirrorMaker",
+          mm2Config(runDir, alias, s, c == Contender.MM2_TUNED).toString(), "--clusters", "tgt"));
+      case BARE -> {
+        cmd.addAll(List.of(BareLoop.class.getName(), source.bootstrap(), target.bootstrap(), alias, Long.toString(s.records())));
+        cmd.addAll(s.topicNames());
+      }
+    }
+    long t0 = System.nanoTime();
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(runDir.resolve("out.log").toFile()).start();
+    try {
+      long[] firstLast = count(alias, s, p);
+      Duration cpu = ProcessHandle.of(p.pid()).flatMap(h -> h.info().totalCpuDuration()).orElse(Duration.ZERO);
+      double first = (firstLast[0] - t0) / 1e9;
+      double phase = Math.max(1e-3, (firstLast[1] - firstLast[0]) / 1e9);
+      double bytes = s.records() * (double) (s.valueBytes() + 8);
+      return new Result(c.label, first, s.records() / phase, bytes / phase / 1e6, cpu.toMillis() / 1000.0 / (s.records() / 1e6),
+          peakHeapMb(gcLog), s.records());
+    } finally {
+      p.destroy();
+      if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        p.destroyForcibly().waitFor();
+      }
+      deleteTargetTopics(alias);
+    }
+  }
+
+  /** Counts copied records (not offsets: transaction markers take offsets) on the target; returns first and last arrival. */
+  private long[] count(String alias, Scenario s, Process p) {
+    Properties c = new Properties();
+    c.put("bootstrap.servers", target.bootstrap());
+    c.put("group.id", "bench-count-" + alias);
+    c.put("key.deserializer", ByteArrayDeserializer.class.getName());
+    c.put("value.deserializer", ByteArrayDeserializer.class.getName());
+    c.put("isolation.level", "read_committed");
+    c.put("auto.offset.reset", "earliest");
+    c.put("metadata.max.age.ms", "500");
+    c.put("max.poll.records", "20000");
+    c.put("fetch.max.bytes", String.valueOf(64 * 1024 * 1024));
+    c.put("max.partition.fetch.bytes", String.valueOf(8 * 1024 * 1024));
+    long first = 0;
+    long n = 0;
+    long deadline = System.nanoTime() + Duration.ofMinutes(15).toNanos();
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c)) {
+      consumer.subscribe(Pattern.compile(Pattern.quote(alias + ".") + "(" + s.topicRegex() + ")"));
+      while (n < s.records()) {
+        ConsumerRecords<byte[], byte[]> rs = consumer.poll(Duration.ofMillis(100));
+        if (!rs.isEmpty() && first == 0) {
+          first = System.nanoTime();
+        }
+        n += rs.count();
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(alias + " copied " + n + " of " + s.records() + " records in 15 minutes");
+        }
+        if (!p.isAlive() && rs.isEmpty() && n < s.records() && p.exitValue() != 0) {
+          throw new IllegalStateException(alias + " exited with " + p.exitValue() + " after " + n + " records; see " + dir.resolve(alias));
+        }
+      }
+      return new long[] {first, System.nanoTime()};
+    }
+  }
+
+  private Path mm2Config(Path runDir, String alias, Scenario s, boolean tuned) throws IOException {
+    StringBuilder b = new StringBuilder();
+    b.append("clusters = ").append(alias).append(", tgt\n");
+    b.append(alias).append(".bootstrap.servers = ").append(source.bootstrap()).append('\n');
+    b.append("tgt.bootstrap.servers = ").append(target.bootstrap()).append('\n');
+    b.append(alias).append("->tgt.enabled = true\n");
+    b.append(alias).append("->tgt.topics = ").append(s.topicRegex()).append('\n');
+    b.append("tgt->").append(alias).append(".enabled = false\n");
+    for (String k : List.of("replication.factor", "checkpoints.topic.replication.factor", "heartbeats.topic.replication.factor",
+        "offset-syncs.topic.replication.factor", "offset.storage.replication.factor", "status.storage.replication.factor",
+        "config.storage.replication.factor")) {
+      b.append(k).append(" = 1\n");
+    }
+    if (tuned) {
+      b.append("tasks.max = ").append(s.partitions() * s.topics() < 4 ? 4 : s.partitions()).append('\n');
+      b.append("tgt.producer.compression.type = lz4\n");
+      b.append("tgt.producer.batch.size = 262144\n");
+      b.append("tgt.producer.linger.ms = 20\n");
+    }
+    Path f = runDir.resolve("mm2.properties");
+    Files.writeString(f, b.toString());
+    return f;
+  }
+
+  private void deleteTargetTopics(String alias) {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", target.bootstrap()))) {
+      List<String> doomed = admin.listTopics().names().get().stream().filter(t -> t.startsWith(alias + ".")).toList();
+      admin.deleteTopics(doomed).all().get();
+    } catch (Exception e) {
+      out.println("  (could not delete target topics of " + alias + ": " + e + ")");
+    }
+  }
+
+  private static final Pattern GC_LINE = Pattern.compile("(\\d+)M->(\\d+)M\\((\\d+)M\\)");
+
+  /** The largest heap occupancy before a collection, from the child's GC log. */
+  static long peakHeapMb(Path gcLog) {
+    long peak = 0;
+    try {
+      for (String line : Files.readAllLines(gcLog)) {
+        Matcher m = GC_LINE.matcher(line);
+        if (m.find()) {
+          peak = Math.max(peak, Long.parseLong(m.group(1)));
+        }
+      }
+    } catch (IOException e) {
+      return -1;
+    }
+    return peak;
+  }
+
+  private static Result median(String label, List<Result> rs) {
+    return new Result(label, med(rs, Result::firstRecordSec), med(rs, Result::recordsPerSec), med(rs, Result::mbPerSec),
+        med(rs, Result::cpuSecPerMillion), (long) med(rs, r -> (double) r.peakHeapMb()), rs.get(0).records());
+  }
+
+  private static double med(List<Result> rs, java.util.function.ToDoubleFunction<Result> f) {
+    double[] v = rs.stream().mapToDouble(f).sorted().toArray();
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  private void printTable(Scenario s, List<Result> rs, int runs) {
+    out.println();
+    out.println("Scenario " + s.name() + " (median of " + runs + " run" + (runs == 1 ? "" : "s") + ")");
+    out.printf("%-12s %12s %9s %16s %12s %14s%n", "contender", "rec/s", "MB/s", "first record s", "cpu-s/M", "peak heap MiB");
+    for (Result r : rs) {
+      out.printf("%-12s %12.0f %9.1f %16.1f %12.2f %14d%n", r.contender(), r.recordsPerSec(), r.mbPerSec(), r.firstRecordSec(),
+          r.cpuSecPerMillion(), r.peakHeapMb());
+    }
+    Result ferry = find(rs, "ferry");
+    out.printf("ferry/mm2-tuned=%.2f ferry/mm2-default=%.2f ferry/bare=%.2f%n", ferry.recordsPerSec() / find(rs, "mm2-tuned").recordsPerSec(),
+        ferry.recordsPerSec() / find(rs, "mm2-default").recordsPerSec(), ferry.recordsPerSec() / find(rs, "bare").recordsPerSec());
+  }
+
+  private static Result find(List<Result> rs, String label) {
+    return rs.stream().filter(r -> r.contender().equals(label)).findFirst().orElseThrow();
+  }
+
+  /** The closing line of a benchmark invocation. */
+  static String summary(List<Result> rs) {
+    if (rs == null) {
+      return "scenario 1 not run";
+    }
+    Result f = find(rs, "ferry");
+    Result t = find(rs, "mm2-tuned");
+    Result b = find(rs, "bare");
+    return String.format("ferry rec/s=%.0f | mm2-tuned rec/s=%.0f | bare rec/s=%.0f | ferry/mm2-tuned=%.2f | ferry/bare=%.2f | ferry cpu-s/M=%.2f | mm2-tuned cpu-s/M=%.2f",
+        f.recordsPerSec(), t.recordsPerSec(), b.recordsPerSec(), f.recordsPerSec() / t.recordsPerSec(), f.recordsPerSec() / b.recordsPerSec(),
+        f.cpuSecPerMillion(), t.cpuSecPerMillion());
+  }
+}
