@@ -67,13 +67,17 @@ public final class Bench {
   private final PrintStream out;
   private final LocalKafka source;
   private final LocalKafka target;
+  private final List<String> contenders;
+  private final String ferryArgs;
   private int runCounter;
 
-  private Bench(Path dir, PrintStream out, LocalKafka source, LocalKafka target) {
+  private Bench(Path dir, PrintStream out, LocalKafka source, LocalKafka target, List<String> contenders, String ferryArgs) {
     this.dir = dir;
     this.out = out;
     this.source = source;
     this.target = target;
+    this.contenders = contenders;
+    this.ferryArgs = ferryArgs;
   }
 
   public static void main(String[] args) throws Exception {
@@ -84,7 +88,8 @@ public final class Bench {
       } else if (args[i].startsWith("--") && i + 1 < args.length) {
         opts.put(args[i].substring(2), args[++i]);
       } else {
-        System.err.println("usage: bench/run [--records N] [--s2-records N] [--runs N] [--scenarios 1,2] [--smoke]");
+        System.err.println("usage: bench/run [--records N] [--s2-records N] [--runs N] [--scenarios 1,2] [--contenders ferry,bare] "
+            + "[--ferry-args 'ARGS'] [--smoke]");
         System.exit(2);
       }
     }
@@ -93,17 +98,25 @@ public final class Bench {
     long s2 = Long.parseLong(opts.getOrDefault("s2-records", "500000"));
     int runs = Integer.parseInt(opts.getOrDefault("runs", smoke ? "1" : "3"));
     List<String> scenarios = Arrays.asList(opts.getOrDefault("scenarios", smoke ? "1" : "1,2").split(","));
-    Map<String, List<Result>> medians = run(System.out, records, s2, runs, scenarios);
+    List<String> contenders = Arrays.asList(opts.getOrDefault("contenders", "ferry,mm2-default,mm2-tuned,bare").split(","));
+    String ferryArgs = opts.getOrDefault("ferry-args", "");
+    Map<String, List<Result>> medians = run(System.out, records, s2, runs, scenarios, contenders, ferryArgs);
     System.out.println(summary(medians.get("1")));
   }
 
   /** Runs the chosen scenarios; returns the median results per scenario ("1", "2"). */
   public static Map<String, List<Result>> run(PrintStream out, long records, long s2Records, int runs, List<String> scenarios) throws Exception {
+    return run(out, records, s2Records, runs, scenarios, List.of("ferry", "mm2-default", "mm2-tuned", "bare"), "");
+  }
+
+  /** As above, with a choice of contenders and extra arguments for Ferry's {@code run} (to try settings). */
+  public static Map<String, List<Result>> run(PrintStream out, long records, long s2Records, int runs, List<String> scenarios,
+      List<String> contenders, String ferryArgs) throws Exception {
     Path dir = Files.createTempDirectory("ferry-bench");
     out.println("Starting two local Kafka clusters (KRaft, separate processes) under " + dir);
     List<LocalKafka> clusters = LocalKafka.startAll(dir, Map.of("num.io.threads", "4", "num.network.threads", "3"), "A", "B");
     try {
-      Bench bench = new Bench(dir, out, clusters.get(0), clusters.get(1));
+      Bench bench = new Bench(dir, out, clusters.get(0), clusters.get(1), contenders, ferryArgs);
       Map<String, List<Result>> all = new LinkedHashMap<>();
       if (scenarios.contains("1")) {
         all.put("1", bench.scenario(new Scenario("1: " + records + " x 1 KiB, 1 topic x 4 partitions, lz4", "bench", 1, 4, records, 1024), runs));
@@ -124,6 +137,9 @@ public final class Bench {
     Map<Contender, List<Result>> results = new LinkedHashMap<>();
     for (int run = 1; run <= runs; run++) {
       for (Contender c : Contender.values()) {
+        if (!contenders.contains(c.label)) {
+          continue;
+        }
         Result r = measure(c, s);
         out.printf("  run %d %-12s %10.0f rec/s  first record %.1f s  cpu %.1f s/M  heap %d MiB%n", run, c.label, r.recordsPerSec(),
             r.firstRecordSec(), r.cpuSecPerMillion(), r.peakHeapMb());
@@ -195,8 +211,13 @@ public final class Bench {
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     switch (c) {
-      case FERRY -> cmd.addAll(List.of("dev.ferry.cli.Ferry", "run", "--source", alias + "=" + source.bootstrap(), "--target",
-          "tgt=" + target.bootstrap(), "--topics", s.topicRegex()));
+      case FERRY -> {
+        cmd.addAll(List.of("dev.ferry.cli.Ferry", "run", "--source", alias + "=" + source.bootstrap(), "--target",
+            "tgt=" + target.bootstrap(), "--topics", s.topicRegex()));
+        if (!ferryArgs.isBlank()) {
+          cmd.addAll(List.of(ferryArgs.trim().split("\\s+")));
+        }
+      }
       case MM2_DEFAULT, MM2_TUNED -> cmd.addAll(List.of("org.apache.kafka.connect.mirror.MirrorMaker",
           mm2Config(runDir, alias, s, c == Contender.MM2_TUNED).toString(), "--clusters", "tgt"));
       case BARE -> {
@@ -223,25 +244,51 @@ public final class Bench {
     }
   }
 
-  /** Counts copied records (not offsets: transaction markers take offsets) on the target; returns first and last arrival. */
+  /**
+   * Counts copied records (not offsets: transaction markers take offsets) on the target, read_committed; returns first
+   * and last arrival. No group: target partitions are assigned as their topics appear, each read from its start.
+   */
   private long[] count(String alias, Scenario s, Process p) {
     Properties c = new Properties();
     c.put("bootstrap.servers", target.bootstrap());
-    c.put("group.id", "bench-count-" + alias);
     c.put("key.deserializer", ByteArrayDeserializer.class.getName());
     c.put("value.deserializer", ByteArrayDeserializer.class.getName());
     c.put("isolation.level", "read_committed");
-    c.put("auto.offset.reset", "earliest");
-    c.put("metadata.max.age.ms", "500");
+    c.put("enable.auto.commit", "false");
     c.put("max.poll.records", "20000");
     c.put("fetch.max.bytes", String.valueOf(64 * 1024 * 1024));
     c.put("max.partition.fetch.bytes", String.valueOf(8 * 1024 * 1024));
+    java.util.Set<String> wanted = new java.util.HashSet<>();
+    s.topicNames().forEach(t -> wanted.add(alias + "." + t));
+    java.util.Set<org.apache.kafka.common.TopicPartition> assigned = new java.util.HashSet<>();
     long first = 0;
     long n = 0;
+    long nextRefresh = 0;
     long deadline = System.nanoTime() + Duration.ofMinutes(15).toNanos();
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c)) {
-      consumer.subscribe(Pattern.compile(Pattern.quote(alias + ".") + "(" + s.topicRegex() + ")"));
       while (n < s.records()) {
+        if (assigned.size() < wanted.size() * s.partitions() && System.nanoTime() > nextRefresh) {
+          List<org.apache.kafka.common.TopicPartition> fresh = new ArrayList<>();
+          consumer.listTopics(Duration.ofSeconds(10)).forEach((t, infos) -> {
+            if (wanted.contains(t)) {
+              infos.forEach(i -> {
+                org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(t, i.partition());
+                if (assigned.add(tp)) {
+                  fresh.add(tp);
+                }
+              });
+            }
+          });
+          if (!fresh.isEmpty()) {
+            consumer.assign(assigned);
+            consumer.seekToBeginning(fresh);
+          }
+          nextRefresh = System.nanoTime() + Duration.ofMillis(200).toNanos();
+        }
+        if (assigned.isEmpty()) {
+          pause(50);
+          continue;
+        }
         ConsumerRecords<byte[], byte[]> rs = consumer.poll(Duration.ofMillis(100));
         if (!rs.isEmpty() && first == 0) {
           first = System.nanoTime();
@@ -255,6 +302,14 @@ public final class Bench {
         }
       }
       return new long[] {first, System.nanoTime()};
+    }
+  }
+
+  private static void pause(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -327,9 +382,11 @@ public final class Bench {
       out.printf("%-12s %12.0f %9.1f %16.1f %12.2f %14d%n", r.contender(), r.recordsPerSec(), r.mbPerSec(), r.firstRecordSec(),
           r.cpuSecPerMillion(), r.peakHeapMb());
     }
-    Result ferry = find(rs, "ferry");
-    out.printf("ferry/mm2-tuned=%.2f ferry/mm2-default=%.2f ferry/bare=%.2f%n", ferry.recordsPerSec() / find(rs, "mm2-tuned").recordsPerSec(),
-        ferry.recordsPerSec() / find(rs, "mm2-default").recordsPerSec(), ferry.recordsPerSec() / find(rs, "bare").recordsPerSec());
+    if (rs.size() == Contender.values().length) {
+      Result ferry = find(rs, "ferry");
+      out.printf("ferry/mm2-tuned=%.2f ferry/mm2-default=%.2f ferry/bare=%.2f%n", ferry.recordsPerSec() / find(rs, "mm2-tuned").recordsPerSec(),
+          ferry.recordsPerSec() / find(rs, "mm2-default").recordsPerSec(), ferry.recordsPerSec() / find(rs, "bare").recordsPerSec());
+    }
   }
 
   private static Result find(List<Result> rs, String label) {
@@ -338,8 +395,8 @@ public final class Bench {
 
   /** The closing line of a benchmark invocation. */
   static String summary(List<Result> rs) {
-    if (rs == null) {
-      return "scenario 1 not run";
+    if (rs == null || rs.size() < Contender.values().length) {
+      return "scenario 1 not run with every contender";
     }
     Result f = find(rs, "ferry");
     Result t = find(rs, "mm2-tuned");

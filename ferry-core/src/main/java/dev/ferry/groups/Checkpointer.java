@@ -136,11 +136,13 @@ public final class Checkpointer implements AutoCloseable {
     if (wanted.isEmpty()) {
       return new SyncResult(Map.of(), Map.of(), Map.of());
     }
-    Map<String, String> active = activeOnTarget(wanted.keySet());
-    List<String> inactive = wanted.keySet().stream().filter(g -> !active.containsKey(g)).toList();
-    Map<String, Map<TopicPartition, OffsetAndMetadata>> current = committedOffsets(target, inactive, flow.target().describe());
+    // Kafka itself refuses to alter the offsets of a group with members, atomically; the groups it refuses are then
+    // described to say why. (In a dry run nothing is altered, so every group is described up front.)
+    Map<String, String> active = dryRun ? activeOnTarget(wanted.keySet()) : new ConcurrentHashMap<>();
+    List<String> candidates = wanted.keySet().stream().filter(g -> !active.containsKey(g)).toList();
+    Map<String, Map<TopicPartition, OffsetAndMetadata>> current = committedOffsets(target, candidates, flow.target().describe());
     Map<String, Map<TopicPartition, Long>> moves = new HashMap<>();
-    for (String g : inactive) {
+    for (String g : candidates) {
       Map<TopicPartition, OffsetAndMetadata> now = current.getOrDefault(g, Map.of());
       Map<TopicPartition, Long> m = new HashMap<>();
       wanted.get(g).forEach((tp, off) -> {
@@ -158,15 +160,25 @@ public final class Checkpointer implements AutoCloseable {
       Map<String, KafkaFuture<Void>> results = new HashMap<>();
       moves.forEach((g, m) -> results.put(g, target.alterConsumerGroupOffsets(g,
           m.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> new OffsetAndMetadata(e.getValue())))).all()));
+      Map<String, String> refused = new HashMap<>();
       results.forEach((g, f) -> {
         try {
           KafkaCalls.await(f, TIMEOUT_MS, "commit translated offsets of group " + g + " on " + flow.target().describe());
           synced.put(g, moves.get(g).size());
         } catch (FerryException e) {
-          // a member joined between the describe and the commit: Kafka refused, the group stays untouched
-          active.put(g, e.getMessage());
+          refused.put(g, e.getMessage());
         }
       });
+      if (!refused.isEmpty()) {
+        Map<String, String> withMembers = activeOnTarget(refused.keySet());
+        active.putAll(withMembers);
+        refused.forEach((g, why) -> {
+          if (!withMembers.containsKey(g)) {
+            active.put(g, why); // refused for another reason: reported the same way, retried next round
+          }
+        });
+        refused.keySet().forEach(moves::remove);
+      }
     } else {
       moves.forEach((g, m) -> synced.put(g, m.size()));
     }
