@@ -70,6 +70,10 @@ public final class BareLoop {
         }
       }
       producer.flush();
+      // stay up, like a replicator, until the benchmark has read its CPU time and stops it
+      new java.util.concurrent.CountDownLatch(1).await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }

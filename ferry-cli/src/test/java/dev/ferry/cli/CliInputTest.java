@@ -86,6 +86,6 @@ class CliInputTest {
   void helpListsTheCommands() {
     Result r = ferry("--help");
     assertThat(r.code()).isZero();
-    assertThat(r.out()).contains("run", "drill", "Exit codes: 0 ok, 1 failure, 2 bad input.");
+    assertThat(r.out()).contains("run", "status", "failover", "offsets", "drill", "Exit codes: 0 ok, 1 failure, 2 bad input;");
   }
 }

@@ -44,6 +44,12 @@ import org.slf4j.LoggerFactory;
 public final class Checkpointer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
   private static final long TIMEOUT_MS = 30_000;
+  /**
+   * Offset commits are one request per group and cost the group coordinator about a millisecond each: a round syncs at
+   * most this many groups (the ones furthest behind first) so it stays well under its interval; the rest follow in the
+   * next rounds. Checkpoints are written for every group every round; failover commits every group at once.
+   */
+  static final int MAX_SYNCS_PER_ROUND = 500;
 
   private final FlowConfig flow;
   private final Admin source;
@@ -67,6 +73,9 @@ public final class Checkpointer implements AutoCloseable {
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     this.producer = new KafkaProducer<>(p);
+    // connect and load the offset map now, at start, rather than in the first round
+    producer.partitionsFor(CheckpointCodec.topic(flow.name()));
+    index.catchUp(Duration.ofSeconds(30));
   }
 
   /** The groups on the source that the flow follows. */
@@ -99,7 +108,7 @@ public final class Checkpointer implements AutoCloseable {
     Map<String, Integer> synced = Map.of();
     Map<String, String> active = Map.of();
     if (sync) {
-      SyncResult r = commitToTarget(checkpoints, false, false);
+      SyncResult r = commitToTarget(checkpoints, false, false, MAX_SYNCS_PER_ROUND);
       synced = r.synced();
       active = r.activeOnTarget();
     }
@@ -129,6 +138,10 @@ public final class Checkpointer implements AutoCloseable {
    * nothing is changed and the result says what would be committed.
    */
   public SyncResult commitToTarget(List<Checkpoint> checkpoints, boolean forceRewind, boolean dryRun) {
+    return commitToTarget(checkpoints, forceRewind, dryRun, Integer.MAX_VALUE);
+  }
+
+  private SyncResult commitToTarget(List<Checkpoint> checkpoints, boolean forceRewind, boolean dryRun, int maxGroups) {
     Map<String, Map<TopicPartition, Long>> wanted = new HashMap<>();
     for (Checkpoint c : checkpoints) {
       wanted.computeIfAbsent(c.group(), g -> new HashMap<>()).put(c.target(), c.targetOffset());
@@ -154,6 +167,16 @@ public final class Checkpointer implements AutoCloseable {
       if (!m.isEmpty()) {
         moves.put(g, m);
       }
+    }
+    if (moves.size() > maxGroups) {
+      // the groups whose target offsets are furthest behind their translations go first
+      Map<String, Long> behind = new HashMap<>();
+      moves.forEach((g, m) -> behind.put(g, m.entrySet().stream().mapToLong(e -> {
+        OffsetAndMetadata at = current.getOrDefault(g, Map.of()).get(e.getKey());
+        return e.getValue() - (at == null ? 0 : at.offset());
+      }).sum()));
+      List<String> later = moves.keySet().stream().sorted((x, y) -> Long.compare(behind.get(y), behind.get(x))).skip(maxGroups).toList();
+      later.forEach(moves::remove);
     }
     Map<String, Integer> synced = new HashMap<>();
     if (!dryRun) {
