@@ -132,6 +132,41 @@ final class ShardWorker implements Runnable {
 
   @Override
   public void run() {
+    while (true) {
+      try {
+        replicate();
+        return;
+      } catch (ProducerFencedException | InvalidProducerEpochException e) {
+        if (stopping) {
+          LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard)
+              .log("shard taken over by another process of the flow; this process stops writing it");
+          return;
+        }
+        // Group membership says this process owns the shard, yet another producer bumped its epoch: a process that
+        // was frozen while it owned the shard woke up and initialised its producer before it learned it lost the
+        // shard. The owner takes the shard back (its initTransactions fences the zombie) and resumes from progress.
+        LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard)
+            .log("fenced by a stale owner of the shard; this process owns it by group membership and takes it back");
+        resetForRestart();
+        sleepQuietly(Duration.ofSeconds(1));
+      } catch (TransactionalIdAuthorizationException e) {
+        ctx.reportFatal(new FerryException(FerryException.Reason.NOT_AUTHORIZED,
+            "not authorized to use transactional.id " + transactionalId + " on " + ctx.flow().target().describe()));
+        return;
+      } catch (FerryException e) {
+        ctx.reportFatal(e);
+        return;
+      } catch (WakeupException e) {
+        return; // stopping while blocked in a consumer call
+      } catch (RuntimeException e) {
+        ctx.reportFatal(KafkaCalls.translate(e, "shard " + shard + " of flow " + ctx.flow().name()));
+        return;
+      }
+    }
+  }
+
+  /** One life of the shard's clients: initialise (fencing any previous owner), replicate until stopped, commit or abort. */
+  private void replicate() {
     try {
       producer = new KafkaProducer<>(Clients.targetProducer(ctx.flow().target(), transactionalId));
       consumer = new KafkaConsumer<>(Clients.sourceConsumer(ctx.flow().source(), transactionalId));
@@ -178,22 +213,22 @@ final class ShardWorker implements Runnable {
       } else {
         abort();
       }
-    } catch (ProducerFencedException | InvalidProducerEpochException e) {
-      LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard)
-          .log("shard taken over by another process of the flow; this process stops writing it");
-    } catch (TransactionalIdAuthorizationException e) {
-      ctx.reportFatal(new FerryException(FerryException.Reason.NOT_AUTHORIZED,
-          "not authorized to use transactional.id " + transactionalId + " on " + ctx.flow().target().describe()));
-    } catch (FerryException e) {
-      ctx.reportFatal(e);
-    } catch (WakeupException e) {
-      // stopping while blocked in a consumer call
-    } catch (RuntimeException e) {
-      ctx.reportFatal(KafkaCalls.translate(e, "shard " + shard + " of flow " + ctx.flow().name()));
     } finally {
       ctx.status().ownedShards.remove(shard);
       closeQuietly();
     }
+  }
+
+  /** Forgets everything of the previous life: positions are read again from the committed progress. */
+  private void resetForRestart() {
+    partitions.clear();
+    sendErrors.clear();
+    failedOffsets.clear();
+    resetSent();
+    inTransaction = false;
+    transactionFailed = false;
+    producer = null;
+    consumer = null;
   }
 
   /** Follows the set of ready partitions of this shard: new ones start at their committed progress. */
