@@ -12,6 +12,7 @@ public final class FlowStatus {
   final LongAdder filtered = new LongAdder();
   final LongAdder transactions = new LongAdder();
   final LongAdder expiredBeforeReplication = new LongAdder();
+  final LongAdder corruptProvenance = new LongAdder();
   final Map<TopicPartition, String> partitionProblems = new ConcurrentHashMap<>();
   final Map<String, String> topicProblems = new ConcurrentHashMap<>();
   final Map<TopicPartition, Long> committedNext = new ConcurrentHashMap<>();
@@ -35,6 +36,11 @@ public final class FlowStatus {
   /** Source records that expired (retention) before Ferry could copy them: a reported gap. */
   public long expiredBeforeReplication() {
     return expiredBeforeReplication.sum();
+  }
+
+  /** Source records whose provenance header could not be read (copied as if they had none). */
+  public long corruptProvenanceHeaders() {
+    return corruptProvenance.sum();
   }
 
   /** Source partitions whose replication stopped, with the reason. */

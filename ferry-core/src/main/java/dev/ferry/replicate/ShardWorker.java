@@ -75,6 +75,7 @@ final class ShardWorker implements Runnable {
   /** The lowest source offset whose write failed, per partition, in the open transaction. */
   private final Map<TopicPartition, Long> failedOffsets = new ConcurrentHashMap<>();
   private boolean inTransaction;
+  private boolean corruptProvenanceLogged;
   /** A send was refused because the open transaction is in error: stop sending, abort at the next commit. */
   private boolean transactionFailed;
   private long transactionStartNanos;
@@ -369,10 +370,21 @@ final class ShardWorker implements Runnable {
     ps.pendingNext = Math.max(ps.pendingNext, consumed);
   }
 
-  private static Provenance decodeOrNull(byte[] value) {
+  /**
+   * A provenance header that cannot be decoded (written by something else under Ferry's header name) is treated as
+   * absent: the record is copied with a fresh path. Counted and logged once per shard, since loop protection cannot
+   * work for such records.
+   */
+  private Provenance decodeOrNull(byte[] value) {
     try {
       return ProvenanceCodec.decode(value);
     } catch (RuntimeException e) {
+      ctx.status().corruptProvenance.increment();
+      if (!corruptProvenanceLogged) {
+        corruptProvenanceLogged = true;
+        LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard)
+            .log("a source record carries an unreadable {} header ({}); copied as if it had none", ProvenanceCodec.HEADER, e.getMessage());
+      }
       return null;
     }
   }
