@@ -53,6 +53,10 @@ public final class TopicReconciler {
   private final Set<String> owned = new HashSet<>();
   /** Partition count of target topics already checked, by target topic. */
   private final Map<String, Integer> checkedTargets = new HashMap<>();
+  /** Problems from calls that failed (not authorized, ...): cleared at the next round, which tries again. */
+  private final Map<String, String> retryable = new HashMap<>();
+  /** Last round's retryable problems: the same one again is not logged again. */
+  private Map<String, String> previousRetryable = Map.of();
   /** Partition count of every selected source topic as of the last round. */
   private volatile Map<String, Integer> selectedPartitionCounts = Map.of();
 
@@ -74,6 +78,9 @@ public final class TopicReconciler {
   public Map<TopicPartition, TopicPartition> reconcile() {
     String src = flow.source().describe();
     String tgt = flow.target().describe();
+    previousRetryable = new HashMap<>(retryable);
+    retryable.keySet().forEach(problems::remove);
+    retryable.clear();
     Set<String> selected =
         KafkaCalls.await(source.listTopics(new ListTopicsOptions().listInternal(false)).names(), TIMEOUT_MS, "list topics on " + src)
             .stream()
@@ -84,7 +91,9 @@ public final class TopicReconciler {
       selectedPartitionCounts = Map.of();
       return Map.of();
     }
-    Map<String, TopicDescription> sourceTopics = describe(source, selected, "describe topics on " + src);
+    Map<String, String> failed = new HashMap<>();
+    Map<String, TopicDescription> sourceTopics = describe(source, selected, "describe topics on " + src, failed);
+    reportFailures(failed, false);
     Map<String, Integer> counts = new HashMap<>();
     sourceTopics.values().forEach(d -> counts.put(d.name(), d.partitions().size()));
     selectedPartitionCounts = Map.copyOf(counts);
@@ -127,9 +136,14 @@ public final class TopicReconciler {
       return;
     }
     Map<String, Map<String, String>> configs = nonDefaultConfigs(topics);
+    // a target topic is never created without the source's configs (retention, cleanup policy, ...)
+    topics = topics.stream().filter(configs::containsKey).toList();
+    if (topics.isEmpty()) {
+      return;
+    }
     List<NewTopic> news = new ArrayList<>();
     for (String t : topics) {
-      Map<String, String> c = new HashMap<>(configs.getOrDefault(t, Map.of()));
+      Map<String, String> c = new HashMap<>(configs.get(t));
       c.putAll(flow.topicConfigs());
       news.add(new NewTopic(naming.targetTopic(t), Optional.of(sourceTopics.get(t).partitions().size()), flow.replicationFactor()).configs(c));
     }
@@ -165,9 +179,13 @@ public final class TopicReconciler {
       return;
     }
     Set<String> targetTopics = topics.stream().map(naming::targetTopic).collect(Collectors.toSet());
-    Map<String, TopicDescription> described = describe(target, targetTopics, "describe topics on " + flow.target().describe());
-    Map<String, String> sourcePolicy = policies(source, topics);
-    Map<String, String> targetPolicy = policies(target, targetTopics);
+    Map<String, String> failedTarget = new HashMap<>();
+    Map<String, String> failedSource = new HashMap<>();
+    Map<String, TopicDescription> described = describe(target, targetTopics, "describe topics on " + flow.target().describe(), failedTarget);
+    Map<String, String> sourcePolicy = policies(source, topics, failedSource);
+    Map<String, String> targetPolicy = policies(target, targetTopics, failedTarget);
+    reportFailures(failedSource, false);
+    reportFailures(failedTarget, true);
     for (String t : topics) {
       String tt = naming.targetTopic(t);
       TopicDescription d = described.get(tt);
@@ -179,8 +197,11 @@ public final class TopicReconciler {
       }
       int sp = sourceTopics.get(t).partitions().size();
       int tp = d.partitions().size();
-      String sPol = sourcePolicy.getOrDefault(t, "delete");
-      String tPol = targetPolicy.getOrDefault(tt, "delete");
+      String sPol = sourcePolicy.get(t);
+      String tPol = targetPolicy.get(tt);
+      if (sPol == null || tPol == null) {
+        continue; // a cleanup policy could not be read (reported above): not ready
+      }
       if (!sPol.equals(tPol)) {
         report(t, "target topic " + tt + " on " + flow.target().describe() + " has cleanup.policy=" + tPol
             + " but source topic " + t + " has cleanup.policy=" + sPol + "; replication of " + t + " stopped (change or delete the target topic)");
@@ -261,30 +282,53 @@ public final class TopicReconciler {
   }
 
   private void report(String sourceTopic, String problem) {
-    if (!problem.equals(problems.put(sourceTopic, problem))) {
+    if (!problem.equals(problems.put(sourceTopic, problem)) && !problem.equals(previousRetryable.get(sourceTopic))) {
       LOG.atError().addKeyValue("flow", flow.name()).addKeyValue("topic", sourceTopic).log(problem);
     }
   }
 
-  private Map<String, TopicDescription> describe(Admin admin, Collection<String> names, String what) {
+  /**
+   * Describes topics; a topic that cannot be described (not authorized, ...) goes to {@code failed} with the reason,
+   * one deleted since it was listed is left out. An unreachable cluster fails the round.
+   */
+  private static Map<String, TopicDescription> describe(Admin admin, Collection<String> names, String what, Map<String, String> failed) {
     Map<String, TopicDescription> out = new HashMap<>();
     admin.describeTopics(names).topicNameValues().forEach((name, f) -> {
       try {
         out.put(name, KafkaCalls.await(f, TIMEOUT_MS, what));
       } catch (FerryException e) {
-        if (e.reason() == FerryException.Reason.UNREACHABLE) {
-          throw e;
-        }
-        // deleted since it was listed, or not authorized: skipped this round (authorization is reported when read)
-        LOG.atDebug().addKeyValue("topic", name).log("cannot describe: {}", e.getMessage());
+        recordFailure(e, name, failed);
       }
     });
     return out;
   }
 
+  private static void recordFailure(FerryException e, String topic, Map<String, String> failed) {
+    if (e.reason() == FerryException.Reason.UNREACHABLE) {
+      throw e;
+    }
+    if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+      failed.put(topic, e.getMessage());
+    }
+  }
+
+  /** Reports every failure of a batched call against the source topic it concerns. */
+  private void reportFailures(Map<String, String> failed, boolean targetTopics) {
+    failed.forEach((topic, why) -> {
+      Optional<String> sourceTopic = targetTopics ? naming.sourceTopic(topic) : Optional.of(topic);
+      sourceTopic.ifPresent(t -> {
+        String problem = why + "; replication of " + t + " waits until this works";
+        retryable.put(t, problem);
+        report(t, problem);
+      });
+    });
+  }
+
+  /** The source's non-default configs per topic; a topic whose configs cannot be read is reported and left out. */
   private Map<String, Map<String, String>> nonDefaultConfigs(Collection<String> topics) {
     Map<String, Map<String, String>> out = new HashMap<>();
-    for (Map.Entry<ConfigResource, Config> e : describeConfigs(source, topics, flow.source().describe()).entrySet()) {
+    Map<String, String> failed = new HashMap<>();
+    for (Map.Entry<ConfigResource, Config> e : describeConfigs(source, topics, flow.source().describe(), failed).entrySet()) {
       Map<String, String> c = new HashMap<>();
       for (ConfigEntry ce : e.getValue().entries()) {
         if (ce.source() == ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG && !NOT_COPIED.contains(ce.name()) && !ce.name().startsWith("confluent.")
@@ -294,13 +338,14 @@ public final class TopicReconciler {
       }
       out.put(e.getKey().name(), c);
     }
+    reportFailures(failed, false);
     return out;
   }
 
-  private Map<String, String> policies(Admin admin, Collection<String> topics) {
+  private Map<String, String> policies(Admin admin, Collection<String> topics, Map<String, String> failed) {
     String where = admin == source ? flow.source().describe() : flow.target().describe();
     Map<String, String> out = new HashMap<>();
-    describeConfigs(admin, topics, where).forEach((r, c) -> {
+    describeConfigs(admin, topics, where, failed).forEach((r, c) -> {
       ConfigEntry e = c.get(TopicConfig.CLEANUP_POLICY_CONFIG);
       if (e != null && e.value() != null) {
         out.put(r.name(), normalizePolicy(e.value()));
@@ -313,17 +358,14 @@ public final class TopicReconciler {
     return java.util.Arrays.stream(policy.split(",")).map(String::trim).sorted().collect(Collectors.joining(","));
   }
 
-  private static Map<ConfigResource, Config> describeConfigs(Admin admin, Collection<String> topics, String where) {
+  private static Map<ConfigResource, Config> describeConfigs(Admin admin, Collection<String> topics, String where, Map<String, String> failed) {
     List<ConfigResource> resources = topics.stream().map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList();
     Map<ConfigResource, Config> out = new HashMap<>();
     admin.describeConfigs(resources).values().forEach((r, f) -> {
       try {
         out.put(r, KafkaCalls.await(f, TIMEOUT_MS, "describe configs of " + r.name() + " on " + where));
       } catch (FerryException e) {
-        if (e.reason() == FerryException.Reason.UNREACHABLE) {
-          throw e;
-        }
-        LOG.atDebug().addKeyValue("topic", r.name()).log("cannot describe configs: {}", e.getMessage());
+        recordFailure(e, r.name(), failed);
       }
     });
     return out;
