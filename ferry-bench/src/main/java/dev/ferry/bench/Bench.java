@@ -22,6 +22,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -167,17 +168,47 @@ public final class Bench {
     byte[] repetitive = "ferry-benchmark-".repeat(half / 16 + 1).substring(0, s.valueBytes() - half).getBytes(StandardCharsets.US_ASCII);
     List<String> names = s.topicNames();
     long started = System.nanoTime();
-    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(tunedProducer(source.bootstrap()))) {
+    Properties loadProps = tunedProducer(source.bootstrap());
+    // 256 KiB batches for each of 800 partitions would not fit the buffer: the load would stall on buffer memory
+    loadProps.put("batch.size", String.valueOf(Math.min(256 * 1024, 16 * 1024 * 1024 / (s.topics() * s.partitions()))));
+    // Kafka 4.3 can drop the first request to a brand-new partition when several are in flight (KAFKA-15591)
+    loadProps.put("max.in.flight.requests.per.connection", "1");
+    java.util.concurrent.atomic.AtomicReference<Exception> failed = new java.util.concurrent.atomic.AtomicReference<>();
+    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(loadProps)) {
       for (long i = 0; i < s.records(); i++) {
         byte[] value = new byte[s.valueBytes()];
         System.arraycopy(randomHalves[(int) (i % randomHalves.length)], 0, value, 0, half);
         System.arraycopy(repetitive, 0, value, half, repetitive.length);
         String topic = names.get((int) (i % names.size()));
-        p.send(new ProducerRecord<>(topic, (int) ((i / names.size()) % s.partitions()), Long.toString(i).getBytes(StandardCharsets.US_ASCII), value));
+        p.send(new ProducerRecord<>(topic, (int) ((i / names.size()) % s.partitions()), Long.toString(i).getBytes(StandardCharsets.US_ASCII), value),
+            (md, e) -> {
+              if (e != null) {
+                failed.compareAndSet(null, e);
+              }
+            });
       }
       p.flush();
     }
+    if (failed.get() != null) {
+      throw new IllegalStateException("loading the source failed: " + failed.get(), failed.get());
+    }
+    long loaded = sourceRecords(s);
+    if (loaded != s.records()) {
+      throw new IllegalStateException("the source holds " + loaded + " records, not " + s.records());
+    }
     out.printf("  loaded %d records in %.1f s%n", s.records(), (System.nanoTime() - started) / 1e9);
+  }
+
+  private long sourceRecords(Scenario s) throws Exception {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", source.bootstrap()))) {
+      Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
+      for (String t : s.topicNames()) {
+        for (int p = 0; p < s.partitions(); p++) {
+          latest.put(new TopicPartition(t, p), org.apache.kafka.clients.admin.OffsetSpec.latest());
+        }
+      }
+      return admin.listOffsets(latest).all().get().values().stream().mapToLong(o -> o.offset()).sum();
+    }
   }
 
   /** The producer settings of the tuned contenders (and of the load). */

@@ -3,13 +3,25 @@ package dev.ferry.replicate;
 import dev.ferry.FerryException;
 import dev.ferry.config.FlowConfig;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.producer.Producer;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.TopicPartition;
 
 /** What the parts of one running flow share. */
-final class FlowContext {
+final class FlowContext implements AutoCloseable {
+  /** Concurrent metadata lookups when a producer meets many new topics at once. */
+  private static final int WARMUP_THREADS = 32;
+
   private final FlowConfig flow;
   private final FlowStatus status;
   private final Admin targetAdmin;
@@ -17,6 +29,7 @@ final class FlowContext {
   private final Consumer<FerryException> fatal;
   private final Object topicsChanged = new Object();
   private volatile Map<TopicPartition, TopicPartition> ready = Map.of();
+  private final ExecutorService warmup;
 
   FlowContext(FlowConfig flow, FlowStatus status, Admin targetAdmin, int mapPartitions, Consumer<FerryException> fatal) {
     this.flow = flow;
@@ -24,6 +37,34 @@ final class FlowContext {
     this.targetAdmin = targetAdmin;
     this.mapPartitions = mapPartitions;
     this.fatal = fatal;
+    AtomicInteger n = new AtomicInteger();
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(0, WARMUP_THREADS, 10, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+      Thread t = new Thread(r, "ferry-" + flow.name() + "-metadata-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    }, new ThreadPoolExecutor.CallerRunsPolicy());
+    this.warmup = pool;
+  }
+
+  /**
+   * Makes the producer learn the partitions of these topics before records are sent to them. A producer looks up an
+   * unknown topic when a send first needs it and blocks the sender meanwhile, one topic after the other: with a few
+   * hundred new topics that is seconds of standing still. Lookups made concurrently share metadata requests.
+   * Failures are left to the sends that follow, which report them.
+   */
+  void warmMetadata(Producer<?, ?> producer, Collection<String> topics) {
+    if (topics.size() < 2) {
+      return;
+    }
+    List<CompletableFuture<Void>> lookups = topics.stream()
+        .map(t -> CompletableFuture.runAsync(() -> producer.partitionsFor(t), warmup).exceptionally(e -> null))
+        .toList();
+    CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).join();
+  }
+
+  @Override
+  public void close() {
+    warmup.shutdownNow();
   }
 
   FlowConfig flow() {

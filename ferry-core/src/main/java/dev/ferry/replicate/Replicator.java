@@ -317,6 +317,9 @@ public final class Replicator implements AutoCloseable {
     }
     join(topicThread);
     join(checkpointThread);
+    if (ctx != null) {
+      ctx.close();
+    }
     sourceAdmin.close(Duration.ofSeconds(5));
     targetAdmin.close(Duration.ofSeconds(5));
     ended.countDown();

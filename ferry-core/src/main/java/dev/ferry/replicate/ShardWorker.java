@@ -75,6 +75,11 @@ final class ShardWorker implements Runnable {
   /** The lowest source offset whose write failed, per partition, in the open transaction. */
   private final Map<TopicPartition, Long> failedOffsets = new ConcurrentHashMap<>();
   private boolean inTransaction;
+  /** The ready-partition map and problem count the assignment was last computed from. */
+  private Map<TopicPartition, TopicPartition> assignedFrom;
+  private int problemsSeen = -1;
+  /** A partition was draining up to a record it cannot write: look again each round until it has stopped. */
+  private boolean hadDraining;
   private boolean corruptProvenanceLogged;
   /** A send was refused because the open transaction is in error: stop sending, abort at the next commit. */
   private boolean transactionFailed;
@@ -228,14 +233,22 @@ final class ShardWorker implements Runnable {
     resetSent();
     inTransaction = false;
     transactionFailed = false;
+    assignedFrom = null;
     producer = null;
     consumer = null;
   }
 
   /** Follows the set of ready partitions of this shard: new ones start at their committed progress. */
   private void syncAssignment() {
+    Map<TopicPartition, TopicPartition> ready = ctx.readyPartitions();
+    int problems = ctx.status().partitionProblems.size();
+    if (ready == assignedFrom && problems == problemsSeen && !hadDraining) {
+      return; // nothing changed since the last look (problems are only ever added)
+    }
+    assignedFrom = ready;
+    problemsSeen = problems;
     Map<TopicPartition, TopicPartition> wanted = new HashMap<>();
-    ctx.readyPartitions().forEach((s, t) -> {
+    ready.forEach((s, t) -> {
       PartitionState current = partitions.get(s);
       boolean draining = current != null && current.draining();
       if (Shards.of(s.topic(), s.partition(), ctx.flow().shards()) == shard
@@ -243,6 +256,7 @@ final class ShardWorker implements Runnable {
         wanted.put(s, t);
       }
     });
+    hadDraining = partitions.values().stream().anyMatch(PartitionState::draining);
     if (wanted.keySet().equals(partitions.keySet())) {
       return;
     }
@@ -250,6 +264,7 @@ final class ShardWorker implements Runnable {
     Set<TopicPartition> added = new HashSet<>(wanted.keySet());
     added.removeAll(partitions.keySet());
     partitions.keySet().retainAll(wanted.keySet());
+    ctx.warmMetadata(producer, added.stream().map(tp -> wanted.get(tp).topic()).collect(java.util.stream.Collectors.toSet()));
     Map<TopicPartition, Long> progress = readProgress(added, wanted);
     for (TopicPartition tp : added) {
       Long next = progress.get(tp);
