@@ -107,6 +107,11 @@ public record FlowConfig(
         topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets);
   }
 
+  public FlowConfig withCommitInterval(Duration v) {
+    return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, v,
+        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets);
+  }
+
   public FlowConfig withProvenance(boolean v) {
     return new FlowConfig(name, source, target, topics, naming, shards, v, replicationFactor, topicConfigs, commitInterval,
         topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets);

@@ -160,12 +160,7 @@ public final class Failover {
     while (membersWithShards(target, members) > 0 && System.nanoTime() < deadline) {
       pause(200);
     }
-    for (int shard = 0; shard < flow.shards(); shard++) {
-      try (KafkaProducer<byte[], byte[]> fence = new KafkaProducer<>(Clients.targetProducer(flow.target(),
-          TopicNaming.transactionalId(flow.name(), shard)))) {
-        fence.initTransactions();
-      }
-    }
+    dev.ferry.replicate.ShardFence.fence(flow, flow.shards());
     LOG.atInfo().addKeyValue("flow", flow.name()).log("replication stopped and all {} shards fenced", flow.shards());
     return running > 0 ? "stopped (" + running + " process(es) released their shards; all shards fenced)" : "not running (all shards fenced)";
   }

@@ -77,7 +77,18 @@ public final class TopicNaming {
     return "ferry." + flow + ".progress";
   }
 
+  /** The transactional.id of a shard's main lane. */
   public static String transactionalId(String flow, int shard) {
     return "ferry." + flow + ".shard-" + shard;
+  }
+
+  /** The transactional.id of a shard's slow lane (partitions whose target writes hold up the others). */
+  public static String slowLaneTransactionalId(String flow, int shard) {
+    return transactionalId(flow, shard) + ".slow";
+  }
+
+  /** Every transactional.id a shard uses; a new owner fences them all. */
+  public static java.util.List<String> transactionalIds(String flow, int shard) {
+    return java.util.List.of(transactionalId(flow, shard), slowLaneTransactionalId(flow, shard));
   }
 }

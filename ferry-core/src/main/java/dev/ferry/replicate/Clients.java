@@ -54,7 +54,8 @@ public final class Clients {
     p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(16 * 1024 * 1024));
     p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(64 * 1024 * 1024));
     p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "60000");
-    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
+    // below the transaction timeout, so a write that cannot be delivered fails the transaction before the coordinator aborts it
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "45000");
     p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "60000");
     base(c, p);
     p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);

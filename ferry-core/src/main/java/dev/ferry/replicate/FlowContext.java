@@ -23,6 +23,7 @@ final class FlowContext implements AutoCloseable {
   private static final int WARMUP_THREADS = 32;
 
   private final FlowConfig flow;
+  private final String memberId;
   private final FlowStatus status;
   private final Admin targetAdmin;
   private final int mapPartitions;
@@ -31,8 +32,9 @@ final class FlowContext implements AutoCloseable {
   private volatile Map<TopicPartition, TopicPartition> ready = Map.of();
   private final ExecutorService warmup;
 
-  FlowContext(FlowConfig flow, FlowStatus status, Admin targetAdmin, int mapPartitions, Consumer<FerryException> fatal) {
+  FlowContext(FlowConfig flow, String memberId, FlowStatus status, Admin targetAdmin, int mapPartitions, Consumer<FerryException> fatal) {
     this.flow = flow;
+    this.memberId = memberId;
     this.status = status;
     this.targetAdmin = targetAdmin;
     this.mapPartitions = mapPartitions;
@@ -69,6 +71,25 @@ final class FlowContext implements AutoCloseable {
 
   FlowConfig flow() {
     return flow;
+  }
+
+  /** This process's id among the flow's processes. */
+  String memberId() {
+    return memberId;
+  }
+
+  /**
+   * How long a transaction waits for the target to acknowledge its writes before the partitions still waiting, if
+   * only some are, move to the slow lane: ten commit intervals, at least 2 s.
+   */
+  Duration stallTimeout() {
+    Duration tenIntervals = flow.commitInterval().multipliedBy(10);
+    return tenIntervals.compareTo(Duration.ofSeconds(2)) > 0 ? tenIntervals : Duration.ofSeconds(2);
+  }
+
+  /** How long a slow lane's commits must stay quick before its partitions return to the main lane: 150 commit intervals. */
+  Duration slowLaneReturnAfter() {
+    return flow.commitInterval().multipliedBy(150);
   }
 
   FlowStatus status() {

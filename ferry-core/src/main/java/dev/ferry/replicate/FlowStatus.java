@@ -17,7 +17,20 @@ public final class FlowStatus {
   final Map<String, String> topicProblems = new ConcurrentHashMap<>();
   final Map<TopicPartition, Long> committedNext = new ConcurrentHashMap<>();
   final Map<Integer, String> ownedShards = new ConcurrentHashMap<>();
+  final java.util.Set<TopicPartition> slowLane = ConcurrentHashMap.newKeySet();
   volatile dev.ferry.groups.CheckpointRound lastCheckpoint;
+  private final Map<Integer, ShardStats.Counters> shardLoad = new ConcurrentHashMap<>();
+
+  ShardStats.Counters shardLoad(int shard) {
+    return shardLoad.computeIfAbsent(shard, s -> new ShardStats.Counters());
+  }
+
+  /** Key and value bytes this process replicated for each shard so far (both lanes). */
+  public Map<Integer, Long> shardBytes() {
+    Map<Integer, Long> out = new TreeMap<>();
+    shardLoad.forEach((s, c) -> out.put(s, c.bytes()));
+    return out;
+  }
 
   /** Records written to the target in committed transactions. */
   public long replicatedRecords() {
@@ -61,6 +74,11 @@ public final class FlowStatus {
   /** The last checkpoint round of this process (only the owner of shard 0 checkpoints), if any. */
   public java.util.Optional<dev.ferry.groups.CheckpointRound> lastCheckpoint() {
     return java.util.Optional.ofNullable(lastCheckpoint);
+  }
+
+  /** Partitions of this process's shards that replicate in their shard's slow lane. */
+  public java.util.Set<TopicPartition> slowLanePartitions() {
+    return java.util.Set.copyOf(slowLane);
   }
 
   public java.util.Set<Integer> ownedShards() {

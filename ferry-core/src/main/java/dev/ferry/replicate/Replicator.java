@@ -148,7 +148,8 @@ public final class Replicator implements AutoCloseable {
     awaitReachable(flow.source(), sourceAdmin, startup, "source");
     awaitReachable(flow.target(), targetAdmin, startup, "target");
     int mapPartitions = ensureInternalTopics();
-    ctx = new FlowContext(flow, status, targetAdmin, mapPartitions, this::fail);
+    String memberId = UUID.randomUUID().toString().substring(0, 8);
+    ctx = new FlowContext(flow, memberId, status, targetAdmin, mapPartitions, this::fail);
     reconciler = new TopicReconciler(flow, sourceAdmin, targetAdmin, replicatedTargetTopics(), status.topicProblems);
     ctx.publishReady(reconciler.reconcile());
     synchronized (lifecycle) {
@@ -158,7 +159,7 @@ public final class Replicator implements AutoCloseable {
       topicThread = new Thread(this::reconcileLoop, "ferry-" + flow.name() + "-topics");
       topicThread.setDaemon(true);
       topicThread.start();
-      membership = new ShardMembership(ctx, UUID.randomUUID().toString().substring(0, 8));
+      membership = new ShardMembership(ctx, memberId);
       membershipThread = new Thread(membership, "ferry-" + flow.name() + "-membership");
       membershipThread.setDaemon(true);
       membershipThread.start();

@@ -28,7 +28,8 @@ final class ShardMembership implements Runnable {
   private final Map<Integer, Running> workers = new ConcurrentHashMap<>();
   private volatile boolean closing;
 
-  private record Running(ShardWorker worker, Thread thread) {}
+  /** The two lanes of one owned shard. */
+  private record Running(ShardLanes lanes, List<ShardWorker> workers, List<Thread> threads) {}
 
   ShardMembership(FlowContext ctx, String memberId) {
     this.ctx = ctx;
@@ -71,11 +72,17 @@ final class ShardMembership implements Runnable {
         if (closing || workers.containsKey(shard)) {
           continue;
         }
-        ShardWorker w = new ShardWorker(ctx, shard);
-        Thread t = new Thread(w, "ferry-" + ctx.flow().name() + "-shard-" + shard);
-        t.setDaemon(true);
-        workers.put(shard, new Running(w, t));
-        t.start();
+        // Both lanes start at once: each initialises its transactional.id, fencing whatever a previous owner left.
+        ShardLanes lanes = new ShardLanes(ctx.status());
+        List<ShardWorker> lanesWorkers = List.of(new ShardWorker(ctx, shard, lanes, ShardWorker.Lane.MAIN),
+            new ShardWorker(ctx, shard, lanes, ShardWorker.Lane.SLOW));
+        List<Thread> threads = List.of(new Thread(lanesWorkers.get(0), "ferry-" + ctx.flow().name() + "-shard-" + shard),
+            new Thread(lanesWorkers.get(1), "ferry-" + ctx.flow().name() + "-shard-" + shard + "-slow"));
+        workers.put(shard, new Running(lanes, lanesWorkers, threads));
+        threads.forEach(t -> {
+          t.setDaemon(true);
+          t.start();
+        });
       }
       if (!partitions.isEmpty()) {
         LOG.atInfo().addKeyValue("flow", ctx.flow().name()).addKeyValue("member", memberId).log("assigned shards {}", shards(partitions));
@@ -103,14 +110,17 @@ final class ShardMembership implements Runnable {
 
   private void stopAll(Collection<Integer> shards, boolean commit) {
     List<Running> stopping = shards.stream().map(workers::remove).filter(java.util.Objects::nonNull).toList();
-    stopping.forEach(r -> r.worker().stop(commit));
+    stopping.forEach(r -> r.workers().forEach(w -> w.stop(commit)));
     for (Running r : stopping) {
-      try {
-        r.thread().join(60_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
+      for (Thread t : r.threads()) {
+        try {
+          t.join(60_000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
       }
+      r.lanes().release();
     }
   }
 }

@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
@@ -54,9 +56,18 @@ final class ShardWorker implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(ShardWorker.class);
   private static final Duration POLL = Duration.ofMillis(50);
   private static final int CHUNK = 4096;
+  /** A slow-lane commit that takes less than this counts as quick. */
+  private static final Duration QUICK_COMMIT = Duration.ofSeconds(1);
+  /** How often the main lane writes the shard's throughput to the shard topic (in a transaction it commits anyway). */
+  private static final Duration STATS_EVERY = Duration.ofSeconds(5);
+
+  /** A shard replicates in two lanes, each with its own transactional.id, so a slow partition cannot hold up the rest. */
+  enum Lane { MAIN, SLOW }
 
   private final FlowContext ctx;
   private final int shard;
+  private final Lane lane;
+  private final ShardLanes lanes;
   private final String transactionalId;
   private final ConsumerGroupMetadata progressGroup;
   private volatile boolean stopping;
@@ -75,6 +86,18 @@ final class ShardWorker implements Runnable {
   /** The lowest source offset whose write failed, per partition, in the open transaction. */
   private final Map<TopicPartition, Long> failedOffsets = new ConcurrentHashMap<>();
   private boolean inTransaction;
+  /** Sends of the open transaction not yet acknowledged, over all partitions; the worker is woken when it reaches 0. */
+  private final AtomicInteger unacknowledged = new AtomicInteger();
+  /** Partitions written in the open transaction. */
+  private final Set<PartitionState> touched = new HashSet<>();
+  private long transactionBytes;
+  private volatile Thread runner;
+  private int lanesSeen = -1;
+  /** Slow lane: since when its commits have been quick (-1: the last one was not). */
+  private long quickSinceNanos = -1;
+  private long statsWrittenNanos = System.nanoTime();
+  private long statsRecords;
+  private long statsBytes;
   /** The ready-partition map and problem count the assignment was last computed from. */
   private Map<TopicPartition, TopicPartition> assignedFrom;
   private int problemsSeen = -1;
@@ -90,6 +113,8 @@ final class ShardWorker implements Runnable {
     final TopicPartition target;
     long committedNext;
     long pendingNext;
+    /** Sends of the open transaction not yet acknowledged by the target. */
+    final AtomicInteger unacknowledged = new AtomicInteger();
     /** When >= 0: a record at this offset cannot be written; replicate up to it, then stop the partition. */
     long stopAt = -1;
     final RunBuilder runs = new RunBuilder();
@@ -106,10 +131,13 @@ final class ShardWorker implements Runnable {
     }
   }
 
-  ShardWorker(FlowContext ctx, int shard) {
+  ShardWorker(FlowContext ctx, int shard, ShardLanes lanes, Lane lane) {
     this.ctx = ctx;
     this.shard = shard;
-    this.transactionalId = TopicNaming.transactionalId(ctx.flow().name(), shard);
+    this.lanes = lanes;
+    this.lane = lane;
+    this.transactionalId = lane == Lane.MAIN ? TopicNaming.transactionalId(ctx.flow().name(), shard)
+        : TopicNaming.slowLaneTransactionalId(ctx.flow().name(), shard);
     this.progressGroup = progressGroupMetadata(TopicNaming.progressGroup(ctx.flow().name()));
   }
 
@@ -138,6 +166,7 @@ final class ShardWorker implements Runnable {
 
   @Override
   public void run() {
+    runner = Thread.currentThread();
     while (true) {
       try {
         replicate();
@@ -180,8 +209,10 @@ final class ShardWorker implements Runnable {
         return;
       }
       producer.initTransactions();
-      ctx.status().ownedShards.put(shard, transactionalId);
-      LOG.atInfo().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard).log("shard started");
+      if (lane == Lane.MAIN) {
+        ctx.status().ownedShards.put(shard, transactionalId);
+        LOG.atInfo().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard).log("shard started");
+      }
       while (!stopping) {
         syncAssignment();
         if (partitions.isEmpty()) {
@@ -220,7 +251,9 @@ final class ShardWorker implements Runnable {
         abort();
       }
     } finally {
-      ctx.status().ownedShards.remove(shard);
+      if (lane == Lane.MAIN) {
+        ctx.status().ownedShards.remove(shard);
+      }
       closeQuietly();
     }
   }
@@ -234,6 +267,7 @@ final class ShardWorker implements Runnable {
     inTransaction = false;
     transactionFailed = false;
     assignedFrom = null;
+    lanesSeen = -1;
     producer = null;
     consumer = null;
   }
@@ -242,16 +276,20 @@ final class ShardWorker implements Runnable {
   private void syncAssignment() {
     Map<TopicPartition, TopicPartition> ready = ctx.readyPartitions();
     int problems = ctx.status().partitionProblems.size();
-    if (ready == assignedFrom && problems == problemsSeen && !hadDraining) {
+    if (ready == assignedFrom && problems == problemsSeen && lanes.version() == lanesSeen && !hadDraining) {
       return; // nothing changed since the last look (problems are only ever added)
     }
+    // Settle the open transaction first: a partition changes lane only between transactions, and this commit may
+    // itself move partitions to the slow lane.
+    commit();
     assignedFrom = ready;
     problemsSeen = problems;
+    lanesSeen = lanes.version();
     Map<TopicPartition, TopicPartition> wanted = new HashMap<>();
     ready.forEach((s, t) -> {
       PartitionState current = partitions.get(s);
       boolean draining = current != null && current.draining();
-      if (Shards.of(s.topic(), s.partition(), ctx.flow().shards()) == shard
+      if (Shards.of(s.topic(), s.partition(), ctx.flow().shards()) == shard && lanes.isSlow(s) == (lane == Lane.SLOW)
           && (!ctx.status().partitionProblems.containsKey(s) || draining)) {
         wanted.put(s, t);
       }
@@ -260,7 +298,6 @@ final class ShardWorker implements Runnable {
     if (wanted.keySet().equals(partitions.keySet())) {
       return;
     }
-    commit();
     Set<TopicPartition> added = new HashSet<>(wanted.keySet());
     added.removeAll(partitions.keySet());
     partitions.keySet().retainAll(wanted.keySet());
@@ -364,6 +401,10 @@ final class ShardWorker implements Runnable {
       if (transactionFailed) {
         break;
       }
+      transactionBytes += Math.max(0, r.serializedKeySize()) + Math.max(0, r.serializedValueSize());
+      touched.add(ps);
+      ps.unacknowledged.incrementAndGet();
+      unacknowledged.incrementAndGet();
       try {
         producer.send(
           new ProducerRecord<>(target.topic(), target.partition(), r.timestamp(), r.key(), r.value(), headers),
@@ -374,15 +415,57 @@ final class ShardWorker implements Runnable {
             } else {
               targetChunk[slot] = md.offset();
             }
+            acknowledged(ps);
           });
       } catch (ProducerFencedException | InvalidProducerEpochException e) {
         throw e;
       } catch (KafkaException e) {
         // the transaction already failed (a callback holds the cause); commit() aborts and rewinds
+        acknowledged(ps);
         transactionFailed = true;
       }
     }
     ps.pendingNext = Math.max(ps.pendingNext, consumed);
+  }
+
+  private void acknowledged(PartitionState ps) {
+    ps.unacknowledged.decrementAndGet();
+    if (unacknowledged.decrementAndGet() == 0) {
+      Thread t = runner;
+      if (t != null) {
+        LockSupport.unpark(t);
+      }
+    }
+  }
+
+  /**
+   * Main lane: waits until the target acknowledged every send of the open transaction. When that takes longer than
+   * the stall timeout while only some partitions are still unacknowledged (the others are done), those partitions
+   * hold up the whole shard: the transaction is aborted and they move to the slow lane. Returns false then.
+   */
+  private boolean awaitWrites() {
+    if (lane == Lane.SLOW || unacknowledged.get() == 0) {
+      return true;
+    }
+    long deadline = System.nanoTime() + ctx.stallTimeout().toNanos();
+    while (unacknowledged.get() > 0) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        break;
+      }
+      LockSupport.parkNanos(this, Math.min(left, 50_000_000L));
+    }
+    List<PartitionState> stuck = touched.stream().filter(ps -> ps.unacknowledged.get() > 0).toList();
+    if (stuck.isEmpty() || stuck.size() * 2 > touched.size()) {
+      return true; // done, or the target is slow for most partitions (not a few holding up the rest): just wait
+    }
+    List<TopicPartition> moved = stuck.stream().map(ps -> ps.source).toList();
+    LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard)
+        .log("target writes of {} not acknowledged after {} ms while the shard's other partitions are done; moving them to the"
+            + " shard's slow lane so they no longer hold up the others", moved, ctx.stallTimeout().toMillis());
+    abortAndRewind();
+    lanes.moveToSlowLane(moved);
+    return false;
   }
 
   /**
@@ -429,6 +512,10 @@ final class ShardWorker implements Runnable {
       return;
     }
     beginIfNeeded();
+    long commitStart = System.nanoTime();
+    if (!awaitWrites()) {
+      return;
+    }
     producer.flush();
     if (!sendErrors.isEmpty() || transactionFailed) {
       handleSendErrors();
@@ -451,6 +538,7 @@ final class ShardWorker implements Runnable {
       producer.send(new ProducerRecord<>(mapTopic, mapPartition, OffsetMapCodec.key(ps.source), OffsetMapCodec.value(update)));
       progress.put(ps.target, new OffsetAndMetadata(ps.pendingNext));
     }
+    writeStatsIfDue(records);
     try {
       producer.sendOffsetsToTransaction(progress, progressGroup);
       producer.commitTransaction();
@@ -467,6 +555,7 @@ final class ShardWorker implements Runnable {
       return;
     }
     inTransaction = false;
+    long bytes = transactionBytes;
     resetSent();
     for (PartitionState ps : partitions.values()) {
       ps.committedNext = ps.pendingNext;
@@ -474,6 +563,51 @@ final class ShardWorker implements Runnable {
     }
     ctx.status().replicated.add(records);
     ctx.status().transactions.increment();
+    ctx.status().shardLoad(shard).add(records, bytes);
+    if (lane == Lane.SLOW) {
+      returnToMainLaneIfQuick(System.nanoTime() - commitStart);
+    }
+  }
+
+  /**
+   * Slow lane: once its commits have been quick for a while, its partitions go back to the main lane (this runs right
+   * after a commit, so nothing of them is open here).
+   */
+  private void returnToMainLaneIfQuick(long commitNanos) {
+    long now = System.nanoTime();
+    if (commitNanos >= QUICK_COMMIT.toNanos()) {
+      quickSinceNanos = -1;
+      return;
+    }
+    if (quickSinceNanos < 0) {
+      quickSinceNanos = now;
+    } else if (now - quickSinceNanos >= ctx.slowLaneReturnAfter().toNanos() && !partitions.isEmpty()) {
+      LOG.atInfo().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard)
+          .log("target writes of {} are quick again; back to the shard's main lane", partitions.keySet());
+      lanes.moveToMainLane(partitions.keySet());
+      quickSinceNanos = -1;
+    }
+  }
+
+  /** Main lane: adds the shard's throughput since the last stats record to the open transaction, every few seconds. */
+  private void writeStatsIfDue(long records) {
+    if (lane != Lane.MAIN) {
+      return;
+    }
+    ShardStats.Counters load = ctx.status().shardLoad(shard);
+    long now = System.nanoTime();
+    if (now - statsWrittenNanos < STATS_EVERY.toNanos()) {
+      return;
+    }
+    double seconds = (now - statsWrittenNanos) / 1e9;
+    long allRecords = load.records() + records;
+    long allBytes = load.bytes() + transactionBytes;
+    ShardStats stats = new ShardStats(System.currentTimeMillis(), ctx.memberId(), (allRecords - statsRecords) / seconds,
+        (allBytes - statsBytes) / seconds, lanes.slowPartitions().size());
+    producer.send(new ProducerRecord<>(TopicNaming.shardTopic(ctx.flow().name()), shard, ShardStats.KEY, stats.encode()));
+    statsWrittenNanos = now;
+    statsRecords = allRecords;
+    statsBytes = allBytes;
   }
 
   private void handleSendErrors() {
@@ -550,6 +684,12 @@ final class ShardWorker implements Runnable {
 
   private void resetSent() {
     sentCount = 0;
+    transactionBytes = 0;
+    for (PartitionState ps : touched) {
+      ps.unacknowledged.set(0);
+    }
+    touched.clear();
+    unacknowledged.set(0);
     if (sentSource.size() > 4) {
       sentSource.subList(4, sentSource.size()).clear();
       sentTarget.subList(4, sentTarget.size()).clear();

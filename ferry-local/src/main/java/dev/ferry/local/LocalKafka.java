@@ -38,16 +38,46 @@ public final class LocalKafka implements AutoCloseable {
   private final Map<String, String> overrides;
   /** SASL/PLAIN users (name to password) with ACLs enforced, or empty for a plain, open cluster. */
   private final Map<String, String> saslUsers;
+  /** 1 for the combined broker+controller node; 2, 3, ... for broker-only nodes added with {@link #addBroker()}. */
+  private final int nodeId;
+  private int brokersAdded;
   private Process process;
 
   private LocalKafka(String name, Path dir, Map<String, String> overrides, Map<String, String> saslUsers) {
+    this(name, dir, overrides, saslUsers, 1, Uuid.randomUuid().toString(), freePort());
+  }
+
+  private LocalKafka(String name, Path dir, Map<String, String> overrides, Map<String, String> saslUsers, int nodeId,
+      String clusterId, int controllerPort) {
     this.name = name;
     this.dir = dir;
     this.brokerPort = freePort();
-    this.controllerPort = freePort();
-    this.clusterId = Uuid.randomUuid().toString();
+    this.controllerPort = controllerPort;
+    this.clusterId = clusterId;
     this.overrides = Map.copyOf(overrides);
     this.saslUsers = Map.copyOf(saslUsers);
+    this.nodeId = nodeId;
+  }
+
+  /**
+   * Adds a broker-only node (its own child JVM) to this plain cluster, for tests that need a partition on a broker
+   * that can be stopped while the rest of the cluster serves. Returns it started; it is stopped like any node.
+   */
+  public LocalKafka addBroker() {
+    if (!saslUsers.isEmpty() || nodeId != 1) {
+      throw new IllegalStateException("brokers can only be added to the combined node of a plain cluster");
+    }
+    int id = 2 + brokersAdded++;
+    LocalKafka broker = new LocalKafka(name + "-" + id, dir.resolveSibling(dir.getFileName() + "-broker-" + id), overrides,
+        Map.of(), id, clusterId, controllerPort);
+    broker.launch();
+    broker.awaitReady();
+    return broker;
+  }
+
+  /** This node's id in its cluster (1 for the combined node). */
+  public int nodeId() {
+    return nodeId;
   }
 
   /** The superuser of a secured cluster. */
@@ -182,9 +212,9 @@ public final class LocalKafka implements AutoCloseable {
               "local Kafka cluster " + name + " exited with code " + process.exitValue() + "; see " + dir.resolve("broker.log"));
         }
         try {
-          int brokers =
-              admin.describeCluster(new DescribeClusterOptions().timeoutMs(2000)).nodes().get(3, TimeUnit.SECONDS).size();
-          if (brokers > 0) {
+          boolean registered = admin.describeCluster(new DescribeClusterOptions().timeoutMs(2000)).nodes().get(3, TimeUnit.SECONDS)
+              .stream().anyMatch(n -> n.id() == nodeId);
+          if (registered) {
             return;
           }
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
@@ -241,10 +271,11 @@ public final class LocalKafka implements AutoCloseable {
 
   private String serverProperties() {
     Map<String, String> p = new LinkedHashMap<>();
-    p.put("process.roles", "broker,controller");
-    p.put("node.id", "1");
+    p.put("process.roles", nodeId == 1 ? "broker,controller" : "broker");
+    p.put("node.id", Integer.toString(nodeId));
     p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-    p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    p.put("listeners", nodeId == 1 ? "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort
+        : "PLAINTEXT://127.0.0.1:" + brokerPort);
     p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
     p.put("controller.listener.names", "CONTROLLER");
     p.put("inter.broker.listener.name", "PLAINTEXT");
