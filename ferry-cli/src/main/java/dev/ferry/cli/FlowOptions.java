@@ -63,6 +63,10 @@ final class FlowOptions {
   @Option(names = "--checkpoint-interval", paramLabel = "DURATION", description = "How often groups are checkpointed (default: 5s).")
   String checkpointInterval;
 
+  @Option(names = "--balance-interval", paramLabel = "DURATION",
+      description = "How often each process measures its shards' load and, if it changed, asks for a rebalance by load (default: 60s).")
+  String balanceInterval;
+
   @Option(names = "--no-sync-group-offsets", description = "Do not commit translated offsets to inactive groups on the target.")
   boolean noSyncGroupOffsets;
 
@@ -132,7 +136,8 @@ final class FlowOptions {
     return new FerryConfig(List.of(flag("", () -> new FlowConfig(name, s, t, sel, n, shards, !noProvenance,
         Optional.ofNullable(replicationFactor), Map.of(),
         commitInterval == null ? null : Durations.parse("--commit-interval", commitInterval), null, g,
-        checkpointInterval == null ? null : Durations.parse("--checkpoint-interval", checkpointInterval), !noSyncGroupOffsets))));
+        checkpointInterval == null ? null : Durations.parse("--checkpoint-interval", checkpointInterval), !noSyncGroupOffsets,
+        balanceInterval == null ? null : Durations.parse("--balance-interval", balanceInterval)))));
   }
 
   private static <T> T flag(String flag, java.util.function.Supplier<T> make) {

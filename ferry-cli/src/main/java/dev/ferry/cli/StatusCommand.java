@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
 /** {@code ferry status}: replication lag per partition, checkpoints and records at risk per group, shard owners. */
 @Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Show each flow's replication lag per partition (records and seconds), each group's checkpoint age and records "
-        + "at risk (what a failover now would lose), and which processes own which shards. Reads the clusters; needs no running Ferry.")
+        + "at risk (what a failover now would lose), and which processes own which shards with each shard's throughput. Reads the clusters; needs no running Ferry.")
 final class StatusCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin FlowOptions flows;
@@ -42,6 +42,11 @@ final class StatusCommand implements Callable<Integer> {
       out.printf("  processes: %d%n", r.members().size());
       for (FlowReport.MemberRow m : r.members()) {
         out.printf("    %s on %s owns shards %s%n", m.clientId(), m.host(), m.shards());
+      }
+      out.printf("  %-6s %-36s %12s %10s %10s  %s%n", "shard", "owner", "records/s", "MB/s", "slow lane", "reported");
+      for (FlowReport.ShardRow sh : r.shards()) {
+        out.printf("  %-6d %-36s %12.0f %10.2f %10d  %s%n", sh.shard(), sh.owner().isEmpty() ? "(none)" : sh.owner(), sh.recordsPerSecond(),
+            sh.bytesPerSecond() / 1e6, sh.slowPartitions(), sh.statsAgeMs() < 0 ? "never" : String.format("%.0fs ago", sh.statsAgeMs() / 1000.0));
       }
     }
     out.flush();

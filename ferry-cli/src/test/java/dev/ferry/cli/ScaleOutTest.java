@@ -134,6 +134,76 @@ class ScaleOutTest {
     }
   }
 
+  @Test
+  void twoHotPartitionsEndUpOnDifferentProcesses() throws Exception {
+    String name = "hot";
+    Workload.createTopic(a, name, 8, Map.of());
+    int hotA = dev.ferry.replicate.Shards.of(name, 0, 8);
+    int hotB = dev.ferry.replicate.Shards.of(name, 1, 8);
+    String[] args = withBalanceInterval(run(name));
+    java.util.concurrent.atomic.AtomicBoolean producing = new java.util.concurrent.atomic.AtomicBoolean(true);
+    java.util.concurrent.atomic.AtomicLong acked = new java.util.concurrent.atomic.AtomicLong();
+    // partitions 0 and 1 get ten times the traffic of the others
+    Thread load = new Thread(() -> {
+      java.util.Properties pp = new java.util.Properties();
+      pp.put("bootstrap.servers", a.bootstrap());
+      pp.put("key.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class.getName());
+      pp.put("value.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class.getName());
+      pp.put("max.in.flight.requests.per.connection", "1"); // KAFKA-15591
+      pp.put("linger.ms", "5");
+      byte[] value = new byte[1024];
+      try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> producer = new org.apache.kafka.clients.producer.KafkaProducer<>(pp)) {
+        while (producing.get()) {
+          for (int p = 0; p < 8; p++) {
+            for (int i = 0; i < (p < 2 ? 10 : 1); i++) {
+              producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(name, p, null, value), (md, e) -> {
+                if (e == null) {
+                  acked.incrementAndGet();
+                }
+              });
+            }
+          }
+          Thread.sleep(20); // the pace of the workload
+        }
+        producer.flush();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "hot-load");
+    load.start();
+    try (FerryProcess p1 = FerryProcess.start(dir, args)) {
+      // the single process owns every shard and reports their throughput: the hot shards carry the most
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        List<FlowReport.ShardRow> rows = FlowReport.read(flow(name)).shards();
+        double coldMax = rows.stream().filter(r -> r.shard() != hotA && r.shard() != hotB).mapToDouble(FlowReport.ShardRow::bytesPerSecond).max().orElse(0);
+        assertThat(rows.get(hotA).bytesPerSecond()).isGreaterThan(3 * coldMax).isGreaterThan(0);
+        assertThat(rows.get(hotB).bytesPerSecond()).isGreaterThan(3 * coldMax);
+      });
+      try (FerryProcess p2 = FerryProcess.start(dir, args)) {
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+          List<List<Integer>> o = owners(name);
+          return o.size() == 2 && o.stream().noneMatch(List::isEmpty) && o.stream().mapToInt(List::size).sum() == 8
+              && o.stream().noneMatch(shards -> shards.contains(hotA) && shards.contains(hotB));
+        });
+        System.out.println("load-aware shard owners: " + owners(name) + " (hot shards " + hotA + ", " + hotB + ")");
+        producing.set(false);
+        load.join();
+        awaitExact(name, acked.get());
+        List<List<Integer>> o = owners(name);
+        assertThat(o).noneMatch(shards -> shards.contains(hotA) && shards.contains(hotB));
+      }
+    } finally {
+      producing.set(false);
+      load.join();
+    }
+  }
+
+  private static String[] withBalanceInterval(String[] args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("--balance-interval", "2s"));
+    return all.toArray(String[]::new);
+  }
+
   /** Sends a signal to one process, by its pid. */
   private static void signal(String name, long pid) throws Exception {
     Process p = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start();

@@ -26,7 +26,7 @@ public final class ConfigLoader {
   private static final Set<String> TOP_KEYS = Set.of("flows");
   private static final Set<String> FLOW_KEYS =
       Set.of("name", "source", "target", "topics", "naming", "separator", "shards", "provenance",
-          "replication-factor", "topic-configs", "commit-interval", "topic-refresh-interval", "groups", "checkpoint-interval",
+          "replication-factor", "topic-configs", "commit-interval", "topic-refresh-interval", "groups", "checkpoint-interval", "balance-interval",
           "sync-group-offsets");
   private static final Set<String> CLUSTER_KEYS = Set.of("alias", "bootstrap", "properties");
   private static final Set<String> TOPICS_KEYS = Set.of("include", "exclude");
@@ -86,8 +86,9 @@ public final class ConfigLoader {
     TopicSelection groups = n.json.has("groups") ? topics(n.required("groups")) : null;
     Duration checkpoint = n.duration("checkpoint-interval").orElse(null);
     boolean sync = n.bool("sync-group-offsets").orElse(true);
+    Duration balance = n.duration("balance-interval").orElse(null);
     return n.wrap(() -> new FlowConfig(n.string("name").orElse(null), source, target, topics, naming, shards, provenance, rf,
-        topicConfigs, commit, refresh, groups, checkpoint, sync));
+        topicConfigs, commit, refresh, groups, checkpoint, sync, balance));
   }
 
   private static ClusterConfig cluster(Node n) {

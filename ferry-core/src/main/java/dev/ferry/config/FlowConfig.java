@@ -18,6 +18,8 @@ import java.util.regex.Pattern;
  * @param groups which source consumer groups are checkpointed (Ferry's own groups never are)
  * @param checkpointInterval how often the committed offsets of those groups are translated and checkpointed
  * @param syncGroupOffsets whether translated offsets are committed to the same group on the target when it is inactive
+ * @param balanceInterval how often a process measures its shards' load (bytes/s) and, when it changed markedly, asks the
+ *     flow's processes to rebalance shards by load
  */
 public record FlowConfig(
     String name,
@@ -33,12 +35,14 @@ public record FlowConfig(
     Duration topicRefreshInterval,
     TopicSelection groups,
     Duration checkpointInterval,
-    boolean syncGroupOffsets) {
+    boolean syncGroupOffsets,
+    Duration balanceInterval) {
 
   public static final int DEFAULT_SHARDS = 4;
   public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(200);
   public static final Duration DEFAULT_TOPIC_REFRESH = Duration.ofSeconds(2);
   public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(5);
+  public static final Duration DEFAULT_BALANCE_INTERVAL = Duration.ofSeconds(60);
   /** Consumer groups of tools, not applications: not checkpointed unless the user selects groups explicitly. */
   public static final TopicSelection DEFAULT_GROUPS = TopicSelection.of(".*", "console-consumer-.*|perf-consumer-.*|_confluent.*");
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,100}");
@@ -84,56 +88,65 @@ public record FlowConfig(
     if (checkpointInterval.toMillis() < 100 || checkpointInterval.toMinutes() > 60) {
       throw new ConfigException("checkpoint-interval", checkpointInterval + " is out of range 100ms..60m");
     }
+    balanceInterval = balanceInterval == null ? DEFAULT_BALANCE_INTERVAL : balanceInterval;
+    if (balanceInterval.toSeconds() < 1 || balanceInterval.toHours() > 24) {
+      throw new ConfigException("balance-interval", balanceInterval + " is out of range 1s..24h");
+    }
   }
 
   /** A flow with defaults for everything but the clusters and topics. */
   public static FlowConfig of(ClusterConfig source, ClusterConfig target, TopicSelection topics) {
     return new FlowConfig(null, source, target, topics, Naming.DEFAULT, DEFAULT_SHARDS, true, Optional.empty(), Map.of(), null, null,
-        null, null, true);
+        null, null, true, null);
   }
 
   public FlowConfig withName(String v) {
     return new FlowConfig(v, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
-        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets);
+        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, balanceInterval);
   }
 
   public FlowConfig withNaming(Naming v) {
     return new FlowConfig(name, source, target, topics, v, shards, provenance, replicationFactor, topicConfigs, commitInterval,
-        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets);
+        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, balanceInterval);
   }
 
   public FlowConfig withShards(int v) {
     return new FlowConfig(name, source, target, topics, naming, v, provenance, replicationFactor, topicConfigs, commitInterval,
-        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets);
+        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, balanceInterval);
   }
 
   public FlowConfig withCommitInterval(Duration v) {
     return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, v,
-        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets);
+        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, balanceInterval);
   }
 
   public FlowConfig withProvenance(boolean v) {
     return new FlowConfig(name, source, target, topics, naming, shards, v, replicationFactor, topicConfigs, commitInterval,
-        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets);
+        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, balanceInterval);
   }
 
   public FlowConfig withTopicRefreshInterval(Duration v) {
     return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
-        v, groups, checkpointInterval, syncGroupOffsets);
+        v, groups, checkpointInterval, syncGroupOffsets, balanceInterval);
   }
 
   public FlowConfig withGroups(TopicSelection v) {
     return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
-        topicRefreshInterval, v, checkpointInterval, syncGroupOffsets);
+        topicRefreshInterval, v, checkpointInterval, syncGroupOffsets, balanceInterval);
   }
 
   public FlowConfig withCheckpointInterval(Duration v) {
     return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
-        topicRefreshInterval, groups, v, syncGroupOffsets);
+        topicRefreshInterval, groups, v, syncGroupOffsets, balanceInterval);
   }
 
   public FlowConfig withSyncGroupOffsets(boolean v) {
     return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
-        topicRefreshInterval, groups, checkpointInterval, v);
+        topicRefreshInterval, groups, checkpointInterval, v, balanceInterval);
+  }
+
+  public FlowConfig withBalanceInterval(Duration v) {
+    return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
+        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, v);
   }
 }

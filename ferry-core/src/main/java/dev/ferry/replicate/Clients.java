@@ -67,7 +67,7 @@ public final class Clients {
   }
 
   /** The consumer through which a process joins its flow's membership group on the target. */
-  public static Properties membershipConsumer(ClusterConfig c, String group, String clientId) {
+  static Properties membershipConsumer(ClusterConfig c, String group, String clientId, LoadAwareAssignor.MeasuredLoad load) {
     Properties p = new Properties();
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
     p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "15000");
@@ -76,8 +76,8 @@ public final class Clients {
     base(c, p);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
     p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
-    p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
-        org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName());
+    p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, LoadAwareAssignor.class.getName());
+    p.put(LoadAwareAssignor.LOAD_CONFIG, load);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());

@@ -231,10 +231,56 @@ public final class Replicator implements AutoCloseable {
             "describe Ferry's topics on " + flow.target().describe());
     int shardPartitions = d.get(shardTopic).partitions().size();
     if (shardPartitions != flow.shards()) {
-      throw new FerryException(FerryException.Reason.BAD_INPUT, "shards: flow " + flow.name() + " runs with " + shardPartitions
-          + " shards on " + flow.target().describe() + " (topic " + shardTopic + "), not " + flow.shards());
+      changeShardCount(shardTopic, shardPartitions);
     }
     return d.get(mapTopic).partitions().size();
+  }
+
+  /**
+   * The flow ran with another shard count. Progress is kept per partition (not per shard) and a source partition's
+   * offset-map updates do not depend on the shard count, so only ownership changes: allowed when no process of the flow
+   * runs. Every transactional.id of the old shards is fenced first (aborting whatever a crashed process left open), then
+   * the shard topic gets the new number of partitions.
+   */
+  private void changeShardCount(String shardTopic, int old) {
+    String group = TopicNaming.membershipGroup(flow.name());
+    int running;
+    try {
+      running = KafkaCalls.await(targetAdmin.describeConsumerGroups(List.of(group)).describedGroups().get(group), ADMIN_TIMEOUT_MS,
+          "describe " + group + " on " + flow.target().describe()).members().size();
+    } catch (FerryException e) {
+      if (!(e.getCause() instanceof org.apache.kafka.common.errors.GroupIdNotFoundException)) {
+        throw e;
+      }
+      running = 0;
+    }
+    if (running > 0) {
+      throw new FerryException(FerryException.Reason.BAD_INPUT, "shards: flow " + flow.name() + " runs with " + old + " shards on "
+          + flow.target().describe() + " and " + running + " process(es) of it are running; stop them all, then start with "
+          + flow.shards() + " shards (progress is kept)");
+    }
+    ShardFence.fence(flow, old);
+    if (flow.shards() > old) {
+      KafkaCalls.await(targetAdmin.createPartitions(Map.of(shardTopic, org.apache.kafka.clients.admin.NewPartitions.increaseTo(flow.shards()))).all(),
+          ADMIN_TIMEOUT_MS, "add partitions to " + shardTopic + " on " + flow.target().describe());
+    } else {
+      KafkaCalls.await(targetAdmin.deleteTopics(List.of(shardTopic)).all(), ADMIN_TIMEOUT_MS, "delete " + shardTopic + " on " + flow.target().describe());
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (true) {
+        try {
+          KafkaCalls.await(targetAdmin.createTopics(List.of(new NewTopic(shardTopic, Optional.of(flow.shards()), flow.replicationFactor()))).all(),
+              ADMIN_TIMEOUT_MS, "create " + shardTopic + " on " + flow.target().describe());
+          break;
+        } catch (FerryException e) {
+          if (!(e.getCause() instanceof TopicExistsException) || System.nanoTime() > deadline) {
+            throw e;
+          }
+          sleep(200); // the deletion is still under way
+        }
+      }
+    }
+    TopicReconciler.awaitLeaders(targetAdmin, List.of(shardTopic), Duration.ofSeconds(30), flow.target().describe());
+    LOG.atInfo().addKeyValue("flow", flow.name()).log("shards changed from {} to {} (old shards fenced; progress kept)", old, flow.shards());
   }
 
   /** Target topics this flow has committed progress for: it replicated them before, so it may add partitions. */

@@ -27,15 +27,22 @@ final class ShardMembership implements Runnable {
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final Map<Integer, Running> workers = new ConcurrentHashMap<>();
   private volatile boolean closing;
+  private final LoadAwareAssignor.MeasuredLoad load = new LoadAwareAssignor.MeasuredLoad();
+  /** Below this total a change of load is not worth moving shards for. */
+  private static final double MIN_BYTES_PER_SECOND_TO_BALANCE = 64 * 1024;
+  private Map<Integer, Long> lastBytes = Map.of();
+  private Map<Integer, Double> smoothed = Map.of();
+  private long lastSampleNanos = System.nanoTime();
 
   /** The two lanes of one owned shard. */
-  private record Running(ShardLanes lanes, List<ShardWorker> workers, List<Thread> threads) {}
+  private record Running(ShardLanes lanes, List<ShardWorker> workers, List<Thread> threads, long startedNanos) {}
 
   ShardMembership(FlowContext ctx, String memberId) {
     this.ctx = ctx;
     this.memberId = memberId;
     String group = TopicNaming.membershipGroup(ctx.flow().name());
-    this.consumer = new KafkaConsumer<>(Clients.membershipConsumer(ctx.flow().target(), group, "ferry." + ctx.flow().name() + "." + memberId));
+    this.consumer = new KafkaConsumer<>(Clients.membershipConsumer(ctx.flow().target(), group, "ferry." + ctx.flow().name() + "." + memberId,
+        load));
   }
 
   @Override
@@ -43,7 +50,8 @@ final class ShardMembership implements Runnable {
     try {
       consumer.subscribe(List.of(TopicNaming.shardTopic(ctx.flow().name())), new Listener());
       while (!closing) {
-        consumer.poll(Duration.ofMillis(500));
+        consumer.poll(Duration.ofMillis(500)); // records there are the shards' stats, read by status, not here
+        measureLoad();
       }
     } catch (WakeupException e) {
       // closing
@@ -56,6 +64,41 @@ final class ShardMembership implements Runnable {
         LOG.atDebug().log("closing membership consumer: {}", e.toString());
       }
       stopAll(workers.keySet(), true);
+    }
+  }
+
+  /**
+   * Every balance interval: the bytes/s of each shard this process owned for the whole interval. When that changed
+   * markedly since the group last heard it, this process asks for a rebalance, in which the leader places shards by
+   * everyone's figures (a cooperative rebalance: shards that stay put keep running).
+   */
+  private void measureLoad() {
+    long now = System.nanoTime();
+    double seconds = (now - lastSampleNanos) / 1e9;
+    if (seconds < ctx.flow().balanceInterval().toMillis() / 1000.0) {
+      return;
+    }
+    Map<Integer, Long> bytes = ctx.status().shardBytes();
+    Map<Integer, Double> rates = new java.util.HashMap<>();
+    long settled = 2 * ctx.flow().balanceInterval().toNanos();
+    workers.forEach((shard, running) -> {
+      Long before = lastBytes.get(shard);
+      Long after = bytes.get(shard);
+      // a shard taken over less than two intervals ago is still catching up: its rate says little about its load
+      if (before != null && after != null && now - running.startedNanos() >= settled) {
+        double rate = (after - before) / seconds;
+        Double previous = smoothed.get(shard);
+        rates.put(shard, previous == null ? rate : (previous + rate) / 2);
+      }
+    });
+    smoothed = rates;
+    lastBytes = bytes;
+    lastSampleNanos = now;
+    load.set(rates);
+    if (load.changedSinceReported(MIN_BYTES_PER_SECOND_TO_BALANCE)) {
+      LOG.atInfo().addKeyValue("flow", ctx.flow().name()).addKeyValue("member", memberId)
+          .log("shard load changed ({} bytes/s by shard); asking the flow's processes to rebalance by load", rates);
+      consumer.enforceRebalance("shard load changed");
     }
   }
 
@@ -78,7 +121,7 @@ final class ShardMembership implements Runnable {
             new ShardWorker(ctx, shard, lanes, ShardWorker.Lane.SLOW));
         List<Thread> threads = List.of(new Thread(lanesWorkers.get(0), "ferry-" + ctx.flow().name() + "-shard-" + shard),
             new Thread(lanesWorkers.get(1), "ferry-" + ctx.flow().name() + "-shard-" + shard + "-slow"));
-        workers.put(shard, new Running(lanes, lanesWorkers, threads));
+        workers.put(shard, new Running(lanes, lanesWorkers, threads, System.nanoTime()));
         threads.forEach(t -> {
           t.setDaemon(true);
           t.start();

@@ -53,6 +53,38 @@ public record ShardStats(long timeMs, String member, double recordsPerSecond, do
     }
   }
 
+  /**
+   * The newest stats record of each shard of a flow, read from the shard topic on the target (read_committed). A shard
+   * without one has not replicated anything since its owner started.
+   */
+  public static java.util.Map<Integer, ShardStats> readLatest(dev.ferry.config.FlowConfig flow, java.time.Duration timeout) {
+    String topic = dev.ferry.naming.TopicNaming.shardTopic(flow.name());
+    java.util.Map<Integer, ShardStats> latest = new java.util.TreeMap<>();
+    try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> c =
+        new org.apache.kafka.clients.consumer.KafkaConsumer<>(Clients.readerProperties(flow.target()))) {
+      java.util.List<org.apache.kafka.common.TopicPartition> parts = c.partitionsFor(topic, timeout).stream()
+          .map(i -> new org.apache.kafka.common.TopicPartition(topic, i.partition())).toList();
+      c.assign(parts);
+      java.util.Map<org.apache.kafka.common.TopicPartition, Long> ends = c.endOffsets(parts, timeout);
+      java.util.Map<org.apache.kafka.common.TopicPartition, Long> begins = c.beginningOffsets(parts, timeout);
+      // a stats record every few seconds, a commit marker after each: the newest record is among the last few offsets
+      parts.forEach(tp -> c.seek(tp, Math.max(begins.get(tp), ends.get(tp) - 16)));
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (parts.stream().anyMatch(tp -> c.position(tp) < ends.get(tp)) && System.nanoTime() < deadline) {
+        for (org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> r : c.poll(java.time.Duration.ofMillis(200))) {
+          if (java.util.Arrays.equals(r.key(), KEY)) {
+            try {
+              latest.put(r.partition(), decode(r.value()));
+            } catch (IllegalArgumentException e) {
+              // written by a newer Ferry: not shown
+            }
+          }
+        }
+      }
+    }
+    return latest;
+  }
+
   /** Running totals of one shard in this process (both lanes), from which rates are taken. */
   static final class Counters {
     private final LongAdder records = new LongAdder();

@@ -529,12 +529,13 @@ final class ShardWorker implements Runnable {
     }
     Map<TopicPartition, OffsetAndMetadata> progress = new HashMap<>();
     String mapTopic = TopicNaming.offsetMapTopic(ctx.flow().name());
-    int mapPartition = shard % ctx.mapPartitions();
     for (PartitionState ps : partitions.values()) {
       if (ps.pendingNext <= ps.committedNext) {
         continue;
       }
       MapUpdate update = new MapUpdate(ps.pendingNext, ps.runs.drain());
+      // a source partition's updates always go to the same map partition, whatever the shard count, so they stay in order
+      int mapPartition = Shards.of(ps.source.topic(), ps.source.partition(), ctx.mapPartitions());
       producer.send(new ProducerRecord<>(mapTopic, mapPartition, OffsetMapCodec.key(ps.source), OffsetMapCodec.value(update)));
       progress.put(ps.target, new OffsetAndMetadata(ps.pendingNext));
     }
@@ -591,7 +592,7 @@ final class ShardWorker implements Runnable {
 
   /** Main lane: adds the shard's throughput since the last stats record to the open transaction, every few seconds. */
   private void writeStatsIfDue(long records) {
-    if (lane != Lane.MAIN) {
+    if (lane != Lane.MAIN || stopping) { // stopping: the shard topic may be gone (failover deletes it)
       return;
     }
     ShardStats.Counters load = ctx.status().shardLoad(shard);

@@ -46,7 +46,17 @@ public final class FlowReport {
   /** One process of the flow and the shards it owns. */
   public record MemberRow(String clientId, String host, List<Integer> shards) {}
 
-  public record Report(FlowConfig flow, boolean sourceReachable, List<PartitionRow> partitions, List<GroupRow> groups, List<MemberRow> members) {}
+  /**
+   * One shard: the process owning it and the throughput its owner last reported ({@code statsAgeMs} < 0: none yet;
+   * rates of a report older than {@link #IDLE_AFTER_MS} are shown as 0, the shard had nothing to commit since).
+   */
+  public record ShardRow(int shard, String owner, double recordsPerSecond, double bytesPerSecond, long statsAgeMs, int slowPartitions) {}
+
+  /** A shard whose last throughput report is older than this replicated nothing since (it reports with each commit). */
+  public static final long IDLE_AFTER_MS = 15_000;
+
+  public record Report(FlowConfig flow, boolean sourceReachable, List<PartitionRow> partitions, List<GroupRow> groups, List<MemberRow> members,
+      List<ShardRow> shards) {}
 
   private FlowReport() {}
 
@@ -90,7 +100,8 @@ public final class FlowReport {
         long atRisk = byPartition.values().stream().mapToLong(Checkpoint::recordsAhead).sum();
         groups.add(new GroupRow(g, byPartition.size(), now - newest, atRisk, members.getOrDefault(g, 0)));
       });
-      return new Report(flow, ends.isPresent(), rows, groups, members(target, flow));
+      List<MemberRow> processes = members(target, flow);
+      return new Report(flow, ends.isPresent(), rows, groups, processes, shards(flow, processes, now));
     }
   }
 
@@ -147,6 +158,21 @@ public final class FlowReport {
       }
     });
     return out;
+  }
+
+  private static List<ShardRow> shards(FlowConfig flow, List<MemberRow> members, long now) {
+    Map<Integer, String> owners = new java.util.TreeMap<>();
+    members.forEach(m -> m.shards().forEach(s -> owners.put(s, m.clientId())));
+    Map<Integer, dev.ferry.replicate.ShardStats> stats = dev.ferry.replicate.ShardStats.readLatest(flow, Duration.ofMillis(TIMEOUT_MS));
+    List<ShardRow> rows = new ArrayList<>();
+    for (int shard = 0; shard < flow.shards(); shard++) {
+      dev.ferry.replicate.ShardStats st = stats.get(shard);
+      long age = st == null ? -1 : Math.max(0, now - st.timeMs());
+      boolean fresh = st != null && age < IDLE_AFTER_MS;
+      rows.add(new ShardRow(shard, owners.getOrDefault(shard, ""), fresh ? st.recordsPerSecond() : 0, fresh ? st.bytesPerSecond() : 0, age,
+          st == null ? 0 : st.slowPartitions()));
+    }
+    return rows;
   }
 
   private static List<MemberRow> members(Admin target, FlowConfig flow) {

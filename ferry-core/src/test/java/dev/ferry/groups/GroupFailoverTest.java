@@ -99,7 +99,7 @@ class GroupFailoverTest {
     // the target copy must not compact under the test's feet: it keeps every copied record
     FlowConfig f = flow("cmp", "cmp", "stock");
     f = new FlowConfig(f.name(), f.source(), f.target(), f.topics(), f.naming(), f.shards(), f.provenance(), f.replicationFactor(),
-        Map.of("segment.ms", "604800000"), f.commitInterval(), f.topicRefreshInterval(), f.groups(), f.checkpointInterval(), true);
+        Map.of("segment.ms", "604800000"), f.commitInterval(), f.topicRefreshInterval(), f.groups(), f.checkpointInterval(), true, null);
     runScenario(f, "cmp", "stock", 0.6, -1);
   }
 
