@@ -51,11 +51,13 @@ public final class Bench {
 
   /** One contender's figures for one run. */
   record Result(String contender, double firstRecordSec, double recordsPerSec, double mbPerSec, double cpuSecPerMillion, long peakHeapMb,
-      long records) {}
+      long records, double targetBrokerCpuSecPerMillion) {}
 
   /** The contenders, in the order they run. */
   enum Contender {
-    FERRY("ferry"), MM2_DEFAULT("mm2-default"), MM2_TUNED("mm2-tuned"), BARE("bare");
+    FERRY("ferry"), MM2_DEFAULT("mm2-default"), MM2_TUNED("mm2-tuned"), BARE("bare"),
+    /** Two Ferry processes sharing the flow (scale-out figures); only when asked for with --contenders. */
+    FERRY_X2("ferry-x2");
 
     final String label;
 
@@ -142,8 +144,8 @@ public final class Bench {
           continue;
         }
         Result r = measure(c, s);
-        out.printf("  run %d %-12s %10.0f rec/s  first record %.1f s  cpu %.1f s/M  heap %d MiB%n", run, c.label, r.recordsPerSec(),
-            r.firstRecordSec(), r.cpuSecPerMillion(), r.peakHeapMb());
+        out.printf("  run %d %-12s %10.0f rec/s  first record %.1f s  cpu %.1f s/M  heap %d MiB  target broker cpu %.1f s/M%n", run, c.label, r.recordsPerSec(),
+            r.firstRecordSec(), r.cpuSecPerMillion(), r.peakHeapMb(), r.targetBrokerCpuSecPerMillion());
         results.computeIfAbsent(c, k -> new ArrayList<>()).add(r);
       }
     }
@@ -228,12 +230,52 @@ public final class Bench {
   private Result measure(Contender c, Scenario s) throws Exception {
     String alias = switch (c) {
       case FERRY -> "ferry";
+      case FERRY_X2 -> "ferryx";
       case MM2_DEFAULT -> "mmd";
       case MM2_TUNED -> "mmt";
       case BARE -> "bare";
     } + (++runCounter);
     Path runDir = Files.createDirectories(dir.resolve(alias));
-    Path gcLog = runDir.resolve("gc.log");
+    int processes = c == Contender.FERRY_X2 ? 2 : 1;
+    List<Path> gcLogs = new ArrayList<>();
+    List<Process> started = new ArrayList<>();
+    long tgtCpu0 = cpuMs(target.pid());
+    long t0 = System.nanoTime();
+    try {
+      for (int i = 1; i <= processes; i++) {
+        Path gcLog = runDir.resolve(processes == 1 ? "gc.log" : "gc-" + i + ".log");
+        gcLogs.add(gcLog);
+        started.add(new ProcessBuilder(command(c, alias, s, runDir, gcLog)).redirectErrorStream(true)
+            .redirectOutput(runDir.resolve(processes == 1 ? "out.log" : "out-" + i + ".log").toFile()).start());
+      }
+      Process p = started.get(0);
+      long[] firstLast = count(alias, s, p);
+      double cpuMs = 0;
+      long heap = 0;
+      for (int i = 0; i < processes; i++) {
+        cpuMs += ProcessHandle.of(started.get(i).pid()).flatMap(h -> h.info().totalCpuDuration()).orElse(Duration.ZERO).toMillis();
+        heap = Math.max(heap, peakHeapMb(gcLogs.get(i)));
+      }
+      double first = (firstLast[0] - t0) / 1e9;
+      double phase = Math.max(1e-3, (firstLast[1] - firstLast[0]) / 1e9);
+      double bytes = s.records() * (double) (s.valueBytes() + 8);
+      double millions = s.records() / 1e6;
+      return new Result(c.label, first, s.records() / phase, bytes / phase / 1e6, cpuMs / 1000.0 / millions, heap, s.records(),
+          (cpuMs(target.pid()) - tgtCpu0) / 1000.0 / millions);
+    } finally {
+      for (Process p : started) {
+        p.destroy();
+      }
+      for (Process p : started) {
+        if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+          p.destroyForcibly().waitFor();
+        }
+      }
+      deleteTargetTopics(alias);
+    }
+  }
+
+  private List<String> command(Contender c, String alias, Scenario s, Path runDir, Path gcLog) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add(c == Contender.MM2_DEFAULT || c == Contender.MM2_TUNED ? "-Xmx2g" : "-Xmx512m");
@@ -242,7 +284,7 @@ public final class Bench {
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     switch (c) {
-      case FERRY -> {
+      case FERRY, FERRY_X2 -> {
         cmd.addAll(List.of("dev.ferry.cli.Ferry", "run", "--source", alias + "=" + source.bootstrap(), "--target",
             "tgt=" + target.bootstrap(), "--topics", s.topicRegex()));
         if (!ferryArgs.isBlank()) {
@@ -256,23 +298,11 @@ public final class Bench {
         cmd.addAll(s.topicNames());
       }
     }
-    long t0 = System.nanoTime();
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(runDir.resolve("out.log").toFile()).start();
-    try {
-      long[] firstLast = count(alias, s, p);
-      Duration cpu = ProcessHandle.of(p.pid()).flatMap(h -> h.info().totalCpuDuration()).orElse(Duration.ZERO);
-      double first = (firstLast[0] - t0) / 1e9;
-      double phase = Math.max(1e-3, (firstLast[1] - firstLast[0]) / 1e9);
-      double bytes = s.records() * (double) (s.valueBytes() + 8);
-      return new Result(c.label, first, s.records() / phase, bytes / phase / 1e6, cpu.toMillis() / 1000.0 / (s.records() / 1e6),
-          peakHeapMb(gcLog), s.records());
-    } finally {
-      p.destroy();
-      if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
-        p.destroyForcibly().waitFor();
-      }
-      deleteTargetTopics(alias);
-    }
+    return cmd;
+  }
+
+  private static long cpuMs(long pid) {
+    return ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration()).map(Duration::toMillis).orElse(0L);
   }
 
   /**
@@ -397,7 +427,8 @@ public final class Bench {
 
   private static Result median(String label, List<Result> rs) {
     return new Result(label, med(rs, Result::firstRecordSec), med(rs, Result::recordsPerSec), med(rs, Result::mbPerSec),
-        med(rs, Result::cpuSecPerMillion), (long) med(rs, r -> (double) r.peakHeapMb()), rs.get(0).records());
+        med(rs, Result::cpuSecPerMillion), (long) med(rs, r -> (double) r.peakHeapMb()), rs.get(0).records(),
+        med(rs, Result::targetBrokerCpuSecPerMillion));
   }
 
   private static double med(List<Result> rs, java.util.function.ToDoubleFunction<Result> f) {
@@ -408,16 +439,21 @@ public final class Bench {
   private void printTable(Scenario s, List<Result> rs, int runs) {
     out.println();
     out.println("Scenario " + s.name() + " (median of " + runs + " run" + (runs == 1 ? "" : "s") + ")");
-    out.printf("%-12s %12s %9s %16s %12s %14s%n", "contender", "rec/s", "MB/s", "first record s", "cpu-s/M", "peak heap MiB");
+    out.printf("%-12s %12s %9s %16s %12s %14s %22s%n", "contender", "rec/s", "MB/s", "first record s", "cpu-s/M", "peak heap MiB",
+        "target broker cpu-s/M");
     for (Result r : rs) {
-      out.printf("%-12s %12.0f %9.1f %16.1f %12.2f %14d%n", r.contender(), r.recordsPerSec(), r.mbPerSec(), r.firstRecordSec(),
-          r.cpuSecPerMillion(), r.peakHeapMb());
+      out.printf("%-12s %12.0f %9.1f %16.1f %12.2f %14d %22.2f%n", r.contender(), r.recordsPerSec(), r.mbPerSec(), r.firstRecordSec(),
+          r.cpuSecPerMillion(), r.peakHeapMb(), r.targetBrokerCpuSecPerMillion());
     }
-    if (rs.size() == Contender.values().length) {
+    if (hasMainContenders(rs)) {
       Result ferry = find(rs, "ferry");
       out.printf("ferry/mm2-tuned=%.2f ferry/mm2-default=%.2f ferry/bare=%.2f%n", ferry.recordsPerSec() / find(rs, "mm2-tuned").recordsPerSec(),
           ferry.recordsPerSec() / find(rs, "mm2-default").recordsPerSec(), ferry.recordsPerSec() / find(rs, "bare").recordsPerSec());
     }
+  }
+
+  private static boolean hasMainContenders(List<Result> rs) {
+    return List.of("ferry", "mm2-default", "mm2-tuned", "bare").stream().allMatch(l -> rs.stream().anyMatch(r -> r.contender().equals(l)));
   }
 
   private static Result find(List<Result> rs, String label) {
@@ -426,7 +462,7 @@ public final class Bench {
 
   /** The closing line of a benchmark invocation. */
   static String summary(List<Result> rs) {
-    if (rs == null || rs.size() < Contender.values().length) {
+    if (rs == null || !hasMainContenders(rs)) {
       return "scenario 1 not run with every contender";
     }
     Result f = find(rs, "ferry");
