@@ -39,6 +39,18 @@ public final class BareLoop {
     }
   }
 
+  private static void send(KafkaProducer<byte[], byte[]> producer, ProducerRecord<byte[], byte[]> r,
+      java.util.Queue<ProducerRecord<byte[], byte[]>> failed, java.util.concurrent.atomic.AtomicLong acked) {
+    producer.send(r, (md, e) -> {
+      if (e == null) {
+        acked.incrementAndGet();
+      } else {
+        System.err.println("bare loop: send to " + r.topic() + "-" + r.partition() + " failed, sending again: " + e);
+        failed.add(r);
+      }
+    });
+  }
+
   public static void main(String[] args) {
     String source = args[0];
     String target = args[1];
@@ -52,6 +64,9 @@ public final class BareLoop {
     c.put("max.poll.records", "5000");
     c.put("max.partition.fetch.bytes", String.valueOf(4 * 1024 * 1024));
     Properties p = Bench.tunedProducer(target);
+    // a lost request is noticed (and sent again) in seconds, not minutes
+    p.put("request.timeout.ms", "5000");
+    p.put("delivery.timeout.ms", "15000");
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c); KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
       List<TopicPartition> parts = new ArrayList<>();
       for (int i = 4; i < args.length; i++) {
@@ -63,10 +78,18 @@ public final class BareLoop {
       consumer.assign(parts);
       consumer.seekToBeginning(parts);
       long sent = 0;
-      while (sent < records) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-          producer.send(new ProducerRecord<>(prefix + "." + r.topic(), r.partition(), r.timestamp(), r.key(), r.value(), r.headers()));
+      // a send that fails is sent again (at least once, like any plain loop): Kafka 4.3 can fail the first request to
+      // a brand-new partition when several are in flight (KAFKA-15591)
+      java.util.Queue<ProducerRecord<byte[], byte[]>> failed = new java.util.concurrent.ConcurrentLinkedQueue<>();
+      java.util.concurrent.atomic.AtomicLong acked = new java.util.concurrent.atomic.AtomicLong();
+      while (acked.get() < records) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(sent < records ? 100 : 10))) {
+          send(producer, new ProducerRecord<>(prefix + "." + r.topic(), r.partition(), r.timestamp(), r.key(), r.value(), r.headers()),
+              failed, acked);
           sent++;
+        }
+        for (ProducerRecord<byte[], byte[]> again = failed.poll(); again != null; again = failed.poll()) {
+          send(producer, again, failed, acked);
         }
       }
       producer.flush();

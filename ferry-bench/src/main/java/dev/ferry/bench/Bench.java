@@ -119,6 +119,7 @@ public final class Bench {
     out.println("Starting two local Kafka clusters (KRaft, separate processes) under " + dir);
     List<LocalKafka> clusters = LocalKafka.startAll(dir, Map.of("num.io.threads", "4", "num.network.threads", "3"), "A", "B");
     try {
+      clusters.forEach(Bench::warmUp);
       Bench bench = new Bench(dir, out, clusters.get(0), clusters.get(1), contenders, ferryArgs);
       Map<String, List<Result>> all = new LinkedHashMap<>();
       if (scenarios.contains("1")) {
@@ -299,6 +300,31 @@ public final class Bench {
       }
     }
     return cmd;
+  }
+
+  /**
+   * Creates the clusters' transaction and consumer-offsets topics, as any cluster in use has them, so that the first
+   * contender does not pay for creating them.
+   */
+  @SuppressWarnings("removal") // ConsumerGroupMetadata(String): the way to name a group no consumer joins
+  private static void warmUp(LocalKafka cluster) {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrap()))) {
+      admin.createTopics(List.of(new NewTopic("bench-warm-up", Optional.of(1), Optional.empty()))).all().get();
+      dev.ferry.topics.TopicReconciler.awaitLeaders(admin, List.of("bench-warm-up"), Duration.ofSeconds(60), cluster.name());
+      Properties p = tunedProducer(cluster.bootstrap());
+      p.put("transactional.id", "bench-warm-up");
+      try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+        producer.initTransactions();
+        producer.beginTransaction();
+        producer.send(new ProducerRecord<>("bench-warm-up", 0, null, new byte[1]));
+        producer.sendOffsetsToTransaction(Map.of(new TopicPartition("bench-warm-up", 0), new org.apache.kafka.clients.consumer.OffsetAndMetadata(0)),
+            new org.apache.kafka.clients.consumer.ConsumerGroupMetadata("bench-warm-up"));
+        producer.commitTransaction();
+      }
+      admin.deleteTopics(List.of("bench-warm-up")).all().get();
+    } catch (Exception e) {
+      throw new IllegalStateException("warming up " + cluster.name() + " failed: " + e, e);
+    }
   }
 
   private static long cpuMs(long pid) {

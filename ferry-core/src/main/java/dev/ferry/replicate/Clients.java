@@ -76,7 +76,9 @@ public final class Clients {
     base(c, p);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
     p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
-    p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, LoadAwareAssignor.class.getName());
+    // load-aware first; cooperative-sticky as well, so processes of an older Ferry can share the group during an upgrade
+    p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, LoadAwareAssignor.class.getName() + ","
+        + org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName());
     p.put(LoadAwareAssignor.LOAD_CONFIG, load);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());

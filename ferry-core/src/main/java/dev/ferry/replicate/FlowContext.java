@@ -31,6 +31,7 @@ final class FlowContext implements AutoCloseable {
   private final Object topicsChanged = new Object();
   private volatile Map<TopicPartition, TopicPartition> ready = Map.of();
   private final ExecutorService warmup;
+  private final ExecutorService flusher;
 
   FlowContext(FlowConfig flow, String memberId, FlowStatus status, Admin targetAdmin, int mapPartitions, Consumer<FerryException> fatal) {
     this.flow = flow;
@@ -46,6 +47,13 @@ final class FlowContext implements AutoCloseable {
       return t;
     }, new ThreadPoolExecutor.CallerRunsPolicy());
     this.warmup = pool;
+    AtomicInteger f = new AtomicInteger();
+    // a flush that cannot get a thread is skipped: the batches then go out after linger.ms
+    this.flusher = new ThreadPoolExecutor(0, 64, 10, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+      Thread t = new Thread(r, "ferry-" + flow.name() + "-flush-" + f.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    }, new ThreadPoolExecutor.DiscardPolicy());
   }
 
   /**
@@ -64,9 +72,24 @@ final class FlowContext implements AutoCloseable {
     CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).join();
   }
 
+  /**
+   * Starts {@code producer.flush()} on a pool thread: the batches of the open transaction go out now instead of after
+   * linger.ms, while the worker waits for their acknowledgements with a deadline of its own (a flush cannot have one).
+   */
+  void flushInBackground(Producer<?, ?> producer) {
+    flusher.execute(() -> {
+      try {
+        producer.flush();
+      } catch (RuntimeException e) {
+        // the worker sees the outcome of every send in its callbacks
+      }
+    });
+  }
+
   @Override
   public void close() {
     warmup.shutdownNow();
+    flusher.shutdownNow();
   }
 
   FlowConfig flow() {

@@ -139,6 +139,9 @@ final class ShardWorker implements Runnable {
     this.transactionalId = lane == Lane.MAIN ? TopicNaming.transactionalId(ctx.flow().name(), shard)
         : TopicNaming.slowLaneTransactionalId(ctx.flow().name(), shard);
     this.progressGroup = progressGroupMetadata(TopicNaming.progressGroup(ctx.flow().name()));
+    // the shard's totals may hold what this process replicated while it owned the shard before
+    this.statsRecords = ctx.status().shardLoad(shard).records();
+    this.statsBytes = ctx.status().shardLoad(shard).bytes();
   }
 
   /**
@@ -448,6 +451,7 @@ final class ShardWorker implements Runnable {
       return true;
     }
     long deadline = System.nanoTime() + ctx.stallTimeout().toNanos();
+    ctx.flushInBackground(producer);
     while (unacknowledged.get() > 0) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
