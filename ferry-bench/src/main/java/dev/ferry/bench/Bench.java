@@ -138,9 +138,12 @@ public final class Bench {
     out.println();
     out.println("Scenario " + s.name() + ": loading the source ...");
     load(s);
-    Map<Contender, List<Result>> results = new LinkedHashMap<>();
+    Map<Contender, List<Result>> results = new java.util.EnumMap<>(Contender.class);
     for (int run = 1; run <= runs; run++) {
-      for (Contender c : Contender.values()) {
+      // each run starts with another contender, so no one always meets brokers that have just been busy with loading
+      List<Contender> order = new ArrayList<>(List.of(Contender.values()));
+      java.util.Collections.rotate(order, -(run - 1));
+      for (Contender c : order) {
         if (!contenders.contains(c.label)) {
           continue;
         }
@@ -315,6 +318,15 @@ public final class Bench {
       p.put("transactional.id", "bench-warm-up");
       try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
         producer.initTransactions();
+        // enough traffic for the brokers' produce and fetch paths to be compiled (JIT) before anyone is measured
+        byte[] value = new byte[1024];
+        for (int txn = 0; txn < 50; txn++) {
+          producer.beginTransaction();
+          for (int i = 0; i < 2000; i++) {
+            producer.send(new ProducerRecord<>("bench-warm-up", 0, null, value));
+          }
+          producer.commitTransaction();
+        }
         producer.beginTransaction();
         producer.send(new ProducerRecord<>("bench-warm-up", 0, null, new byte[1]));
         producer.sendOffsetsToTransaction(Map.of(new TopicPartition("bench-warm-up", 0), new org.apache.kafka.clients.consumer.OffsetAndMetadata(0)),

@@ -91,6 +91,13 @@ final class ShardWorker implements Runnable {
   /** Partitions written in the open transaction. */
   private final Set<PartitionState> touched = new HashSet<>();
   private long transactionBytes;
+  /**
+   * How long the open transaction collects records: the commit interval while the shard keeps up with its sources;
+   * doubled after each transaction in which every poll returned records (a backlog), up to five commit intervals,
+   * so a catch-up pays the per-transaction cost (flush, commit round trips, markers) less often.
+   */
+  private long transactionLengthNanos;
+  private boolean caughtUpInTransaction;
   private volatile Thread runner;
   private int lanesSeen = -1;
   /** Slow lane: since when its commits have been quick (-1: the last one was not). */
@@ -140,6 +147,7 @@ final class ShardWorker implements Runnable {
         : TopicNaming.slowLaneTransactionalId(ctx.flow().name(), shard);
     this.progressGroup = progressGroupMetadata(TopicNaming.progressGroup(ctx.flow().name()));
     // the shard's totals may hold what this process replicated while it owned the shard before
+    this.transactionLengthNanos = ctx.flow().commitInterval().toNanos();
     this.statsRecords = ctx.status().shardLoad(shard).records();
     this.statsBytes = ctx.status().shardLoad(shard).bytes();
   }
@@ -240,7 +248,10 @@ final class ShardWorker implements Runnable {
         for (TopicPartition tp : records.partitions()) {
           send(partitions.get(tp), records.records(tp));
         }
-        if (transactionFailed || System.nanoTime() - transactionStartNanos >= ctx.flow().commitInterval().toNanos()) {
+        if (records.isEmpty()) {
+          caughtUpInTransaction = true;
+        }
+        if (transactionFailed || System.nanoTime() - transactionStartNanos >= transactionLengthNanos) {
           commit();
         }
       }
@@ -569,6 +580,9 @@ final class ShardWorker implements Runnable {
     ctx.status().replicated.add(records);
     ctx.status().transactions.increment();
     ctx.status().shardLoad(shard).add(records, bytes);
+    long base = ctx.flow().commitInterval().toNanos();
+    transactionLengthNanos = caughtUpInTransaction || records == 0 ? base : Math.min(transactionLengthNanos * 2, 5 * base);
+    caughtUpInTransaction = false;
     if (lane == Lane.SLOW) {
       returnToMainLaneIfQuick(System.nanoTime() - commitStart);
     }
