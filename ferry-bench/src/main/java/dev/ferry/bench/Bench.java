@@ -72,9 +72,11 @@ public final class Bench {
   private final LocalKafka target;
   private final List<String> contenders;
   private final String ferryArgs;
+  private final boolean warmUp;
   private int runCounter;
 
-  private Bench(Path dir, PrintStream out, LocalKafka source, LocalKafka target, List<String> contenders, String ferryArgs) {
+  private Bench(Path dir, PrintStream out, LocalKafka source, LocalKafka target, List<String> contenders, String ferryArgs, boolean warmUp) {
+    this.warmUp = warmUp;
     this.dir = dir;
     this.out = out;
     this.source = source;
@@ -88,11 +90,13 @@ public final class Bench {
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--smoke")) {
         opts.put("smoke", "true");
+      } else if (args[i].equals("--no-warm-up")) {
+        opts.put("no-warm-up", "true");
       } else if (args[i].startsWith("--") && i + 1 < args.length) {
         opts.put(args[i].substring(2), args[++i]);
       } else {
         System.err.println("usage: bench/run [--records N] [--s2-records N] [--runs N] [--scenarios 1,2] [--contenders ferry,bare] "
-            + "[--ferry-args 'ARGS'] [--smoke]");
+            + "[--ferry-args 'ARGS'] [--no-warm-up] [--smoke]");
         System.exit(2);
       }
     }
@@ -103,24 +107,28 @@ public final class Bench {
     List<String> scenarios = Arrays.asList(opts.getOrDefault("scenarios", smoke ? "1" : "1,2").split(","));
     List<String> contenders = Arrays.asList(opts.getOrDefault("contenders", "ferry,mm2-default,mm2-tuned,bare").split(","));
     String ferryArgs = opts.getOrDefault("ferry-args", "");
-    Map<String, List<Result>> medians = run(System.out, records, s2, runs, scenarios, contenders, ferryArgs);
+    boolean warmUpRound = !smoke && !opts.containsKey("no-warm-up");
+    Map<String, List<Result>> medians = run(System.out, records, s2, runs, scenarios, contenders, ferryArgs, warmUpRound);
     System.out.println(summary(medians.get("1")));
   }
 
   /** Runs the chosen scenarios; returns the median results per scenario ("1", "2"). */
   public static Map<String, List<Result>> run(PrintStream out, long records, long s2Records, int runs, List<String> scenarios) throws Exception {
-    return run(out, records, s2Records, runs, scenarios, List.of("ferry", "mm2-default", "mm2-tuned", "bare"), "");
+    return run(out, records, s2Records, runs, scenarios, List.of("ferry", "mm2-default", "mm2-tuned", "bare"), "", false);
   }
 
-  /** As above, with a choice of contenders and extra arguments for Ferry's {@code run} (to try settings). */
+  /**
+   * As above, with a choice of contenders, extra arguments for Ferry's {@code run} (to try settings), and whether each
+   * scenario starts with an uncounted warm-up round.
+   */
   public static Map<String, List<Result>> run(PrintStream out, long records, long s2Records, int runs, List<String> scenarios,
-      List<String> contenders, String ferryArgs) throws Exception {
+      List<String> contenders, String ferryArgs, boolean warmUpRound) throws Exception {
     Path dir = Files.createTempDirectory("ferry-bench");
     out.println("Starting two local Kafka clusters (KRaft, separate processes) under " + dir);
     List<LocalKafka> clusters = LocalKafka.startAll(dir, Map.of("num.io.threads", "4", "num.network.threads", "3"), "A", "B");
     try {
       clusters.forEach(Bench::warmUp);
-      Bench bench = new Bench(dir, out, clusters.get(0), clusters.get(1), contenders, ferryArgs);
+      Bench bench = new Bench(dir, out, clusters.get(0), clusters.get(1), contenders, ferryArgs, warmUpRound);
       Map<String, List<Result>> all = new LinkedHashMap<>();
       if (scenarios.contains("1")) {
         all.put("1", bench.scenario(new Scenario("1: " + records + " x 1 KiB, 1 topic x 4 partitions, lz4", "bench", 1, 4, records, 1024), runs));
@@ -139,15 +147,21 @@ public final class Bench {
     out.println("Scenario " + s.name() + ": loading the source ...");
     load(s);
     Map<Contender, List<Result>> results = new java.util.EnumMap<>(Contender.class);
-    for (int run = 1; run <= runs; run++) {
+    // Run 0 warms up: every contender once, not counted. The brokers' code paths each contender uses (transactions,
+    // markers, offset commits) are compiled by the JIT by then, as on any broker that has been up for a while.
+    for (int run = warmUp ? 0 : 1; run <= runs; run++) {
       // each run starts with another contender, so no one always meets brokers that have just been busy with loading
       List<Contender> order = new ArrayList<>(List.of(Contender.values()));
-      java.util.Collections.rotate(order, -(run - 1));
+      java.util.Collections.rotate(order, -Math.max(0, run - 1));
       for (Contender c : order) {
         if (!contenders.contains(c.label)) {
           continue;
         }
         Result r = measure(c, s);
+        if (run == 0) {
+          out.printf("  warm-up %-12s %6.0f rec/s (not counted)%n", c.label, r.recordsPerSec());
+          continue;
+        }
         out.printf("  run %d %-12s %10.0f rec/s  first record %.1f s  cpu %.1f s/M  heap %d MiB  target broker cpu %.1f s/M%n", run, c.label, r.recordsPerSec(),
             r.firstRecordSec(), r.cpuSecPerMillion(), r.peakHeapMb(), r.targetBrokerCpuSecPerMillion());
         results.computeIfAbsent(c, k -> new ArrayList<>()).add(r);
