@@ -3,6 +3,7 @@ package dev.ferry.provenance;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
@@ -47,6 +48,34 @@ public final class ProvenanceCodec {
     b.flip();
     b.get(out);
     return out;
+  }
+
+  /**
+   * Encodes first-hop headers (records without a provenance of their own, the common case) for one source cluster:
+   * the version and path are encoded once, each record adds only its partition and offset. Same bytes as
+   * {@code encode(Provenance.nextHop(null, alias, partition, offset))}.
+   */
+  public static final class FirstHop {
+    private final byte[] prefixBytes;
+
+    public FirstHop(String alias) {
+      byte[] name = alias.getBytes(StandardCharsets.UTF_8);
+      ByteBuffer b = ByteBuffer.allocate(1 + 5 + 5 + name.length);
+      b.put(VERSION);
+      ByteUtils.writeVarint(1, b);
+      ByteUtils.writeVarint(name.length, b);
+      b.put(name);
+      this.prefixBytes = Arrays.copyOf(b.array(), b.position());
+    }
+
+    public byte[] encode(int partition, long offset) {
+      int size = prefixBytes.length + ByteUtils.sizeOfVarint(partition) + ByteUtils.sizeOfVarlong(offset);
+      byte[] out = Arrays.copyOf(prefixBytes, size);
+      ByteBuffer b = ByteBuffer.wrap(out, prefixBytes.length, size - prefixBytes.length);
+      ByteUtils.writeVarint(partition, b);
+      ByteUtils.writeVarlong(offset, b);
+      return out;
+    }
   }
 
   public static Provenance decode(byte[] value) {

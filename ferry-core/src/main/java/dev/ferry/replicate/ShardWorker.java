@@ -97,6 +97,7 @@ final class ShardWorker implements Runnable {
    * so a catch-up pays the per-transaction cost (flush, commit round trips, markers) less often.
    */
   private long transactionLengthNanos;
+  private final ProvenanceCodec.FirstHop firstHop;
   private boolean caughtUpInTransaction;
   private volatile Thread runner;
   private int lanesSeen = -1;
@@ -148,6 +149,7 @@ final class ShardWorker implements Runnable {
     this.progressGroup = progressGroupMetadata(TopicNaming.progressGroup(ctx.flow().name()));
     // the shard's totals may hold what this process replicated while it owned the shard before
     this.transactionLengthNanos = ctx.flow().commitInterval().toNanos();
+    this.firstHop = new ProvenanceCodec.FirstHop(ctx.flow().source().alias());
     this.statsRecords = ctx.status().shardLoad(shard).records();
     this.statsBytes = ctx.status().shardLoad(shard).bytes();
   }
@@ -397,7 +399,8 @@ final class ShardWorker implements Runnable {
         continue;
       }
       if (provenanceOn) {
-        headers.add(ProvenanceCodec.HEADER, ProvenanceCodec.encode(Provenance.nextHop(previous, sourceAlias, r.partition(), r.offset())));
+        headers.add(ProvenanceCodec.HEADER, previous == null ? firstHop.encode(r.partition(), r.offset())
+            : ProvenanceCodec.encode(Provenance.nextHop(previous, sourceAlias, r.partition(), r.offset())));
       }
       int idx = sentCount++;
       int chunk = idx / CHUNK;

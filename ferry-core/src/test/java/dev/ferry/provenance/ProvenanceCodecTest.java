@@ -36,4 +36,15 @@ class ProvenanceCodecTest {
     byte[] truncated = java.util.Arrays.copyOf(good, 4);
     assertThatThrownBy(() -> ProvenanceCodec.decode(truncated)).isInstanceOf(RuntimeException.class);
   }
+
+  @Test
+  void firstHopEncoderWritesTheSameBytesAsTheGeneralEncoder() {
+    ProvenanceCodec.FirstHop eu = new ProvenanceCodec.FirstHop("eu-west");
+    for (long offset : new long[] {0, 1, 63, 64, 8191, 1L << 40, Long.MAX_VALUE}) {
+      for (int partition : new int[] {0, 1, 63, 64, 1023}) {
+        assertThat(eu.encode(partition, offset))
+            .isEqualTo(ProvenanceCodec.encode(Provenance.nextHop(null, "eu-west", partition, offset)));
+      }
+    }
+  }
 }
