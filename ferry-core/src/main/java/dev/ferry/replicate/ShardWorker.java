@@ -40,7 +40,6 @@ import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TransactionalIdAuthorizationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -385,21 +384,29 @@ final class ShardWorker implements Runnable {
         consumed = ps.stopAt;
         break;
       }
-      RecordHeaders headers = new RecordHeaders();
+      Header[] sourceHeaders = r.headers().toArray(); // no iterator, no copy when there are none
       Provenance previous = null;
-      for (Header h : r.headers()) {
-        if (provenanceOn && h.key().equals(ProvenanceCodec.HEADER)) {
-          previous = decodeOrNull(h.value());
-        } else {
-          headers.add(h);
+      if (provenanceOn) {
+        for (Header h : sourceHeaders) {
+          if (h.key().equals(ProvenanceCodec.HEADER)) {
+            previous = decodeOrNull(h.value());
+          }
         }
       }
       if (previous != null && previous.passedThrough(targetAlias)) {
         ctx.status().filtered.increment();
         continue;
       }
+      TopicPartition target = ps.target;
+      // the record's own headers object is filled directly: headers passed to the constructor would be copied again
+      ProducerRecord<byte[], byte[]> copy = new ProducerRecord<>(target.topic(), target.partition(), r.timestamp(), r.key(), r.value());
+      for (Header h : sourceHeaders) {
+        if (!provenanceOn || !h.key().equals(ProvenanceCodec.HEADER)) {
+          copy.headers().add(h);
+        }
+      }
       if (provenanceOn) {
-        headers.add(ProvenanceCodec.HEADER, previous == null ? firstHop.encode(r.partition(), r.offset())
+        copy.headers().add(ProvenanceCodec.HEADER, previous == null ? firstHop.encode(r.partition(), r.offset())
             : ProvenanceCodec.encode(Provenance.nextHop(previous, sourceAlias, r.partition(), r.offset())));
       }
       int idx = sentCount++;
@@ -413,7 +420,6 @@ final class ShardWorker implements Runnable {
       int slot = idx % CHUNK;
       sentSource.get(chunk)[slot] = r.offset();
       sentPartition.get(chunk)[slot] = ps;
-      TopicPartition target = ps.target;
       long sourceOffset = r.offset();
       if (transactionFailed) {
         break;
@@ -423,8 +429,7 @@ final class ShardWorker implements Runnable {
       ps.unacknowledged.incrementAndGet();
       unacknowledged.incrementAndGet();
       try {
-        producer.send(
-          new ProducerRecord<>(target.topic(), target.partition(), r.timestamp(), r.key(), r.value(), headers),
+        producer.send(copy,
           (md, ex) -> {
             if (ex != null) {
               sendErrors.putIfAbsent(ps.source, ex);
