@@ -271,7 +271,7 @@ public final class Bench {
       double cpuMs = 0;
       long heap = 0;
       for (int i = 0; i < processes; i++) {
-        cpuMs += ProcessHandle.of(started.get(i).pid()).flatMap(h -> h.info().totalCpuDuration()).orElse(Duration.ZERO).toMillis();
+        cpuMs += cpuMs(started.get(i).pid());
         heap = Math.max(heap, peakHeapMb(gcLogs.get(i)));
       }
       double first = (firstLast[0] - t0) / 1e9;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.ferry.config.ClusterConfig;
+import dev.ferry.groups.ResumeCheck;
 import dev.ferry.drill.Verifier;
 import dev.ferry.drill.Workload;
 import dev.ferry.local.LocalKafka;
@@ -89,7 +90,7 @@ class FailoverCommandTest {
       CliInputTest.Result status = CliInputTest.ferry(flowArgs("status"));
       assertThat(status.out()).contains("processes: 1").doesNotContain("owns shards [0");
     }
-    assertExactlyOnce(seenOnSource, consumeOnTarget("app"), sourceRecords());
+    ResumeCheck.assertResumedExactlyOnce(seenOnSource, consumeOnTarget("app"), sourceRecords());
   }
 
   @Test
@@ -103,7 +104,7 @@ class FailoverCommandTest {
       assertThat(real.code()).as(real.out() + real.err()).isZero();
       assertThat(real.out()).contains("last checkpoints (source A (" + a.bootstrap() + ") does not answer)", "committed");
     }
-    assertExactlyOnce(seenOnSource, consumeOnTarget("app"), source);
+    ResumeCheck.assertResumedExactlyOnce(seenOnSource, consumeOnTarget("app"), source);
   }
 
   /** 30,000 records in 3 partitions; group app reads 60% of each on the source and commits. */
@@ -119,10 +120,10 @@ class FailoverCommandTest {
       records.subList(0, n).forEach(r -> read.add(new String(r.value(), StandardCharsets.UTF_8)));
       commits.put(new TopicPartition("orders", p), new OffsetAndMetadata(records.get(n - 1).offset() + 1));
     });
-    try (KafkaConsumer<byte[], byte[]> c = consumer(a, "app")) {
+    try (KafkaConsumer<byte[], byte[]> c = ResumeCheck.groupConsumer(a, "app")) {
       c.commitSync(commits);
     }
-    try (KafkaConsumer<byte[], byte[]> c = consumer(a, "busy")) {
+    try (KafkaConsumer<byte[], byte[]> c = ResumeCheck.groupConsumer(a, "busy")) {
       c.commitSync(commits);
     }
     return read;
@@ -155,7 +156,7 @@ class FailoverCommandTest {
 
   private Thread activeMember(String group, AtomicBoolean stop) {
     Thread t = new Thread(() -> {
-      try (KafkaConsumer<byte[], byte[]> c = consumer(b, group)) {
+      try (KafkaConsumer<byte[], byte[]> c = ResumeCheck.groupConsumer(b, group)) {
         c.subscribe(List.of("A.orders"));
         while (!stop.get()) {
           c.poll(Duration.ofMillis(100));
@@ -174,7 +175,7 @@ class FailoverCommandTest {
 
   private List<String> consumeOnTarget(String group) {
     List<String> out = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> c = consumer(b, group)) {
+    try (KafkaConsumer<byte[], byte[]> c = ResumeCheck.groupConsumer(b, group)) {
       List<TopicPartition> parts = List.of(new TopicPartition("A.orders", 0), new TopicPartition("A.orders", 1), new TopicPartition("A.orders", 2));
       c.assign(parts);
       Map<TopicPartition, OffsetAndMetadata> committed = c.committed(new HashSet<>(parts));
@@ -192,28 +193,5 @@ class FailoverCommandTest {
       }
     }
     return out;
-  }
-
-  private static void assertExactlyOnce(Set<String> onSource, List<String> onTarget, Set<String> source) {
-    Set<String> targetSet = new HashSet<>(onTarget);
-    Set<String> reRead = new HashSet<>(targetSet);
-    reRead.retainAll(onSource);
-    Set<String> missing = new HashSet<>(source);
-    missing.removeAll(onSource);
-    missing.removeAll(targetSet);
-    assertThat(onTarget.size() - targetSet.size()).as("duplicates on the target").isZero();
-    assertThat(reRead).as("re-read after failover").isEmpty();
-    assertThat(missing).as("never read").isEmpty();
-  }
-
-  private static KafkaConsumer<byte[], byte[]> consumer(ClusterConfig c, String group) {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, c.bootstrap());
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-    return new KafkaConsumer<>(p);
   }
 }

@@ -40,20 +40,19 @@ final class FlowContext implements AutoCloseable {
     this.targetAdmin = targetAdmin;
     this.mapPartitions = mapPartitions;
     this.fatal = fatal;
-    AtomicInteger n = new AtomicInteger();
-    ThreadPoolExecutor pool = new ThreadPoolExecutor(0, WARMUP_THREADS, 10, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-      Thread t = new Thread(r, "ferry-" + flow.name() + "-metadata-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    }, new ThreadPoolExecutor.CallerRunsPolicy());
-    this.warmup = pool;
-    AtomicInteger f = new AtomicInteger();
+    this.warmup = daemonPool("metadata", WARMUP_THREADS, new ThreadPoolExecutor.CallerRunsPolicy());
     // a flush that cannot get a thread is skipped: the batches then go out after linger.ms
-    this.flusher = new ThreadPoolExecutor(0, 64, 10, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
-      Thread t = new Thread(r, "ferry-" + flow.name() + "-flush-" + f.incrementAndGet());
+    this.flusher = daemonPool("flush", 64, new ThreadPoolExecutor.DiscardPolicy());
+  }
+
+  /** A pool of named daemon threads that exist only while there is work (none kept when idle). */
+  private ExecutorService daemonPool(String purpose, int max, java.util.concurrent.RejectedExecutionHandler whenFull) {
+    AtomicInteger n = new AtomicInteger();
+    return new ThreadPoolExecutor(0, max, 10, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+      Thread t = new Thread(r, "ferry-" + flow.name() + "-" + purpose + "-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
-    }, new ThreadPoolExecutor.DiscardPolicy());
+    }, whenFull);
   }
 
   /**

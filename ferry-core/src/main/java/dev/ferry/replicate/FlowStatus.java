@@ -17,7 +17,8 @@ public final class FlowStatus {
   final Map<String, String> topicProblems = new ConcurrentHashMap<>();
   final Map<TopicPartition, Long> committedNext = new ConcurrentHashMap<>();
   final Map<Integer, String> ownedShards = new ConcurrentHashMap<>();
-  final java.util.Set<TopicPartition> slowLane = ConcurrentHashMap.newKeySet();
+  /** The lanes of each shard this process runs. */
+  final Map<Integer, ShardLanes> lanes = new ConcurrentHashMap<>();
   volatile dev.ferry.groups.CheckpointRound lastCheckpoint;
   private final Map<Integer, ShardStats.Counters> shardLoad = new ConcurrentHashMap<>();
 
@@ -78,7 +79,9 @@ public final class FlowStatus {
 
   /** Partitions of this process's shards that replicate in their shard's slow lane. */
   public java.util.Set<TopicPartition> slowLanePartitions() {
-    return java.util.Set.copyOf(slowLane);
+    java.util.Set<TopicPartition> out = new java.util.HashSet<>();
+    lanes.values().forEach(l -> out.addAll(l.slowPartitions()));
+    return java.util.Set.copyOf(out);
   }
 
   public java.util.Set<Integer> ownedShards() {

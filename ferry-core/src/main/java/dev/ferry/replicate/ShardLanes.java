@@ -16,11 +16,6 @@ import org.apache.kafka.common.TopicPartition;
 final class ShardLanes {
   private final Set<TopicPartition> slow = ConcurrentHashMap.newKeySet();
   private final AtomicInteger version = new AtomicInteger();
-  private final FlowStatus status;
-
-  ShardLanes(FlowStatus status) {
-    this.status = status;
-  }
 
   boolean isSlow(TopicPartition source) {
     return slow.contains(source);
@@ -28,13 +23,11 @@ final class ShardLanes {
 
   void moveToSlowLane(Collection<TopicPartition> sources) {
     slow.addAll(sources);
-    status.slowLane.addAll(sources);
     version.incrementAndGet();
   }
 
   void moveToMainLane(Collection<TopicPartition> sources) {
     slow.removeAll(sources);
-    status.slowLane.removeAll(sources);
     version.incrementAndGet();
   }
 
@@ -45,10 +38,5 @@ final class ShardLanes {
 
   Set<TopicPartition> slowPartitions() {
     return Set.copyOf(slow);
-  }
-
-  /** The shard stopped here: its slow lane is no longer this process's. */
-  void release() {
-    status.slowLane.removeAll(slow);
   }
 }

@@ -35,7 +35,7 @@ final class ShardMembership implements Runnable {
   private long lastSampleNanos = System.nanoTime();
 
   /** The two lanes of one owned shard. */
-  private record Running(ShardLanes lanes, List<ShardWorker> workers, List<Thread> threads, long startedNanos) {}
+  private record Running(int shard, ShardLanes lanes, List<ShardWorker> workers, List<Thread> threads, long startedNanos) {}
 
   ShardMembership(FlowContext ctx, String memberId) {
     this.ctx = ctx;
@@ -116,12 +116,13 @@ final class ShardMembership implements Runnable {
           continue;
         }
         // Both lanes start at once: each initialises its transactional.id, fencing whatever a previous owner left.
-        ShardLanes lanes = new ShardLanes(ctx.status());
+        ShardLanes lanes = new ShardLanes();
+        ctx.status().lanes.put(shard, lanes);
         List<ShardWorker> lanesWorkers = List.of(new ShardWorker(ctx, shard, lanes, ShardWorker.Lane.MAIN),
             new ShardWorker(ctx, shard, lanes, ShardWorker.Lane.SLOW));
         List<Thread> threads = List.of(new Thread(lanesWorkers.get(0), "ferry-" + ctx.flow().name() + "-shard-" + shard),
             new Thread(lanesWorkers.get(1), "ferry-" + ctx.flow().name() + "-shard-" + shard + "-slow"));
-        workers.put(shard, new Running(lanes, lanesWorkers, threads, System.nanoTime()));
+        workers.put(shard, new Running(shard, lanes, lanesWorkers, threads, System.nanoTime()));
         threads.forEach(t -> {
           t.setDaemon(true);
           t.start();
@@ -163,7 +164,7 @@ final class ShardMembership implements Runnable {
           return;
         }
       }
-      r.lanes().release();
+      ctx.status().lanes.remove(r.shard(), r.lanes());
     }
   }
 }

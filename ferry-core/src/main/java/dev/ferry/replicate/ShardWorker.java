@@ -130,9 +130,16 @@ final class ShardWorker implements Runnable {
       return stopAt >= 0 && committedNext < stopAt;
     }
 
-    PartitionState(TopicPartition source, TopicPartition target, long next) {
+    /**
+     * Where its offset-map updates go: given by the partition, not by its shard, so they stay in order in one map
+     * partition whatever the shard count.
+     */
+    final int mapPartition;
+
+    PartitionState(TopicPartition source, TopicPartition target, long next, int mapPartitions) {
       this.source = source;
       this.target = target;
+      this.mapPartition = Shards.of(source.topic(), source.partition(), mapPartitions);
       this.committedNext = next;
       this.pendingNext = next;
     }
@@ -320,7 +327,7 @@ final class ShardWorker implements Runnable {
     Map<TopicPartition, Long> progress = readProgress(added, wanted);
     for (TopicPartition tp : added) {
       Long next = progress.get(tp);
-      partitions.put(tp, new PartitionState(tp, wanted.get(tp), next == null ? -1 : next));
+      partitions.put(tp, new PartitionState(tp, wanted.get(tp), next == null ? -1 : next, ctx.mapPartitions()));
     }
     consumer.assign(partitions.keySet());
     List<TopicPartition> fromStart = new ArrayList<>();
@@ -557,9 +564,7 @@ final class ShardWorker implements Runnable {
         continue;
       }
       MapUpdate update = new MapUpdate(ps.pendingNext, ps.runs.drain());
-      // a source partition's updates always go to the same map partition, whatever the shard count, so they stay in order
-      int mapPartition = Shards.of(ps.source.topic(), ps.source.partition(), ctx.mapPartitions());
-      producer.send(new ProducerRecord<>(mapTopic, mapPartition, OffsetMapCodec.key(ps.source), OffsetMapCodec.value(update)));
+      producer.send(new ProducerRecord<>(mapTopic, ps.mapPartition, OffsetMapCodec.key(ps.source), OffsetMapCodec.value(update)));
       progress.put(ps.target, new OffsetAndMetadata(ps.pendingNext));
     }
     writeStatsIfDue(records);

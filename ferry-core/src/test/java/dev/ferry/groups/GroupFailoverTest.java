@@ -30,9 +30,8 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The MM2 scenario: a group consumes part of every partition on the source and commits; Ferry replicates and
@@ -40,19 +39,8 @@ import org.junit.jupiter.api.Test;
  * across both clusters: 0 duplicates, 0 missing.
  */
 class GroupFailoverTest {
-  private static TwoClusters clusters;
-
-  @BeforeAll
-  static void startClusters() {
-    clusters = TwoClusters.start();
-  }
-
-  @AfterAll
-  static void stopClusters() {
-    if (clusters != null) {
-      clusters.close();
-    }
-  }
+  @RegisterExtension
+  static final TwoClusters clusters = new TwoClusters();
 
   private static FlowConfig flow(String name, String topic, String group) {
     return FlowConfig.of(clusters.clusterA(), clusters.clusterB(), TopicSelection.of(topic, null))
@@ -121,7 +109,7 @@ class GroupFailoverTest {
     // a member of the group is already running on the target before Ferry checkpoints it
     AtomicBoolean stop = new AtomicBoolean();
     Thread member = new Thread(() -> {
-      try (KafkaConsumer<byte[], byte[]> c = consumer(b, "standby")) {
+      try (KafkaConsumer<byte[], byte[]> c = ResumeCheck.groupConsumer(b, "standby", "earliest")) {
         c.subscribe(List.of("A.live"));
         while (!stop.get()) {
           c.poll(Duration.ofMillis(100));
@@ -148,7 +136,7 @@ class GroupFailoverTest {
     Map<String, Object> targetClient = new HashMap<>(Map.of("bootstrap.servers", b.bootstrap()));
     Set<String> onTarget = new HashSet<>();
     List<String> all = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> c = consumer(b, "standby")) {
+    try (KafkaConsumer<byte[], byte[]> c = ResumeCheck.groupConsumer(b, "standby", "earliest")) {
       ResumeFromCheckpoints listener = new ResumeFromCheckpoints(c, targetClient, "live", "standby");
       c.subscribe(List.of("A.live"), listener);
       long end = 30_000 + 0;
@@ -189,7 +177,7 @@ class GroupFailoverTest {
       });
     }
     List<String> onTarget = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> c = consumer(b, group)) {
+    try (KafkaConsumer<byte[], byte[]> c = ResumeCheck.groupConsumer(b, group, "earliest")) {
       List<TopicPartition> parts = List.of(new TopicPartition(targetTopic, 0), new TopicPartition(targetTopic, 1), new TopicPartition(targetTopic, 2));
       c.assign(parts);
       Map<TopicPartition, OffsetAndMetadata> committed = c.committed(new HashSet<>(parts));
@@ -206,16 +194,8 @@ class GroupFailoverTest {
   }
 
   private static void assertExactlyOnce(Set<String> onSource, List<String> onTarget, Set<String> source) {
-    Set<String> targetSet = new HashSet<>(onTarget);
-    Set<String> reRead = new HashSet<>(targetSet);
-    reRead.retainAll(onSource);
-    Set<String> missing = new HashSet<>(source);
-    missing.removeAll(onSource);
-    missing.removeAll(targetSet);
-    assertThat(onTarget.size() - targetSet.size()).as("duplicates read on the target").isZero();
-    assertThat(reRead).as("records re-read after failover").isEmpty();
-    assertThat(missing).as("records never read").isEmpty();
-    assertThat(onSource.size() + targetSet.size()).isEqualTo(source.size());
+    ResumeCheck.assertResumedExactlyOnce(onSource, onTarget, source);
+    assertThat(onSource.size() + new HashSet<>(onTarget).size()).isEqualTo(source.size());
   }
 
   /** Reads {@code fraction} of each partition's records with a manual-commit consumer of {@code group}, commits, returns what it read. */
@@ -232,7 +212,7 @@ class GroupFailoverTest {
       long next = n == 0 ? 0 : records.get(n - 1).offset() + 1;
       commits.put(new TopicPartition(topic, p), new OffsetAndMetadata(next));
     });
-    try (KafkaConsumer<byte[], byte[]> c = consumer(a, group)) {
+    try (KafkaConsumer<byte[], byte[]> c = ResumeCheck.groupConsumer(a, group, "earliest")) {
       c.commitSync(commits);
     }
     return read;
@@ -250,17 +230,5 @@ class GroupFailoverTest {
     dev.ferry.drill.Verifier.readAll(c, topic, Duration.ofSeconds(60), (tp, r) ->
         out.add(new String(r.value() == null ? new byte[0] : r.value(), StandardCharsets.UTF_8) + "#" + tp.partition() + "@" + r.offset()));
     return out;
-  }
-
-  private static KafkaConsumer<byte[], byte[]> consumer(ClusterConfig c, String group) {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, c.bootstrap());
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-    return new KafkaConsumer<>(p);
   }
 }

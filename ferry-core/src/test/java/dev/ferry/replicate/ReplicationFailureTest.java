@@ -19,25 +19,13 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** What cannot be replicated is stopped and reported, one line naming what and where; nothing is skipped. */
 class ReplicationFailureTest {
-  private static TwoClusters clusters;
-
-  @BeforeAll
-  static void startClusters() {
-    clusters = TwoClusters.start();
-  }
-
-  @AfterAll
-  static void stopClusters() {
-    if (clusters != null) {
-      clusters.close();
-    }
-  }
+  @RegisterExtension
+  static final TwoClusters clusters = new TwoClusters();
 
   private static FlowConfig flow(String name, String topics) {
     return FlowConfig.of(clusters.clusterA(), clusters.clusterB(), TopicSelection.of(topics, null))
@@ -56,7 +44,7 @@ class ReplicationFailureTest {
     try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
       r.awaitCaughtUp(Duration.ofSeconds(60));
       assertThat(r.status().topicProblems()).containsOnlyKeys("few");
-      assertThat(r.status().topicProblems().get("few")).isEqualTo("target topic A.few on B (" + clusters.b.bootstrap()
+      assertThat(r.status().topicProblems().get("few")).isEqualTo("target topic A.few on B (" + clusters.b().bootstrap()
           + ") has 2 partitions, fewer than the 3 of source topic few; replication of few stopped (add partitions to the target topic or delete it)");
       assertThat(Verifier.verify(flow, "few-ok", Duration.ofSeconds(10)).exact()).isTrue();
       assertThat(Verifier.verify(flow, "few", Duration.ofSeconds(10)).targetRecords()).isZero();
@@ -69,7 +57,7 @@ class ReplicationFailureTest {
     Workload.createTopic(clusters.clusterB(), "A.policy", 1, Map.of("cleanup.policy", "compact"));
     Workload.plain(clusters.clusterA(), "policy", 1, 10, 0);
     try (Replicator r = Replicator.start(flow("policy", "policy"), Replicator.Startup.FAIL_FAST)) {
-      assertThat(r.status().topicProblems().get("policy")).isEqualTo("target topic A.policy on B (" + clusters.b.bootstrap()
+      assertThat(r.status().topicProblems().get("policy")).isEqualTo("target topic A.policy on B (" + clusters.b().bootstrap()
           + ") has cleanup.policy=compact but source topic policy has cleanup.policy=delete; replication of policy stopped (change or delete the target topic)");
     }
   }
@@ -96,7 +84,7 @@ class ReplicationFailureTest {
       await().atMost(Duration.ofSeconds(60)).until(() -> r.status().partitionProblems().containsKey(big0));
       r.awaitCaughtUp(Duration.ofSeconds(60)); // the other partition goes on
       assertThat(r.status().partitionProblems().get(big0)).isEqualTo("a record of big-0 is larger than target topic partition A.big-0 on B ("
-          + clusters.b.bootstrap() + ") accepts (raise max.message.bytes there); replication of big-0 stopped");
+          + clusters.b().bootstrap() + ") accepts (raise max.message.bytes there); replication of big-0 stopped");
       assertThat(r.status().committedPositions().get(big0)).as("progress stops before the large record").isLessThanOrEqualTo(10L);
       assertThat(r.status().committedPositions().get(new TopicPartition("big", 1))).isEqualTo(20L);
       Verification v = Verifier.verify(flow, "big", Duration.ofSeconds(10));

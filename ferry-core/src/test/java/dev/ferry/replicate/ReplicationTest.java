@@ -11,25 +11,13 @@ import dev.ferry.drill.Verifier;
 import dev.ferry.drill.Workload;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Replication between two real KRaft clusters: exactly once, every record kind, new topics and partitions. */
 class ReplicationTest {
-  private static TwoClusters clusters;
-
-  @BeforeAll
-  static void startClusters() {
-    clusters = TwoClusters.start();
-  }
-
-  @AfterAll
-  static void stopClusters() {
-    if (clusters != null) {
-      clusters.close();
-    }
-  }
+  @RegisterExtension
+  static final TwoClusters clusters = new TwoClusters();
 
   private static FlowConfig flow(String name, String topics) {
     return FlowConfig.of(clusters.clusterA(), clusters.clusterB(), TopicSelection.of(topics, null))

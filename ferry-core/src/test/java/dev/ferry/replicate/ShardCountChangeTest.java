@@ -11,25 +11,13 @@ import dev.ferry.drill.Verifier;
 import dev.ferry.drill.Workload;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The shard count of a flow changes between runs without losing or repeating anything. */
 class ShardCountChangeTest {
-  private static TwoClusters clusters;
-
-  @BeforeAll
-  static void startClusters() {
-    clusters = TwoClusters.start();
-  }
-
-  @AfterAll
-  static void stopClusters() {
-    if (clusters != null) {
-      clusters.close();
-    }
-  }
+  @RegisterExtension
+  static final TwoClusters clusters = new TwoClusters();
 
   private static FlowConfig flow(int shards) {
     return FlowConfig.of(clusters.clusterA(), clusters.clusterB(), TopicSelection.of("reshard", null)).withName("reshard")
@@ -64,7 +52,7 @@ class ShardCountChangeTest {
       org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> running.status().ownedShards().size() == 2);
       assertThatThrownBy(() -> Replicator.start(two.withShards(3), Replicator.Startup.FAIL_FAST).close())
           .isInstanceOf(FerryException.class)
-          .hasMessage("shards: flow reshard-live runs with 2 shards on B (" + clusters.b.bootstrap() + ") and 1 process(es) of it are running;"
+          .hasMessage("shards: flow reshard-live runs with 2 shards on B (" + clusters.b().bootstrap() + ") and 1 process(es) of it are running;"
               + " stop them all, then start with 3 shards (progress is kept)")
           .extracting(e -> ((FerryException) e).reason()).isEqualTo(FerryException.Reason.BAD_INPUT);
     }

@@ -22,28 +22,16 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * No head-of-line blocking: a target partition that does not take writes and a hot partition share one shard (one
  * transaction) with ordinary partitions, and the ordinary partitions' replication lag stays under a few seconds.
  */
 class SlowPartitionTest {
-  private static TwoClusters clusters;
-
-  @BeforeAll
-  static void startClusters() {
-    clusters = TwoClusters.start();
-  }
-
-  @AfterAll
-  static void stopClusters() {
-    if (clusters != null) {
-      clusters.close();
-    }
-  }
+  @RegisterExtension
+  static final TwoClusters clusters = new TwoClusters();
 
   @Test
   void aTargetPartitionThatTakesNoWritesMovesToTheSlowLaneAndTheOthersKeepUp() throws Exception {
@@ -67,9 +55,9 @@ class SlowPartitionTest {
       Workload.plain(a, "lanes", 6, 60, 0);
       r.awaitCaughtUp(Duration.ofSeconds(60));
       // one target partition on a second broker, which then stops: the partition has no leader and takes no writes
-      b2 = clusters.b.addBroker();
+      b2 = clusters.b().addBroker();
       Workload.createTopic(a, "lanes-stuck", 1, Map.of());
-      try (Admin admin = Admin.create(Map.of("bootstrap.servers", clusters.b.bootstrap()))) {
+      try (Admin admin = Admin.create(Map.of("bootstrap.servers", clusters.b().bootstrap()))) {
         admin.createTopics(List.of(new NewTopic("A.lanes-stuck", Map.of(0, List.of(b2.nodeId()))))).all().get();
       }
       send(producer, stuck, value, sent);

@@ -2,32 +2,67 @@ package dev.ferry.replicate;
 
 import dev.ferry.config.ClusterConfig;
 import dev.ferry.local.LocalKafka;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
-/** Two real local KRaft clusters, A and B, shared by the tests of one class. */
-public final class TwoClusters implements AutoCloseable {
-  public final LocalKafka a;
-  public final LocalKafka b;
+/**
+ * Two real local KRaft clusters, A and B, shared by the tests of one class:
+ * {@code @RegisterExtension static final TwoClusters clusters = new TwoClusters();} starts them before the class's
+ * first test and stops them after its last. {@link #start()} gives a pair to close by hand.
+ */
+public final class TwoClusters implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
+  private Path dir;
+  private LocalKafka a;
+  private LocalKafka b;
 
-  private TwoClusters(List<LocalKafka> clusters) {
-    this.a = clusters.get(0);
-    this.b = clusters.get(1);
-  }
+  /** Started with {@link #start()} or, registered as an extension, before the class's tests. */
+  public TwoClusters() {}
 
   public static TwoClusters start() {
-    return start(Map.of());
+    TwoClusters c = new TwoClusters();
+    c.startClusters();
+    return c;
   }
 
-  public static TwoClusters start(Map<String, String> brokerOverrides) {
+  private void startClusters() {
     try {
-      Path dir = Files.createTempDirectory("ferry-it");
-      return new TwoClusters(LocalKafka.startAll(dir, brokerOverrides, "A", "B"));
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      dir = Files.createTempDirectory("ferry-it");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
+    List<LocalKafka> both = LocalKafka.startAll(dir, Map.of(), "A", "B");
+    a = both.get(0);
+    b = both.get(1);
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    startClusters();
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    close();
+  }
+
+  public LocalKafka a() {
+    return a;
+  }
+
+  public LocalKafka b() {
+    return b;
+  }
+
+  /** The directory the clusters (and anything a test wants to keep beside them) live in. */
+  public Path directory() {
+    return dir;
   }
 
   public ClusterConfig clusterA() {
@@ -40,7 +75,11 @@ public final class TwoClusters implements AutoCloseable {
 
   @Override
   public void close() {
-    a.close();
-    b.close();
+    if (a != null) {
+      a.close();
+    }
+    if (b != null) {
+      b.close();
+    }
   }
 }
