@@ -72,11 +72,11 @@ public final class Bench {
   private final LocalKafka target;
   private final List<String> contenders;
   private final String ferryArgs;
-  private final boolean warmUp;
+  private final boolean warmUpRound;
   private int runCounter;
 
-  private Bench(Path dir, PrintStream out, LocalKafka source, LocalKafka target, List<String> contenders, String ferryArgs, boolean warmUp) {
-    this.warmUp = warmUp;
+  private Bench(Path dir, PrintStream out, LocalKafka source, LocalKafka target, List<String> contenders, String ferryArgs, boolean warmUpRound) {
+    this.warmUpRound = warmUpRound;
     this.dir = dir;
     this.out = out;
     this.source = source;
@@ -127,7 +127,7 @@ public final class Bench {
     out.println("Starting two local Kafka clusters (KRaft, separate processes) under " + dir);
     List<LocalKafka> clusters = LocalKafka.startAll(dir, Map.of("num.io.threads", "4", "num.network.threads", "3"), "A", "B");
     try {
-      clusters.forEach(Bench::warmUp);
+      clusters.forEach(Bench::warmUpBrokers);
       Bench bench = new Bench(dir, out, clusters.get(0), clusters.get(1), contenders, ferryArgs, warmUpRound);
       Map<String, List<Result>> all = new LinkedHashMap<>();
       if (scenarios.contains("1")) {
@@ -149,7 +149,7 @@ public final class Bench {
     Map<Contender, List<Result>> results = new java.util.EnumMap<>(Contender.class);
     // Run 0 warms up: every contender once, not counted. The brokers' code paths each contender uses (transactions,
     // markers, offset commits) are compiled by the JIT by then, as on any broker that has been up for a while.
-    for (int run = warmUp ? 0 : 1; run <= runs; run++) {
+    for (int run = warmUpRound ? 0 : 1; run <= runs; run++) {
       // each run starts with another contender, so no one always meets brokers that have just been busy with loading
       List<Contender> order = new ArrayList<>(List.of(Contender.values()));
       java.util.Collections.rotate(order, -Math.max(0, run - 1));
@@ -324,7 +324,7 @@ public final class Bench {
    * contender does not pay for creating them.
    */
   @SuppressWarnings("removal") // ConsumerGroupMetadata(String): the way to name a group no consumer joins
-  private static void warmUp(LocalKafka cluster) {
+  private static void warmUpBrokers(LocalKafka cluster) {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrap()))) {
       admin.createTopics(List.of(new NewTopic("bench-warm-up", Optional.of(1), Optional.empty()))).all().get();
       dev.ferry.topics.TopicReconciler.awaitLeaders(admin, List.of("bench-warm-up"), Duration.ofSeconds(60), cluster.name());
