@@ -66,6 +66,9 @@ public final class Bench {
     }
   }
 
+  /** Ferry runs as the {@code ferry} launcher starts it: with its default JVM options (BenchSmokeTest keeps them equal). */
+  static final List<String> FERRY_JVM_OPTIONS = List.of("-Xmx512m", "-XX:+UseParallelGC");
+
   private final Path dir;
   private final PrintStream out;
   private final LocalKafka source;
@@ -296,9 +299,18 @@ public final class Bench {
   private List<String> command(Contender c, String alias, Scenario s, Path runDir, Path gcLog) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add(c == Contender.MM2_DEFAULT || c == Contender.MM2_TUNED ? "-Xmx2g" : "-Xmx512m");
+    switch (c) {
+      case FERRY, FERRY_X2 -> cmd.addAll(FERRY_JVM_OPTIONS);
+      case MM2_DEFAULT, MM2_TUNED -> cmd.add("-Xmx2g");
+      case BARE -> cmd.add("-Xmx512m");
+    }
     cmd.add("-Xlog:gc:file=" + gcLog);
     cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+    // to profile the contenders (not the brokers), e.g. BENCH_JVM_ARGS='-XX:StartFlightRecording=filename=/tmp/{run}.jfr'
+    String extra = System.getenv("BENCH_JVM_ARGS");
+    if (extra != null && !extra.isBlank()) {
+      cmd.addAll(List.of(extra.replace("{run}", alias).trim().split("\\s+")));
+    }
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     switch (c) {

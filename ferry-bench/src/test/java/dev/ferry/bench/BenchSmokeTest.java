@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -25,5 +27,11 @@ class BenchSmokeTest {
     });
     assertThat(Bench.summary(results.get("1"))).startsWith("ferry rec/s=").contains("| mm2-tuned rec/s=", "| ferry/bare=");
     assertThat(printed).contains("contender", "ferry/mm2-tuned=");
+  }
+
+  @Test
+  void ferryIsBenchmarkedWithTheLaunchersDefaultJvmOptions() throws Exception {
+    String launcher = Files.readString(Path.of("..", "ferry"));
+    assertThat(launcher).contains("${FERRY_JAVA_OPTS:-" + String.join(" ", Bench.FERRY_JVM_OPTIONS) + "}");
   }
 }

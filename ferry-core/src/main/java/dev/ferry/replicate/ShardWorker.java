@@ -85,8 +85,8 @@ final class ShardWorker implements Runnable {
   /** The lowest source offset whose write failed, per partition, in the open transaction. */
   private final Map<TopicPartition, Long> failedOffsets = new ConcurrentHashMap<>();
   private boolean inTransaction;
-  /** Sends of the open transaction not yet acknowledged, over all partitions; the worker is woken when it reaches 0. */
-  private final AtomicInteger unacknowledged = new AtomicInteger();
+  /** The worker waits in {@link #awaitWrites()}: the acknowledgement that completes a partition wakes it. */
+  private volatile boolean awaitingWrites;
   /** Partitions written in the open transaction. */
   private final Set<PartitionState> touched = new HashSet<>();
   private long transactionBytes;
@@ -381,6 +381,10 @@ final class ShardWorker implements Runnable {
       return;
     }
     beginIfNeeded();
+    touched.add(ps);
+    // counted for the whole list up front (one atomic update, not one per record); what is not sent is taken back below
+    int notSent = records.size();
+    ps.unacknowledged.addAndGet(notSent);
     String targetAlias = ctx.flow().target().alias();
     String sourceAlias = ctx.flow().source().alias();
     boolean provenanceOn = ctx.flow().provenance();
@@ -432,9 +436,7 @@ final class ShardWorker implements Runnable {
         break;
       }
       transactionBytes += Math.max(0, r.serializedKeySize()) + Math.max(0, r.serializedValueSize());
-      touched.add(ps);
-      ps.unacknowledged.incrementAndGet();
-      unacknowledged.incrementAndGet();
+      notSent--;
       try {
         producer.send(copy,
           (md, ex) -> {
@@ -455,16 +457,31 @@ final class ShardWorker implements Runnable {
       }
     }
     ps.pendingNext = Math.max(ps.pendingNext, consumed);
+    if (notSent > 0) {
+      acknowledged(ps, notSent);
+    }
   }
 
   private void acknowledged(PartitionState ps) {
-    ps.unacknowledged.decrementAndGet();
-    if (unacknowledged.decrementAndGet() == 0) {
+    acknowledged(ps, 1);
+  }
+
+  private void acknowledged(PartitionState ps, int sends) {
+    if (ps.unacknowledged.addAndGet(-sends) == 0 && awaitingWrites) {
       Thread t = runner;
       if (t != null) {
         LockSupport.unpark(t);
       }
     }
+  }
+
+  private boolean allAcknowledged() {
+    for (PartitionState ps : touched) {
+      if (ps.unacknowledged.get() > 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -473,17 +490,22 @@ final class ShardWorker implements Runnable {
    * hold up the whole shard: the transaction is aborted and they move to the slow lane. Returns false then.
    */
   private boolean awaitWrites() {
-    if (lane == Lane.SLOW || unacknowledged.get() == 0) {
+    if (lane == Lane.SLOW || allAcknowledged()) {
       return true;
     }
     long deadline = System.nanoTime() + ctx.stallTimeout().toNanos();
     ctx.flushInBackground(producer);
-    while (unacknowledged.get() > 0) {
-      long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        break;
+    awaitingWrites = true;
+    try {
+      while (!allAcknowledged()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        LockSupport.parkNanos(this, Math.min(left, 50_000_000L));
       }
-      LockSupport.parkNanos(this, Math.min(left, 50_000_000L));
+    } finally {
+      awaitingWrites = false;
     }
     List<PartitionState> stuck = touched.stream().filter(ps -> ps.unacknowledged.get() > 0).toList();
     if (stuck.isEmpty() || stuck.size() * 2 > touched.size()) {
@@ -721,7 +743,6 @@ final class ShardWorker implements Runnable {
       ps.unacknowledged.set(0);
     }
     touched.clear();
-    unacknowledged.set(0);
     if (sentSource.size() > 4) {
       sentSource.subList(4, sentSource.size()).clear();
       sentTarget.subList(4, sentTarget.size()).clear();
