@@ -67,7 +67,7 @@ public final class Bench {
   }
 
   /** Ferry runs as the {@code ferry} launcher starts it: with its default JVM options (BenchSmokeTest keeps them equal). */
-  static final List<String> FERRY_JVM_OPTIONS = List.of("-Xmx512m", "-XX:+UseParallelGC");
+  static final List<String> FERRY_JVM_OPTIONS = List.of("-Xms512m", "-Xmx512m", "-Xmn256m", "-XX:+UseParallelGC");
 
   private final Path dir;
   private final PrintStream out;
