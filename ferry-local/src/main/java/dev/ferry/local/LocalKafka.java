@@ -264,9 +264,22 @@ public final class LocalKafka implements AutoCloseable {
     process = null;
   }
 
+  /**
+   * Stops the node and deletes its data (partitions, metadata log), which benchmarks make gigabytes of; the node's
+   * log ({@code broker.log}) stays for whoever needs to read what happened.
+   */
   @Override
   public void close() {
     stop();
+    Path data = dir.resolve("data");
+    if (!Files.exists(data)) {
+      return;
+    }
+    try (var paths = Files.walk(data)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete the data of " + name + " under " + data, e);
+    }
   }
 
   private String serverProperties() {
