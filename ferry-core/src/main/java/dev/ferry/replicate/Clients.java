@@ -44,12 +44,28 @@ public final class Clients {
     return p;
   }
 
+  /** Largest batch a shard's producer builds per partition. */
+  static final int MAX_BATCH_BYTES = 256 * 1024;
+  /** Smallest batch, however many partitions a shard writes. */
+  static final int MIN_BATCH_BYTES = 16 * 1024;
+  /** What a shard's open batches may take together: each partition written holds a whole batch.size buffer. */
+  static final int BATCH_BUDGET_BYTES = 16 * 1024 * 1024;
+
   /** The transactional producer of a shard on the target. */
   public static Properties targetProducer(ClusterConfig c, String transactionalId) {
+    return targetProducer(c, transactionalId, 1);
+  }
+
+  /**
+   * The transactional producer of a shard that writes {@code partitions} target partitions. Its batch size shrinks
+   * as the partitions grow (256 KiB for up to 64 partitions, down to 16 KiB), since every partition with an open
+   * batch holds a buffer of the whole batch size: 200 partitions at 256 KiB would take 50 MiB per shard.
+   */
+  public static Properties targetProducer(ClusterConfig c, String transactionalId, int partitions) {
     Properties p = new Properties();
     p.put(ProducerConfig.CLIENT_ID_CONFIG, transactionalId);
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-    p.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(batchBytes(partitions)));
     p.put(ProducerConfig.LINGER_MS_CONFIG, "10");
     p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(16 * 1024 * 1024));
     p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(64 * 1024 * 1024));
@@ -64,6 +80,10 @@ public final class Clients {
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     return p;
+  }
+
+  static int batchBytes(int partitions) {
+    return Math.max(MIN_BATCH_BYTES, Math.min(MAX_BATCH_BYTES, BATCH_BUDGET_BYTES / Math.max(1, partitions)));
   }
 
   /** The consumer through which a process joins its flow's membership group on the target. */

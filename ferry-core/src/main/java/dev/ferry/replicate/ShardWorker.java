@@ -222,7 +222,7 @@ final class ShardWorker implements Runnable {
   /** One life of the shard's clients: initialise (fencing any previous owner), replicate until stopped, commit or abort. */
   private void replicate() {
     try {
-      producer = new KafkaProducer<>(Clients.targetProducer(ctx.flow().target(), transactionalId));
+      producer = new KafkaProducer<>(Clients.targetProducer(ctx.flow().target(), transactionalId, partitionsOfShard()));
       consumer = new KafkaConsumer<>(Clients.sourceConsumer(ctx.flow().source(), transactionalId));
       if (stopping) {
         return;
@@ -278,6 +278,17 @@ final class ShardWorker implements Runnable {
       }
       closeQuietly();
     }
+  }
+
+  /** How many of the flow's ready partitions hash to this shard now (its producer's batch size depends on it). */
+  private int partitionsOfShard() {
+    int n = 0;
+    for (TopicPartition tp : ctx.readyPartitions().keySet()) {
+      if (Shards.of(tp.topic(), tp.partition(), ctx.flow().shards()) == shard) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Forgets everything of the previous life: positions are read again from the committed progress. */
