@@ -32,7 +32,9 @@ public final class Clients {
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
     p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, "1");
     p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(4 * 1024 * 1024));
-    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(32 * 1024 * 1024));
+    // a fetch response stays in the heap until its records are polled, and a flow runs several shard consumers in a
+    // 512 MiB heap: 8 MiB per fetch is more than one poll of 5000 records needs
+    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(8 * 1024 * 1024));
     p.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, String.valueOf(1024 * 1024));
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     base(c, p);
