@@ -128,9 +128,7 @@ public final class Bench {
       List<String> contenders, String ferryArgs, boolean warmUpRound) throws Exception {
     Path dir = Files.createTempDirectory("ferry-bench");
     out.println("Starting two local Kafka clusters (KRaft, separate processes) under " + dir);
-    // deleted topics' files go at once, not a minute later in the middle of another contender's run (see quiesce)
-    List<LocalKafka> clusters = LocalKafka.startAll(dir, Map.of("num.io.threads", "4", "num.network.threads", "3",
-        "log.segment.delete.delay.ms", "0"), "A", "B");
+    List<LocalKafka> clusters = LocalKafka.startAll(dir, Map.of("num.io.threads", "4", "num.network.threads", "3"), "A", "B");
     try {
       clusters.forEach(Bench::warmUpBrokers);
       Bench bench = new Bench(dir, out, clusters.get(0), clusters.get(1), contenders, ferryArgs, warmUpRound);
@@ -295,31 +293,6 @@ public final class Bench {
         }
       }
       deleteTargetTopics(alias);
-      quiesce(alias);
-    }
-  }
-
-  /**
-   * Lets the next run start on quiet brokers: waits until the target broker has removed the files of this run's
-   * deleted topics, then has the kernel write out dirty pages, so neither happens during someone else's measurement.
-   */
-  private void quiesce(String alias) {
-    Path data = target.directory().resolve("data");
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    try {
-      while (System.nanoTime() < deadline) {
-        try (var entries = Files.list(data)) {
-          if (entries.noneMatch(p -> p.getFileName().toString().startsWith(alias + "."))) {
-            break;
-          }
-        }
-        pause(100);
-      }
-      new ProcessBuilder("sync").inheritIO().start().waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
-    } catch (IOException e) {
-      out.println("  (could not wait for the target broker to settle after " + alias + ": " + e + ")");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 
