@@ -79,9 +79,7 @@ public final class FlowStatus {
 
   /** Partitions of this process's shards that replicate in their shard's slow lane. */
   public java.util.Set<TopicPartition> slowLanePartitions() {
-    java.util.Set<TopicPartition> out = new java.util.HashSet<>();
-    lanes.values().forEach(l -> out.addAll(l.slowPartitions()));
-    return java.util.Set.copyOf(out);
+    return lanes.values().stream().flatMap(l -> l.slowPartitions().stream()).collect(java.util.stream.Collectors.toUnmodifiableSet());
   }
 
   public java.util.Set<Integer> ownedShards() {

@@ -118,6 +118,11 @@ final class ShardWorker implements Runnable {
   private static final class PartitionState {
     final TopicPartition source;
     final TopicPartition target;
+    /**
+     * Where its offset-map updates go: given by the partition, not by its shard, so they stay in order in one map
+     * partition whatever the shard count.
+     */
+    final int mapPartition;
     long committedNext;
     long pendingNext;
     /** Sends of the open transaction not yet acknowledged by the target. */
@@ -129,12 +134,6 @@ final class ShardWorker implements Runnable {
     boolean draining() {
       return stopAt >= 0 && committedNext < stopAt;
     }
-
-    /**
-     * Where its offset-map updates go: given by the partition, not by its shard, so they stay in order in one map
-     * partition whatever the shard count.
-     */
-    final int mapPartition;
 
     PartitionState(TopicPartition source, TopicPartition target, long next, int mapPartitions) {
       this.source = source;
@@ -153,9 +152,9 @@ final class ShardWorker implements Runnable {
     this.transactionalId = lane == Lane.MAIN ? TopicNaming.transactionalId(ctx.flow().name(), shard)
         : TopicNaming.slowLaneTransactionalId(ctx.flow().name(), shard);
     this.progressGroup = progressGroupMetadata(TopicNaming.progressGroup(ctx.flow().name()));
-    // the shard's totals may hold what this process replicated while it owned the shard before
     this.transactionLengthNanos = ctx.flow().commitInterval().toNanos();
     this.firstHop = new ProvenanceCodec.FirstHop(ctx.flow().source().alias());
+    // the shard's totals may hold what this process replicated while it owned the shard before
     this.statsRecords = ctx.status().shardLoad(shard).records();
     this.statsBytes = ctx.status().shardLoad(shard).bytes();
   }
@@ -284,11 +283,15 @@ final class ShardWorker implements Runnable {
   private int partitionsOfShard() {
     int n = 0;
     for (TopicPartition tp : ctx.readyPartitions().keySet()) {
-      if (Shards.of(tp.topic(), tp.partition(), ctx.flow().shards()) == shard) {
+      if (inThisShard(tp)) {
         n++;
       }
     }
     return n;
+  }
+
+  private boolean inThisShard(TopicPartition source) {
+    return Shards.of(source.topic(), source.partition(), ctx.flow().shards()) == shard;
   }
 
   /** Forgets everything of the previous life: positions are read again from the committed progress. */
@@ -322,7 +325,7 @@ final class ShardWorker implements Runnable {
     ready.forEach((s, t) -> {
       PartitionState current = partitions.get(s);
       boolean draining = current != null && current.draining();
-      if (Shards.of(s.topic(), s.partition(), ctx.flow().shards()) == shard && lanes.isSlow(s) == (lane == Lane.SLOW)
+      if (inThisShard(s) && lanes.isSlow(s) == (lane == Lane.SLOW)
           && (!ctx.status().partitionProblems.containsKey(s) || draining)) {
         wanted.put(s, t);
       }

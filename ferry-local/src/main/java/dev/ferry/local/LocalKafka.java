@@ -276,9 +276,11 @@ public final class LocalKafka implements AutoCloseable {
       return;
     }
     try (var paths = Files.walk(data)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+      for (Path path : (Iterable<Path>) paths.sorted(java.util.Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(path);
+      }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete the data of " + name + " under " + data, e);
+      throw new UncheckedIOException("cannot delete the data of " + name + " under " + data + ": " + e.getMessage(), e);
     }
   }
 
