@@ -29,11 +29,12 @@ public final class Clients {
   public static Properties sourceConsumer(ClusterConfig c, String clientId) {
     Properties p = new Properties();
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
-    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
+    // What a shard holds between two polls (the polled records, the fetch response they are parsed from) is alive at
+    // every young collection: with several shards in a 512 MiB heap, 5000 records and 4 MiB responses per shard filled
+    // the survivor space, and each collection moved megabytes of records in flight into the old generation.
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1000");
     p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, "1");
-    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(4 * 1024 * 1024));
-    // a fetch response stays in the heap until its records are polled, and a flow runs several shard consumers in a
-    // 512 MiB heap: 8 MiB per fetch is more than one poll of 5000 records needs
+    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(2 * 1024 * 1024));
     p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(8 * 1024 * 1024));
     p.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, String.valueOf(1024 * 1024));
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
