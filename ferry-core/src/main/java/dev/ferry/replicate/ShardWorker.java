@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
@@ -101,8 +102,8 @@ final class ShardWorker implements Runnable {
   /**
    * The open transaction's length: {@link #transactionLengthNanos} drawn anew for each transaction within +-25%. The
    * shards of a process start together and would otherwise commit together every time, all pausing at once while
-   * they wait for their commits (in a profile of scenario 1, four shards committed within 30 ms of each other every
-   * second, 30-90 ms each); spread out, the shards that are not committing keep the machine busy.
+   * they wait for their commits (a diagnostic run of the benchmark's scenario 1 logged four shards committing within 30 ms
+   * of each other every second, 30-90 ms each); spread out, the shards that are not committing keep the machine busy.
    */
   private long jitteredLengthNanos;
   private final ProvenanceCodec.FirstHop firstHop;
@@ -301,7 +302,7 @@ final class ShardWorker implements Runnable {
   }
 
   private static long jittered(long nanos) {
-    return (long) (nanos * (0.75 + 0.5 * java.util.concurrent.ThreadLocalRandom.current().nextDouble()));
+    return (long) (nanos * (0.75 + 0.5 * ThreadLocalRandom.current().nextDouble()));
   }
 
   private boolean inThisShard(TopicPartition source) {
@@ -484,7 +485,7 @@ final class ShardWorker implements Runnable {
   /**
    * The target's answer to one send: its offset goes into the open transaction's record of sends, an error is kept
    * for the commit. A class rather than a lambda: a capturing lambda is allocated through method handles until the
-   * JIT has inlined its call site, a measurable share of a shard thread's CPU in the first seconds of a run.
+   * JIT has inlined its call site (3% of the shard threads' samples in a profile of the benchmark's scenario 1).
    */
   private final class Acknowledgement implements Callback {
     private final PartitionState ps;
