@@ -106,6 +106,7 @@ final class ShardWorker implements Runnable {
    * of each other every second, 30-90 ms each); spread out, the shards that are not committing keep the machine busy.
    */
   private long jitteredLengthNanos;
+  private final long commitIntervalNanos;
   private final ProvenanceCodec.FirstHop firstHop;
   private boolean caughtUpInTransaction;
   private volatile Thread runner;
@@ -162,7 +163,8 @@ final class ShardWorker implements Runnable {
     this.transactionalId = lane == Lane.MAIN ? TopicNaming.transactionalId(ctx.flow().name(), shard)
         : TopicNaming.slowLaneTransactionalId(ctx.flow().name(), shard);
     this.progressGroup = progressGroupMetadata(TopicNaming.progressGroup(ctx.flow().name()));
-    this.transactionLengthNanos = ctx.flow().commitInterval().toNanos();
+    this.commitIntervalNanos = ctx.flow().commitInterval().toNanos();
+    this.transactionLengthNanos = commitIntervalNanos;
     this.jitteredLengthNanos = jittered(transactionLengthNanos);
     this.firstHop = new ProvenanceCodec.FirstHop(ctx.flow().source().alias());
     // the shard's totals may hold what this process replicated while it owned the shard before
@@ -269,7 +271,10 @@ final class ShardWorker implements Runnable {
         if (records.isEmpty()) {
           caughtUpInTransaction = true;
         }
-        if (transactionFailed || System.nanoTime() - transactionStartNanos >= jitteredLengthNanos) {
+        long open = System.nanoTime() - transactionStartNanos;
+        // caught up: what a transaction lengthened for a backlog holds is committed now rather than at its full length
+        // (up to five commit intervals), so the end of a catch-up is visible on the target within one commit interval
+        if (transactionFailed || open >= jitteredLengthNanos || (records.isEmpty() && open >= commitIntervalNanos)) {
           commit();
         }
       }
@@ -665,8 +670,8 @@ final class ShardWorker implements Runnable {
     ctx.status().replicated.add(records);
     ctx.status().transactions.increment();
     ctx.status().shardLoad(shard).add(records, bytes);
-    long base = ctx.flow().commitInterval().toNanos();
-    transactionLengthNanos = caughtUpInTransaction || records == 0 ? base : Math.min(transactionLengthNanos * 2, 5 * base);
+    transactionLengthNanos = caughtUpInTransaction || records == 0 ? commitIntervalNanos
+        : Math.min(transactionLengthNanos * 2, 5 * commitIntervalNanos);
     jitteredLengthNanos = jittered(transactionLengthNanos);
     caughtUpInTransaction = false;
     if (lane == Lane.SLOW) {
