@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * @param provenance whether replicated records carry the provenance header (needed for loop protection)
  * @param replicationFactor replication factor of created target topics; empty: the target's default
  * @param topicConfigs topic configs set on every created target topic, over those copied from the source
- * @param commitInterval how long one replication transaction collects records before it commits
+ * @param commitInterval how long one replication transaction collects records before it commits, on average (each one
+ *     +-25%; up to five times as long while a shard works through a backlog, back to one interval once it has caught up)
  * @param topicRefreshInterval how often source topics are listed to find new topics and partitions
  * @param groups which source consumer groups are checkpointed (Ferry's own groups never are)
  * @param checkpointInterval how often the committed offsets of those groups are translated and checkpointed
