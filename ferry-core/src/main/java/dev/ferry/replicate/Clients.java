@@ -54,7 +54,10 @@ public final class Clients {
   /** What a shard's open batches may take together: each partition written holds a whole batch.size buffer. */
   static final int BATCH_BUDGET_BYTES = 16 * 1024 * 1024;
 
-  /** The transactional producer of a shard on the target. */
+  /**
+   * A shard's transactional producer sized for one partition: for a producer that only initialises its
+   * transactional.id to fence a previous owner and writes nothing ({@code ShardFence}).
+   */
   public static Properties targetProducer(ClusterConfig c, String transactionalId) {
     return targetProducer(c, transactionalId, 1);
   }

@@ -79,7 +79,8 @@ public final class FlowStatus {
 
   /** Partitions of this process's shards that replicate in their shard's slow lane. */
   public java.util.Set<TopicPartition> slowLanePartitions() {
-    return lanes.values().stream().flatMap(l -> l.slowPartitions().stream()).collect(java.util.stream.Collectors.toUnmodifiableSet());
+    return lanes.values().stream().flatMap(l -> l.slowPartitions().stream())
+        .collect(java.util.stream.Collectors.toUnmodifiableSet());
   }
 
   public java.util.Set<Integer> ownedShards() {
