@@ -55,11 +55,12 @@ class SlowPartitionTest {
       Workload.plain(a, "lanes", 6, 60, 0);
       r.awaitCaughtUp(Duration.ofSeconds(60));
       // one target partition on a second broker, which then stops: the partition has no leader and takes no writes
+      // (the target topic first: once the source topic exists the flow creates its own within a refresh interval)
       b2 = clusters.b().addBroker();
-      Workload.createTopic(a, "lanes-stuck", 1, Map.of());
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", clusters.b().bootstrap()))) {
         admin.createTopics(List.of(new NewTopic("A.lanes-stuck", Map.of(0, List.of(b2.nodeId()))))).all().get();
       }
+      Workload.createTopic(a, "lanes-stuck", 1, Map.of());
       send(producer, stuck, value, sent);
       producer.flush();
       await().atMost(Duration.ofSeconds(30)).until(() -> r.status().committedPositions().getOrDefault(stuck, 0L) == 1L);
