@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
@@ -93,22 +92,9 @@ final class ShardWorker implements Runnable {
   /** Partitions written in the open transaction. */
   private final Set<PartitionState> touched = new HashSet<>();
   private long transactionBytes;
-  /**
-   * How long the open transaction collects records: the commit interval while the shard keeps up with its sources;
-   * doubled after each transaction in which every poll returned records (a backlog), up to five commit intervals,
-   * so a catch-up pays the per-transaction cost (flush, commit round trips, markers) less often.
-   */
-  private long transactionLengthNanos;
-  /**
-   * The open transaction's length: {@link #transactionLengthNanos} drawn anew for each transaction within +-25%. The
-   * shards of a process start together and would otherwise commit together every time, all pausing at once while
-   * they wait for their commits (a diagnostic run of the benchmark's scenario 1 logged four shards committing within 30 ms
-   * of each other every second, 30-90 ms each); spread out, the shards that are not committing keep the machine busy.
-   */
-  private long jitteredLengthNanos;
-  private final long commitIntervalNanos;
+  /** When the open transaction is committed. */
+  private final TransactionPacer pacer;
   private final ProvenanceCodec.FirstHop firstHop;
-  private boolean caughtUpInTransaction;
   private volatile Thread runner;
   private int lanesSeen = -1;
   /** Slow lane: since when its commits have been quick (-1: the last one was not). */
@@ -124,7 +110,6 @@ final class ShardWorker implements Runnable {
   private boolean corruptProvenanceLogged;
   /** A send was refused because the open transaction is in error: stop sending, abort at the next commit. */
   private boolean transactionFailed;
-  private long transactionStartNanos;
 
   private static final class PartitionState {
     final TopicPartition source;
@@ -163,9 +148,7 @@ final class ShardWorker implements Runnable {
     this.transactionalId = lane == Lane.MAIN ? TopicNaming.transactionalId(ctx.flow().name(), shard)
         : TopicNaming.slowLaneTransactionalId(ctx.flow().name(), shard);
     this.progressGroup = progressGroupMetadata(TopicNaming.progressGroup(ctx.flow().name()));
-    this.commitIntervalNanos = ctx.flow().commitInterval().toNanos();
-    this.transactionLengthNanos = commitIntervalNanos;
-    this.jitteredLengthNanos = jittered(transactionLengthNanos);
+    this.pacer = new TransactionPacer(ctx.flow().commitInterval());
     this.firstHop = new ProvenanceCodec.FirstHop(ctx.flow().source().alias());
     // the shard's totals may hold what this process replicated while it owned the shard before
     this.statsRecords = ctx.status().shardLoad(shard).records();
@@ -268,13 +251,7 @@ final class ShardWorker implements Runnable {
         for (TopicPartition tp : records.partitions()) {
           send(partitions.get(tp), records.records(tp));
         }
-        if (records.isEmpty()) {
-          caughtUpInTransaction = true;
-        }
-        long open = System.nanoTime() - transactionStartNanos;
-        // caught up: what a transaction lengthened for a backlog holds is committed now rather than at its full length
-        // (up to five commit intervals), so the end of a catch-up is visible on the target within one commit interval
-        if (transactionFailed || open >= jitteredLengthNanos || (records.isEmpty() && open >= commitIntervalNanos)) {
+        if (pacer.due(System.nanoTime(), records.isEmpty()) || transactionFailed) {
           commit();
         }
       }
@@ -304,10 +281,6 @@ final class ShardWorker implements Runnable {
       }
     }
     return n;
-  }
-
-  private static long jittered(long nanos) {
-    return (long) (nanos * (0.75 + 0.5 * ThreadLocalRandom.current().nextDouble()));
   }
 
   private boolean inThisShard(TopicPartition source) {
@@ -384,7 +357,7 @@ final class ShardWorker implements Runnable {
     for (TopicPartition tp : added) {
       ctx.status().committedNext.put(tp, partitions.get(tp).committedNext);
     }
-    transactionStartNanos = System.nanoTime();
+    pacer.startAt(System.nanoTime());
   }
 
   private Map<TopicPartition, Long> readProgress(Set<TopicPartition> sources, Map<TopicPartition, TopicPartition> targets) {
@@ -614,7 +587,7 @@ final class ShardWorker implements Runnable {
       }
     }
     boolean advanced = partitions.values().stream().anyMatch(ps -> ps.pendingNext > ps.committedNext);
-    transactionStartNanos = System.nanoTime();
+    pacer.startAt(System.nanoTime());
     if (!inTransaction && !advanced) {
       return;
     }
@@ -670,10 +643,7 @@ final class ShardWorker implements Runnable {
     ctx.status().replicated.add(records);
     ctx.status().transactions.increment();
     ctx.status().shardLoad(shard).add(records, bytes);
-    transactionLengthNanos = caughtUpInTransaction || records == 0 ? commitIntervalNanos
-        : Math.min(transactionLengthNanos * 2, 5 * commitIntervalNanos);
-    jitteredLengthNanos = jittered(transactionLengthNanos);
-    caughtUpInTransaction = false;
+    pacer.committed(records);
     if (lane == Lane.SLOW) {
       returnToMainLaneIfQuick(System.nanoTime() - commitStart);
     }
