@@ -1,9 +1,11 @@
 package dev.ferry.drill;
 
+import dev.ferry.FerryException;
 import dev.ferry.KafkaCalls;
 import dev.ferry.config.ClusterConfig;
 import dev.ferry.replicate.Clients;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,21 +16,28 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Numbered test workloads for drills and tests: plain records with headers, transactional records with aborted
  * transactions, and compacted keyed records with tombstones. Each record's value names its topic and number.
  */
 public final class Workload {
+  private static final Logger LOG = LoggerFactory.getLogger(Workload.class);
+
   private Workload() {}
 
   public static void createTopic(ClusterConfig cluster, String topic, int partitions, Map<String, String> configs) {
     try (Admin admin = Admin.create(Clients.admin(cluster))) {
       KafkaCalls.await(admin.createTopics(List.of(new NewTopic(topic, Optional.of(partitions), Optional.empty()).configs(configs))).all(),
           30_000, "create topic " + topic + " on " + cluster.describe());
-      dev.ferry.topics.TopicReconciler.awaitLeaders(admin, List.of(topic), java.time.Duration.ofSeconds(30), cluster.describe());
+      dev.ferry.topics.TopicReconciler.awaitLeaders(admin, List.of(topic), Duration.ofSeconds(30), cluster.describe());
     }
   }
 
@@ -55,28 +64,60 @@ public final class Workload {
 
   /**
    * {@code transactions} transactions of {@code perTransaction} records each; every {@code abortEvery}-th is aborted.
-   * Returns the number of aborted records (which must never be copied).
+   * Returns the number of aborted records (which must never be copied). A transaction whose producer fails (it cannot
+   * commit or abort, as when the coordinator aborted the transaction itself) is written again, up to twice, by a new
+   * producer with the same transactional.id, whose initialisation aborts what the failed one left open.
    */
   public static long transactional(ClusterConfig cluster, String topic, int partitions, int transactions, int perTransaction, int abortEvery) {
+    String transactionalId = "workload-" + UUID.randomUUID();
     long aborted = 0;
-    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProps(cluster, "workload-" + UUID.randomUUID()))) {
-      p.initTransactions();
-      int n = 0;
-      for (int t = 0; t < transactions; t++) {
-        p.beginTransaction();
+    KafkaProducer<byte[], byte[]> p = transactionalProducer(cluster, transactionalId);
+    try {
+      for (int t = 0, n = 0; t < transactions; t++, n += perTransaction) {
         boolean abort = abortEvery > 0 && t % abortEvery == abortEvery - 1;
-        for (int i = 0; i < perTransaction; i++, n++) {
-          p.send(new ProducerRecord<>(topic, n % partitions, bytes("k" + n), bytes((abort ? "aborted-" : "") + topic + "-" + n)));
+        for (int attempt = 1; ; attempt++) {
+          try {
+            p.beginTransaction();
+            for (int i = n; i < n + perTransaction; i++) {
+              p.send(new ProducerRecord<>(topic, i % partitions, bytes("k" + i), bytes((abort ? "aborted-" : "") + topic + "-" + i)));
+            }
+            if (abort) {
+              p.abortTransaction();
+            } else {
+              p.commitTransaction();
+            }
+            break;
+          } catch (ProducerFencedException | AuthorizationException e) {
+            throw new FerryException(FerryException.Reason.FAILED, "workload transaction " + t + " on " + topic + " failed: " + e.getMessage(), e);
+          } catch (KafkaException e) {
+            if (attempt == 3) {
+              throw new FerryException(FerryException.Reason.FAILED,
+                  "workload transaction " + t + " on " + topic + " failed " + attempt + " times: " + e.getMessage(), e);
+            }
+            LOG.atWarn().addKeyValue("topic", topic).log("workload transaction {} failed ({}); writing it again with a new producer", t, e.toString());
+            p.close(Duration.ZERO);
+            p = transactionalProducer(cluster, transactionalId);
+          }
         }
         if (abort) {
-          p.abortTransaction();
           aborted += perTransaction;
-        } else {
-          p.commitTransaction();
         }
       }
+    } finally {
+      p.close();
     }
     return aborted;
+  }
+
+  private static KafkaProducer<byte[], byte[]> transactionalProducer(ClusterConfig cluster, String transactionalId) {
+    KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProps(cluster, transactionalId));
+    try {
+      p.initTransactions();
+      return p;
+    } catch (RuntimeException e) {
+      p.close(Duration.ZERO);
+      throw e;
+    }
   }
 
   /**
@@ -84,7 +125,7 @@ public final class Workload {
    * written in {@code rounds} rounds at least {@code roundGap} apart so that a topic with a short {@code segment.ms}
    * rolls segments the log cleaner can compact.
    */
-  public static void compacted(ClusterConfig cluster, String topic, int partitions, int keys, int records, int rounds, java.time.Duration roundGap) {
+  public static void compacted(ClusterConfig cluster, String topic, int partitions, int keys, int records, int rounds, Duration roundGap) {
     Failures failures = new Failures();
     try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProps(cluster, null))) {
       int perRound = Math.max(1, records / Math.max(1, rounds));
@@ -103,7 +144,7 @@ public final class Workload {
   }
 
   /** Segment rolls by time need time to pass; this is workload pacing, not a wait for a condition. */
-  private static void pause(java.time.Duration d) {
+  private static void pause(Duration d) {
     try {
       Thread.sleep(d.toMillis());
     } catch (InterruptedException e) {
@@ -125,7 +166,7 @@ public final class Workload {
     void rethrow(String topic) {
       Exception e = first.get();
       if (e != null) {
-        throw new dev.ferry.FerryException(dev.ferry.FerryException.Reason.FAILED, "workload records for " + topic + " were not written: " + e, e);
+        throw new FerryException(FerryException.Reason.FAILED, "workload records for " + topic + " were not written: " + e, e);
       }
     }
   }

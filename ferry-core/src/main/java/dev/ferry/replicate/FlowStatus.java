@@ -13,6 +13,7 @@ public final class FlowStatus {
   final LongAdder transactions = new LongAdder();
   final LongAdder expiredBeforeReplication = new LongAdder();
   final LongAdder corruptProvenance = new LongAdder();
+  final LongAdder shardRestarts = new LongAdder();
   final Map<TopicPartition, String> partitionProblems = new ConcurrentHashMap<>();
   final Map<String, String> topicProblems = new ConcurrentHashMap<>();
   final Map<TopicPartition, Long> committedNext = new ConcurrentHashMap<>();
@@ -55,6 +56,14 @@ public final class FlowStatus {
   /** Source records whose provenance header could not be read (copied as if they had none). */
   public long corruptProvenanceHeaders() {
     return corruptProvenance.sum();
+  }
+
+  /**
+   * Times a shard lane of this process started new clients and went on from its committed progress: its
+   * transactional.id was fenced by another producer while it owned the shard, or its producer failed.
+   */
+  public long shardRestarts() {
+    return shardRestarts.sum();
   }
 
   /** Source partitions whose replication stopped, with the reason. */

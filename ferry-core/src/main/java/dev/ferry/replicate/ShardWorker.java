@@ -62,6 +62,12 @@ final class ShardWorker implements Runnable {
   /** How often the main lane writes the shard's throughput to the shard topic (in a transaction it commits anyway). */
   private static final Duration STATS_EVERY = Duration.ofSeconds(5);
 
+  /**
+   * Restarts of the shard's clients after its producer failed (see {@link ProducerFailed}) with no commit in between;
+   * one more fails the flow.
+   */
+  private static final int MAX_RESTARTS_WITHOUT_COMMIT = 3;
+
   /** A shard replicates in two lanes, each with its own transactional.id, so a slow partition cannot hold up the rest. */
   enum Lane { MAIN, SLOW }
 
@@ -110,6 +116,7 @@ final class ShardWorker implements Runnable {
   private boolean corruptProvenanceLogged;
   /** A send was refused because the open transaction is in error: stop sending, abort at the next commit. */
   private boolean transactionFailed;
+  private int restartsWithoutCommit;
 
   private static final class PartitionState {
     final TopicPartition source;
@@ -196,8 +203,25 @@ final class ShardWorker implements Runnable {
         // shard. The owner takes the shard back (its initTransactions fences the zombie) and resumes from progress.
         LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard)
             .log("fenced by a stale owner of the shard; this process owns it by group membership and takes it back");
+        ctx.status().shardRestarts.increment();
         resetForRestart();
         sleepQuietly(Duration.ofSeconds(1));
+      } catch (ProducerFailed e) {
+        if (stopping) {
+          return; // whoever runs the shard next reads on from its committed progress
+        }
+        if (++restartsWithoutCommit > MAX_RESTARTS_WITHOUT_COMMIT) {
+          ctx.reportFatal(new FerryException(FerryException.Reason.FAILED, e.getMessage() + " (the shard restarted "
+              + MAX_RESTARTS_WITHOUT_COMMIT + " times without committing)", e.getCause()));
+          return;
+        }
+        // Records and progress are committed together or not at all. A new producer with the same transactional.id
+        // completes or aborts whatever the broken one left open; the shard then reads on from its committed progress.
+        LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard)
+            .log("{}; restarting the shard's clients from its committed progress", e.getMessage());
+        ctx.status().shardRestarts.increment();
+        resetForRestart();
+        sleepQuietly(Duration.ofSeconds(restartsWithoutCommit));
       } catch (TransactionalIdAuthorizationException e) {
         ctx.reportFatal(new FerryException(FerryException.Reason.NOT_AUTHORIZED,
             "not authorized to use transactional.id " + transactionalId + " on " + ctx.flow().target().describe()));
@@ -627,13 +651,13 @@ final class ShardWorker implements Runnable {
       LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard).log("commit failed, retrying: {}", e.getMessage());
       try {
         abortAndRewind();
-      } catch (KafkaException fatal) {
-        throw new FerryException(FerryException.Reason.FAILED, "shard " + shard + " of flow " + ctx.flow().name() + " on "
-            + ctx.flow().target().describe() + " cannot commit: " + e.getMessage(), e);
+      } catch (ProducerFailed fatal) {
+        throw new ProducerFailed(describe() + " cannot commit: " + e.getMessage(), e);
       }
       return;
     }
     inTransaction = false;
+    restartsWithoutCommit = 0;
     long bytes = transactionBytes;
     resetSent();
     for (PartitionState ps : partitions.values()) {
@@ -779,13 +803,37 @@ final class ShardWorker implements Runnable {
     }
   }
 
-  /** Aborts the open transaction. A producer that cannot abort is in a fatal state: that error goes up. */
+  /** Aborts the open transaction. A producer that cannot abort is in a fatal state: {@link ProducerFailed}. */
   private void abort() {
     if (!inTransaction) {
       return;
     }
     inTransaction = false;
-    producer.abortTransaction();
+    try {
+      producer.abortTransaction();
+    } catch (ProducerFencedException | InvalidProducerEpochException | TransactionalIdAuthorizationException e) {
+      throw e;
+    } catch (KafkaException e) {
+      throw new ProducerFailed(describe() + " cannot abort its transaction: " + e.getMessage(), e);
+    }
+  }
+
+  private String describe() {
+    return (lane == Lane.SLOW ? "slow lane of shard " : "shard ") + shard + " of flow " + ctx.flow().name() + " on "
+        + ctx.flow().target().describe();
+  }
+
+  /**
+   * The producer failed in a way it cannot recover from (it can neither commit nor abort), without being fenced: for
+   * example a transaction coordinator that aborted the transaction itself answers the commit racing that abort with
+   * INVALID_TXN_STATE, which the producer treats as fatal (KAFKA-20785, where upstream changed the answer to
+   * PRODUCER_FENCED). Whatever became of the open transaction, its records and its progress were committed together or
+   * not at all, so the shard restarts its clients from its committed progress, as after a fence.
+   */
+  private static final class ProducerFailed extends RuntimeException {
+    ProducerFailed(String message, Throwable cause) {
+      super(message, cause);
+    }
   }
 
   private void closeQuietly() {
