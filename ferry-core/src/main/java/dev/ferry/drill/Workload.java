@@ -17,8 +17,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.errors.AuthorizationException;
-import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -64,9 +63,10 @@ public final class Workload {
 
   /**
    * {@code transactions} transactions of {@code perTransaction} records each; every {@code abortEvery}-th is aborted.
-   * Returns the number of aborted records (which must never be copied). A transaction whose producer fails (it cannot
-   * commit or abort, as when the coordinator aborted the transaction itself) is written again, up to twice, by a new
-   * producer with the same transactional.id, whose initialisation aborts what the failed one left open.
+   * Returns the number of aborted records (which must never be copied). A transaction the coordinator refused with
+   * INVALID_TXN_STATE (it had aborted the transaction itself, KAFKA-20785; nothing of it was committed, but the producer
+   * is dead) is written again, up to twice, by a new producer with the same transactional.id. Any other failure, whose
+   * outcome may be unknown, ends the workload with an error rather than risk writing a transaction twice.
    */
   public static long transactional(ClusterConfig cluster, String topic, int partitions, int transactions, int perTransaction, int abortEvery) {
     String transactionalId = "workload-" + UUID.randomUUID();
@@ -87,9 +87,7 @@ public final class Workload {
               p.commitTransaction();
             }
             break;
-          } catch (ProducerFencedException | AuthorizationException e) {
-            throw new FerryException(FerryException.Reason.FAILED, "workload transaction " + t + " on " + topic + " failed: " + e.getMessage(), e);
-          } catch (KafkaException e) {
+          } catch (InvalidTxnStateException e) {
             if (attempt == 3) {
               throw new FerryException(FerryException.Reason.FAILED,
                   "workload transaction " + t + " on " + topic + " failed " + attempt + " times: " + e.getMessage(), e);
@@ -97,6 +95,8 @@ public final class Workload {
             LOG.atWarn().addKeyValue("topic", topic).log("workload transaction {} failed ({}); writing it again with a new producer", t, e.toString());
             p.close(Duration.ZERO);
             p = transactionalProducer(cluster, transactionalId);
+          } catch (KafkaException e) {
+            throw new FerryException(FerryException.Reason.FAILED, "workload transaction " + t + " on " + topic + " failed: " + e.getMessage(), e);
           }
         }
         if (abort) {
