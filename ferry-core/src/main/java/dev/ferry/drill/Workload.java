@@ -75,29 +75,9 @@ public final class Workload {
     try {
       for (int t = 0, n = 0; t < transactions; t++, n += perTransaction) {
         boolean abort = abortEvery > 0 && t % abortEvery == abortEvery - 1;
-        for (int attempt = 1; ; attempt++) {
-          try {
-            p.beginTransaction();
-            for (int i = n; i < n + perTransaction; i++) {
-              p.send(new ProducerRecord<>(topic, i % partitions, bytes("k" + i), bytes((abort ? "aborted-" : "") + topic + "-" + i)));
-            }
-            if (abort) {
-              p.abortTransaction();
-            } else {
-              p.commitTransaction();
-            }
-            break;
-          } catch (InvalidTxnStateException e) {
-            if (attempt == 3) {
-              throw new FerryException(FerryException.Reason.FAILED,
-                  "workload transaction " + t + " on " + topic + " failed " + attempt + " times: " + e.getMessage(), e);
-            }
-            LOG.atWarn().addKeyValue("topic", topic).log("workload transaction {} failed ({}); writing it again with a new producer", t, e.toString());
-            p.close(Duration.ZERO);
-            p = transactionalProducer(cluster, transactionalId);
-          } catch (KafkaException e) {
-            throw new FerryException(FerryException.Reason.FAILED, "workload transaction " + t + " on " + topic + " failed: " + e.getMessage(), e);
-          }
+        for (int attempt = 1; !writeTransaction(p, topic, partitions, n, perTransaction, abort, t, attempt); attempt++) {
+          p.close(Duration.ZERO);
+          p = transactionalProducer(cluster, transactionalId);
         }
         if (abort) {
           aborted += perTransaction;
@@ -107,6 +87,36 @@ public final class Workload {
       p.close();
     }
     return aborted;
+  }
+
+  /**
+   * Records {@code from}..{@code from + count - 1} in one transaction, committed or aborted. False when the coordinator
+   * refused it with INVALID_TXN_STATE on an attempt before the third: write it again with a new producer.
+   */
+  private static boolean writeTransaction(KafkaProducer<byte[], byte[]> p, String topic, int partitions, int from, int count,
+      boolean abort, int transaction, int attempt) {
+    try {
+      p.beginTransaction();
+      for (int i = from; i < from + count; i++) {
+        p.send(new ProducerRecord<>(topic, i % partitions, bytes("k" + i), bytes((abort ? "aborted-" : "") + topic + "-" + i)));
+      }
+      if (abort) {
+        p.abortTransaction();
+      } else {
+        p.commitTransaction();
+      }
+      return true;
+    } catch (InvalidTxnStateException e) {
+      if (attempt == 3) {
+        throw new FerryException(FerryException.Reason.FAILED,
+            "workload transaction " + transaction + " on " + topic + " failed " + attempt + " times: " + e.getMessage(), e);
+      }
+      LOG.atWarn().addKeyValue("topic", topic)
+          .log("workload transaction {} failed ({}); writing it again with a new producer", transaction, e.toString());
+      return false;
+    } catch (KafkaException e) {
+      throw new FerryException(FerryException.Reason.FAILED, "workload transaction " + transaction + " on " + topic + " failed: " + e.getMessage(), e);
+    }
   }
 
   private static KafkaProducer<byte[], byte[]> transactionalProducer(ClusterConfig cluster, String transactionalId) {

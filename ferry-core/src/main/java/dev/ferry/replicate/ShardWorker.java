@@ -203,12 +203,13 @@ final class ShardWorker implements Runnable {
         // shard. The owner takes the shard back (its initTransactions fences the zombie) and resumes from progress.
         LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard)
             .log("fenced by a stale owner of the shard; this process owns it by group membership and takes it back");
-        ctx.status().shardRestarts.increment();
-        resetForRestart();
-        sleepQuietly(Duration.ofSeconds(1));
+        restartFromProgress(Duration.ofSeconds(1));
       } catch (ProducerFailed e) {
         if (stopping) {
-          return; // whoever runs the shard next reads on from its committed progress
+          LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard)
+              .log("{}; stopping without a last commit (whoever runs the shard next reads on from its committed progress)",
+                  e.getMessage());
+          return;
         }
         if (++restartsWithoutCommit > MAX_RESTARTS_WITHOUT_COMMIT) {
           ctx.reportFatal(new FerryException(FerryException.Reason.FAILED, e.getMessage() + " (the shard restarted "
@@ -219,9 +220,7 @@ final class ShardWorker implements Runnable {
         // completes or aborts whatever the broken one left open; the shard then reads on from its committed progress.
         LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard)
             .log("{}; restarting the shard's clients from its committed progress", e.getMessage());
-        ctx.status().shardRestarts.increment();
-        resetForRestart();
-        sleepQuietly(Duration.ofSeconds(restartsWithoutCommit));
+        restartFromProgress(Duration.ofSeconds(restartsWithoutCommit));
       } catch (TransactionalIdAuthorizationException e) {
         ctx.reportFatal(new FerryException(FerryException.Reason.NOT_AUTHORIZED,
             "not authorized to use transactional.id " + transactionalId + " on " + ctx.flow().target().describe()));
@@ -236,6 +235,13 @@ final class ShardWorker implements Runnable {
         return;
       }
     }
+  }
+
+  /** Counts the restart, forgets this life's state and waits before {@link #replicate()} starts new clients. */
+  private void restartFromProgress(Duration wait) {
+    ctx.status().shardRestarts.increment();
+    resetForRestart();
+    sleepQuietly(wait);
   }
 
   /** One life of the shard's clients: initialise (fencing any previous owner), replicate until stopped, commit or abort. */
