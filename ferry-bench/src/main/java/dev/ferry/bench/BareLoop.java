@@ -1,5 +1,6 @@
 package dev.ferry.bench;
 
+import dev.ferry.kafka.TopicLeaders;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,7 +12,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The simplest possible replicator, the benchmark's floor: one consumer assigned every partition, one producer with
@@ -29,7 +29,7 @@ public final class BareLoop {
       List<org.apache.kafka.clients.admin.NewTopic> topics = new ArrayList<>();
       counts.forEach((t, n) -> topics.add(new org.apache.kafka.clients.admin.NewTopic(prefix + "." + t, java.util.Optional.of(n), java.util.Optional.empty())));
       admin.createTopics(topics).all().get();
-      dev.ferry.topics.TopicReconciler.awaitLeaders(admin, topics.stream().map(org.apache.kafka.clients.admin.NewTopic::name).toList(),
+      TopicLeaders.await(admin, topics.stream().map(org.apache.kafka.clients.admin.NewTopic::name).toList(),
           Duration.ofSeconds(60), "target");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

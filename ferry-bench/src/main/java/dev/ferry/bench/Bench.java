@@ -1,5 +1,6 @@
 package dev.ferry.bench;
 
+import dev.ferry.kafka.TopicLeaders;
 import dev.ferry.local.LocalKafka;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -22,8 +23,8 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -180,7 +181,7 @@ public final class Bench {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", source.bootstrap()))) {
       List<NewTopic> topics = s.topicNames().stream().map(t -> new NewTopic(t, Optional.of(s.partitions()), Optional.empty())).toList();
       admin.createTopics(topics).all().get();
-      dev.ferry.topics.TopicReconciler.awaitLeaders(admin, s.topicNames(), Duration.ofSeconds(60), "source");
+      TopicLeaders.await(admin, s.topicNames(), Duration.ofSeconds(60), "source");
     }
     Random rnd = new Random(7);
     int half = s.valueBytes() / 2;
@@ -339,7 +340,7 @@ public final class Bench {
   private static void warmUpBrokers(LocalKafka cluster) {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrap()))) {
       admin.createTopics(List.of(new NewTopic("bench-warm-up", Optional.of(1), Optional.empty()))).all().get();
-      dev.ferry.topics.TopicReconciler.awaitLeaders(admin, List.of("bench-warm-up"), Duration.ofSeconds(60), cluster.name());
+      TopicLeaders.await(admin, List.of("bench-warm-up"), Duration.ofSeconds(60), cluster.name());
       Properties p = tunedProducer(cluster.bootstrap());
       p.put("transactional.id", "bench-warm-up");
       try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {

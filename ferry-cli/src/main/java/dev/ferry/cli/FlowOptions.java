@@ -34,16 +34,16 @@ final class FlowOptions {
   String exclude;
 
   @Option(names = "--naming", paramLabel = "prefix|identity", description = "Target topic names: prefix (default, A.orders) or identity.")
-  String naming = "prefix";
+  String naming;
 
   @Option(names = "--separator", paramLabel = "SEP", description = "Separator of prefix naming (default: .).")
-  String separator = ".";
+  String separator;
 
   @Option(names = "--name", paramLabel = "NAME", description = "Flow name (default: SOURCE-to-TARGET).")
   String name;
 
   @Option(names = "--shards", paramLabel = "N", description = "Shards of the flow (default: " + FlowConfig.DEFAULT_SHARDS + ").")
-  int shards = FlowConfig.DEFAULT_SHARDS;
+  Integer shards;
 
   @Option(names = "--no-provenance", description = "Do not write the provenance header (disables loop protection).")
   boolean noProvenance;
@@ -114,6 +114,25 @@ final class FlowOptions {
     if (source != null || target != null || topics != null) {
       throw new ConfigException("--config", "give either --config or --source/--target/--topics, not both");
     }
+    List<String> ignored = new ArrayList<>();
+    addIf(ignored, exclude != null, "--exclude");
+    addIf(ignored, naming != null, "--naming");
+    addIf(ignored, separator != null, "--separator");
+    addIf(ignored, name != null, "--name");
+    addIf(ignored, shards != null, "--shards");
+    addIf(ignored, noProvenance, "--no-provenance");
+    addIf(ignored, replicationFactor != null, "--replication-factor");
+    addIf(ignored, commitInterval != null, "--commit-interval");
+    addIf(ignored, excludeGroups != null, "--exclude-groups");
+    addIf(ignored, checkpointInterval != null, "--checkpoint-interval");
+    addIf(ignored, balanceInterval != null, "--balance-interval");
+    addIf(ignored, noSyncGroupOffsets, "--no-sync-group-offsets");
+    addIf(ignored, !sourceProperties.isEmpty(), "--source-property");
+    addIf(ignored, !targetProperties.isEmpty(), "--target-property");
+    if (!ignored.isEmpty()) {
+      throw new ConfigException("--config", "the flow comes from the file, so " + String.join(", ", ignored)
+          + " would be ignored: set it in the file instead");
+    }
     return ConfigLoader.load(config);
   }
 
@@ -130,14 +149,20 @@ final class FlowOptions {
     ClusterConfig s = flag("--source", () -> new ClusterConfig(source.getKey(), source.getValue(), toMap(sourceProperties)));
     ClusterConfig t = flag("--target", () -> new ClusterConfig(target.getKey(), target.getValue(), toMap(targetProperties)));
     TopicSelection sel = flag("--topics", () -> TopicSelection.of(topics, exclude));
-    Naming n = flag("--naming", () -> new Naming(Naming.Mode.parse("", naming), separator));
+    Naming n = flag("--naming", () -> new Naming(Naming.Mode.parse("", naming == null ? "prefix" : naming), separator == null ? "." : separator));
     TopicSelection g = groups == null && excludeGroups == null ? null
         : flag("--groups", () -> TopicSelection.of(groups == null ? ".*" : groups, excludeGroups));
-    return new FerryConfig(List.of(flag("", () -> new FlowConfig(name, s, t, sel, n, shards, !noProvenance,
+    return new FerryConfig(List.of(flag("", () -> new FlowConfig(name, s, t, sel, n, shards == null ? FlowConfig.DEFAULT_SHARDS : shards, !noProvenance,
         Optional.ofNullable(replicationFactor), Map.of(),
         commitInterval == null ? null : Durations.parse("--commit-interval", commitInterval), null, g,
         checkpointInterval == null ? null : Durations.parse("--checkpoint-interval", checkpointInterval), !noSyncGroupOffsets,
         balanceInterval == null ? null : Durations.parse("--balance-interval", balanceInterval)))));
+  }
+
+  private static void addIf(List<String> flags, boolean given, String flag) {
+    if (given) {
+      flags.add(flag);
+    }
   }
 
   private static <T> T flag(String flag, java.util.function.Supplier<T> make) {

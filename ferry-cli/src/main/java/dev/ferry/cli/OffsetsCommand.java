@@ -7,8 +7,8 @@ import dev.ferry.client.Checkpoint;
 import dev.ferry.client.FerryCheckpoints;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.groups.Checkpointer;
-import dev.ferry.replicate.Clients;
-import dev.ferry.replicate.Replicator;
+import dev.ferry.kafka.Clients;
+import dev.ferry.kafka.ClusterProbe;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -60,10 +60,10 @@ final class OffsetsCommand {
       String from;
       Map<TopicPartition, Long> ends = new HashMap<>();
       try (Admin source = Admin.create(Clients.admin(f.source())); Admin target = Admin.create(Clients.admin(f.target()))) {
-        Replicator.probe(target, f.target(), "target", Duration.ofSeconds(5));
+        ClusterProbe.probe(target, f.target(), "target", Duration.ofSeconds(5));
         boolean sourceUp = true;
         try {
-          Replicator.probe(source, f.source(), "source", Duration.ofSeconds(5));
+          ClusterProbe.probe(source, f.source(), "source", Duration.ofSeconds(5));
         } catch (FerryException e) {
           sourceUp = false;
         }

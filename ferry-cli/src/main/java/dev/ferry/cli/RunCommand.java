@@ -3,7 +3,7 @@ package dev.ferry.cli;
 import dev.ferry.FerryException;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.FlowConfig;
-import dev.ferry.replicate.Replicator;
+import dev.ferry.flow.Replicator;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -66,6 +66,11 @@ class CliInputTest {
     r = ferry("run", "--config", f.toString(), "--source", "A=a:1");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err().strip()).isEqualTo("ferry: --config: give either --config or --source/--target/--topics, not both");
+
+    r = ferry("run", "--config", f.toString(), "--shards", "8", "--commit-interval", "1s");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo(
+        "ferry: --config: the flow comes from the file, so --shards, --commit-interval would be ignored: set it in the file instead");
   }
 
   @Test

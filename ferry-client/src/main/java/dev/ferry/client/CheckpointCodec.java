@@ -26,7 +26,7 @@ public final class CheckpointCodec {
 
   /** The checkpoint topic of a flow. */
   public static String topic(String flow) {
-    return "__ferry." + flow + ".checkpoints";
+    return FerryNames.checkpointTopic(flow);
   }
 
   public static byte[] key(String group, TopicPartition source) {

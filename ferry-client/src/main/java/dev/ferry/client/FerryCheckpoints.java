@@ -1,5 +1,6 @@
 package dev.ferry.client;
 
+import dev.ferry.client.FerryNames;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -57,7 +58,7 @@ public final class FerryCheckpoints {
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-    String topic = CheckpointCodec.topic(flow);
+    String topic = FerryNames.checkpointTopic(flow);
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
       List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
       if (infos == null || infos.isEmpty()) {

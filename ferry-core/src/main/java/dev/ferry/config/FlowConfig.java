@@ -77,22 +77,27 @@ public record FlowConfig(
     }
     topicConfigs = topicConfigs == null ? Map.of() : Map.copyOf(topicConfigs);
     commitInterval = commitInterval == null ? DEFAULT_COMMIT_INTERVAL : commitInterval;
-    if (commitInterval.toMillis() < 10 || commitInterval.toMinutes() > 5) {
+    if (outside(commitInterval, Duration.ofMillis(10), Duration.ofMinutes(5))) {
       throw new ConfigException("commit-interval", commitInterval + " is out of range 10ms..5m");
     }
     topicRefreshInterval = topicRefreshInterval == null ? DEFAULT_TOPIC_REFRESH : topicRefreshInterval;
-    if (topicRefreshInterval.toMillis() < 100 || topicRefreshInterval.toMinutes() > 60) {
+    if (outside(topicRefreshInterval, Duration.ofMillis(100), Duration.ofMinutes(60))) {
       throw new ConfigException("topic-refresh-interval", topicRefreshInterval + " is out of range 100ms..60m");
     }
     groups = groups == null ? DEFAULT_GROUPS : groups;
     checkpointInterval = checkpointInterval == null ? DEFAULT_CHECKPOINT_INTERVAL : checkpointInterval;
-    if (checkpointInterval.toMillis() < 100 || checkpointInterval.toMinutes() > 60) {
+    if (outside(checkpointInterval, Duration.ofMillis(100), Duration.ofMinutes(60))) {
       throw new ConfigException("checkpoint-interval", checkpointInterval + " is out of range 100ms..60m");
     }
     balanceInterval = balanceInterval == null ? DEFAULT_BALANCE_INTERVAL : balanceInterval;
-    if (balanceInterval.toSeconds() < 1 || balanceInterval.toHours() > 24) {
+    if (outside(balanceInterval, Duration.ofSeconds(1), Duration.ofHours(24))) {
       throw new ConfigException("balance-interval", balanceInterval + " is out of range 1s..24h");
     }
+  }
+
+  /** Whether {@code d} lies outside {@code min..max} (both included), compared exactly. */
+  private static boolean outside(Duration d, Duration min, Duration max) {
+    return d.compareTo(min) < 0 || d.compareTo(max) > 0;
   }
 
   /** A flow with defaults for everything but the clusters and topics. */

@@ -1,12 +1,11 @@
 package dev.ferry.drill;
 
 import dev.ferry.FerryException;
-import dev.ferry.KafkaCalls;
 import dev.ferry.config.ClusterConfig;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.config.TopicSelection;
-import dev.ferry.replicate.Clients;
-import dev.ferry.replicate.Replicator;
+import dev.ferry.flow.Replicator;
+import dev.ferry.kafka.ClusterProbe;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -15,13 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.common.IsolationLevel;
-import org.apache.kafka.common.TopicPartition;
 
 /**
  * A replication drill on two clusters: writes a numbered workload to the source (plain records with headers, a
@@ -80,8 +72,8 @@ public final class Drill {
     int txCount = Math.max(2, records / 4 / perTx);
     int compactCount = records - plainCount - txCount * perTx;
 
-    Replicator.probe(source, "source", Duration.ofSeconds(5));
-    Replicator.probe(target, "target", Duration.ofSeconds(5));
+    ClusterProbe.probe(source, "source", Duration.ofSeconds(5));
+    ClusterProbe.probe(target, "target", Duration.ofSeconds(5));
     Workload.createTopic(source, plain, 3, Map.of());
     Workload.createTopic(source, tx, 2, Map.of());
     Workload.createTopic(source, compact, 2, Map.of("cleanup.policy", "compact", "segment.ms", "100",
@@ -100,7 +92,7 @@ public final class Drill {
     try (Replicator replicator = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
       replicator.awaitCaughtUp(timeout);
       took = Duration.between(started, Instant.now());
-      total = replicator.status().replicatedRecords();
+      total = replicator.status().replication().replicatedRecords();
     }
     List<TopicResult> results = new ArrayList<>();
     results.add(new TopicResult(plain, "plain", 3, 0, Verifier.verify(flow, plain, timeout)));

@@ -1,10 +1,10 @@
 package dev.ferry.drill;
 
 import dev.ferry.config.FlowConfig;
+import dev.ferry.kafka.Clients;
 import dev.ferry.naming.TopicNaming;
 import dev.ferry.provenance.Provenance;
 import dev.ferry.provenance.ProvenanceCodec;
-import dev.ferry.replicate.Clients;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

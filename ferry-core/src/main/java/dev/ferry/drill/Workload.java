@@ -1,9 +1,10 @@
 package dev.ferry.drill;
 
 import dev.ferry.FerryException;
-import dev.ferry.KafkaCalls;
 import dev.ferry.config.ClusterConfig;
-import dev.ferry.replicate.Clients;
+import dev.ferry.kafka.Clients;
+import dev.ferry.kafka.KafkaCalls;
+import dev.ferry.kafka.TopicLeaders;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -36,7 +37,7 @@ public final class Workload {
     try (Admin admin = Admin.create(Clients.admin(cluster))) {
       KafkaCalls.await(admin.createTopics(List.of(new NewTopic(topic, Optional.of(partitions), Optional.empty()).configs(configs))).all(),
           30_000, "create topic " + topic + " on " + cluster.describe());
-      dev.ferry.topics.TopicReconciler.awaitLeaders(admin, List.of(topic), Duration.ofSeconds(30), cluster.describe());
+      TopicLeaders.await(admin, List.of(topic), Duration.ofSeconds(30), cluster.describe());
     }
   }
 

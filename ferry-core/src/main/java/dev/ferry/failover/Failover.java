@@ -1,15 +1,17 @@
 package dev.ferry.failover;
 
 import dev.ferry.FerryException;
-import dev.ferry.KafkaCalls;
 import dev.ferry.client.Checkpoint;
 import dev.ferry.client.FerryCheckpoints;
+import dev.ferry.client.FerryNames;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.groups.Checkpointer;
 import dev.ferry.groups.Translation;
-import dev.ferry.naming.TopicNaming;
-import dev.ferry.replicate.Clients;
-import dev.ferry.replicate.Replicator;
+import dev.ferry.kafka.Clients;
+import dev.ferry.kafka.ClusterProbe;
+import dev.ferry.kafka.KafkaCalls;
+import dev.ferry.kafka.ProgressStore;
+import dev.ferry.replicate.ShardFence;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,7 +24,6 @@ import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
@@ -40,8 +41,27 @@ public final class Failover {
   private static final Logger LOG = LoggerFactory.getLogger(Failover.class);
   private static final long TIMEOUT_MS = 30_000;
 
+  /** What the failover did with one group's partition. */
+  public enum Outcome {
+    COMMITTED("committed"),
+    WOULD_COMMIT("would commit"),
+    ALREADY_THERE("already there"),
+    REFUSED_ACTIVE("refused: group active on target");
+
+    private final String label;
+
+    Outcome(String label) {
+      this.label = label;
+    }
+
+    @Override
+    public String toString() {
+      return label;
+    }
+  }
+
   /** One group and partition after the failover. {@code lost}: records consumed on the source that never reached the target. */
-  public record Row(String group, TopicPartition target, long targetOffset, long lost, long expectedReReads, String status) {}
+  public record Row(String group, TopicPartition target, long targetOffset, long lost, Outcome outcome) {}
 
   /** The outcome. {@code refused} is set when nothing was done; {@code activeGroups} were left alone. */
   public record Report(boolean dryRun, Optional<String> refused, String replication, String checkpointSource, List<Row> rows,
@@ -65,7 +85,7 @@ public final class Failover {
 
   public Report run() {
     try (Admin target = Admin.create(Clients.admin(flow.target())); Admin source = Admin.create(Clients.admin(flow.source()))) {
-      Replicator.probe(target, flow.target(), "target", Duration.ofSeconds(10));
+      ClusterProbe.probe(target, flow.target(), "target", Duration.ofSeconds(10));
       Optional<String> unhealthy = checkTargetHealth(target);
       if (unhealthy.isPresent()) {
         return new Report(dryRun, unhealthy, "not touched", "none", List.of(), Map.of());
@@ -88,15 +108,15 @@ public final class Failover {
         Checkpointer.SyncResult sync = checkpointer.commitToTarget(checkpoints, forceRewind, dryRun);
         List<Row> rows = new ArrayList<>();
         for (Checkpoint c : checkpoints) {
-          String status;
+          Outcome outcome;
           if (sync.activeOnTarget().containsKey(c.group())) {
-            status = "refused: group active on target";
+            outcome = Outcome.REFUSED_ACTIVE;
           } else if (sync.committed().getOrDefault(c.group(), Map.of()).containsKey(c.target())) {
-            status = dryRun ? "would commit" : "committed";
+            outcome = dryRun ? Outcome.WOULD_COMMIT : Outcome.COMMITTED;
           } else {
-            status = "already there";
+            outcome = Outcome.ALREADY_THERE;
           }
-          rows.add(new Row(c.group(), c.target(), c.targetOffset(), c.recordsAhead(), 0, status));
+          rows.add(new Row(c.group(), c.target(), c.targetOffset(), c.recordsAhead(), outcome));
         }
         rows.sort(java.util.Comparator.comparing(Row::group).thenComparing(r -> r.target().toString()));
         return new Report(dryRun, Optional.empty(), replication, from, rows, sync.activeOnTarget());
@@ -131,11 +151,7 @@ public final class Failover {
   }
 
   private Set<String> replicatedTargetTopics(Admin target) {
-    String group = TopicNaming.progressGroup(flow.name());
-    Set<String> out = new HashSet<>();
-    KafkaCalls.await(target.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata(), TIMEOUT_MS,
-        "read progress of " + group + " on " + flow.target().describe()).keySet().forEach(tp -> out.add(tp.topic()));
-    return out;
+    return new ProgressStore(target, flow).topics();
   }
 
   /**
@@ -143,8 +159,8 @@ public final class Failover {
    * waits until no member owns a shard, then fences every shard's transactional.id so nothing can commit after.
    */
   private String stopReplication(Admin target) {
-    String shardTopic = TopicNaming.shardTopic(flow.name());
-    String members = TopicNaming.membershipGroup(flow.name());
+    String shardTopic = FerryNames.shardTopic(flow.name());
+    String members = FerryNames.membershipGroup(flow.name());
     int running = membersWithShards(target, members);
     if (dryRun) {
       return running > 0 ? running + " process(es) replicating; would be stopped" : "not running";
@@ -160,7 +176,7 @@ public final class Failover {
     while (membersWithShards(target, members) > 0 && System.nanoTime() < deadline) {
       pause(200);
     }
-    dev.ferry.replicate.ShardFence.fence(flow, flow.shards());
+    ShardFence.fence(flow, flow.shards());
     LOG.atInfo().addKeyValue("flow", flow.name()).log("replication stopped and all {} shards fenced", flow.shards());
     return running > 0 ? "stopped (" + running + " process(es) released their shards; all shards fenced)" : "not running (all shards fenced)";
   }
@@ -179,13 +195,11 @@ public final class Failover {
   }
 
   private boolean sourceAnswers(Admin source) {
-    try {
-      Replicator.probe(source, flow.source(), "source", Duration.ofSeconds(5));
-      return true;
-    } catch (FerryException e) {
-      LOG.atWarn().addKeyValue("flow", flow.name()).log("{}: using the last checkpoints", e.getMessage());
-      return false;
+    boolean up = ClusterProbe.answers(source, flow.source(), "source", Duration.ofSeconds(5));
+    if (!up) {
+      LOG.atWarn().addKeyValue("flow", flow.name()).log("source does not answer: using the last checkpoints");
     }
+    return up;
   }
 
   private List<Checkpoint> lastCheckpoints(Admin target) {

@@ -1,20 +1,20 @@
 package dev.ferry.groups;
 
 import dev.ferry.FerryException;
-import dev.ferry.KafkaCalls;
 import dev.ferry.client.Checkpoint;
 import dev.ferry.client.CheckpointCodec;
+import dev.ferry.client.FerryNames;
 import dev.ferry.config.FlowConfig;
+import dev.ferry.kafka.Clients;
+import dev.ferry.kafka.KafkaCalls;
 import dev.ferry.offsets.OffsetMapIndex;
 import dev.ferry.offsets.PartitionOffsetMap;
-import dev.ferry.replicate.Clients;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
@@ -26,12 +26,10 @@ import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
 import org.apache.kafka.clients.admin.ListGroupsOptions;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,18 +61,9 @@ public final class Checkpointer implements AutoCloseable {
     this.source = source;
     this.target = target;
     this.index = new OffsetMapIndex(flow);
-    Properties p = new Properties();
-    p.putAll(flow.target().properties());
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, flow.target().bootstrap());
-    p.put(ProducerConfig.CLIENT_ID_CONFIG, "ferry." + flow.name() + ".checkpoints");
-    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    this.producer = new KafkaProducer<>(p);
+    this.producer = new KafkaProducer<>(Clients.checkpointProducer(flow.target(), FerryNames.checkpointClientId(flow.name())));
     // connect and load the offset map now, at start, rather than in the first round
-    producer.partitionsFor(CheckpointCodec.topic(flow.name()));
+    producer.partitionsFor(FerryNames.checkpointTopic(flow.name()));
     index.catchUp(Duration.ofSeconds(30));
   }
 
@@ -121,7 +110,7 @@ public final class Checkpointer implements AutoCloseable {
    */
   public void write(List<Checkpoint> checkpoints) {
     for (Checkpoint c : checkpoints) {
-      producer.send(new ProducerRecord<>(CheckpointCodec.topic(flow.name()), null, c.timestamp(), CheckpointCodec.key(c.group(), c.source()),
+      producer.send(new ProducerRecord<>(FerryNames.checkpointTopic(flow.name()), null, c.timestamp(), CheckpointCodec.key(c.group(), c.source()),
           CheckpointCodec.value(c)));
     }
     if (!checkpoints.isEmpty()) {

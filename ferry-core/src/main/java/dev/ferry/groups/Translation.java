@@ -1,6 +1,7 @@
 package dev.ferry.groups;
 
 import dev.ferry.client.Checkpoint;
+import dev.ferry.client.FerryNames;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.naming.TopicNaming;
 import dev.ferry.offsets.PartitionOffsetMap;
@@ -16,7 +17,7 @@ public final class Translation {
 
   /** Whether Ferry follows this source group: selected by the flow and not one of Ferry's own. */
   public static boolean follows(FlowConfig flow, String group) {
-    return !group.startsWith("ferry.") && flow.groups().matches(group);
+    return !FerryNames.isFerryGroup(group) && flow.groups().matches(group);
   }
 
   /**

@@ -1,9 +1,9 @@
 package dev.ferry.offsets;
 
 import dev.ferry.FerryException;
+import dev.ferry.client.FerryNames;
 import dev.ferry.config.FlowConfig;
-import dev.ferry.naming.TopicNaming;
-import dev.ferry.replicate.Clients;
+import dev.ferry.kafka.Clients;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -27,7 +27,7 @@ public final class OffsetMapIndex implements AutoCloseable {
 
   public OffsetMapIndex(FlowConfig flow) {
     this.flow = flow;
-    this.topic = TopicNaming.offsetMapTopic(flow.name());
+    this.topic = FerryNames.offsetMapTopic(flow.name());
     this.consumer = new KafkaConsumer<>(Clients.readerProperties(flow.target()));
   }
 

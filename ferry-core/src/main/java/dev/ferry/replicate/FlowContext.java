@@ -8,24 +8,26 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionHandler;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.kafka.clients.producer.Producer;
 import java.util.function.Consumer;
-import org.apache.kafka.clients.admin.Admin;
+import java.util.function.Function;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.TopicPartition;
 
-/** What the parts of one running flow share. */
+/** What the shard lanes of one running flow share. */
 final class FlowContext implements AutoCloseable {
   /** Concurrent metadata lookups when a producer meets many new topics at once. */
   private static final int WARMUP_THREADS = 32;
 
   private final FlowConfig flow;
   private final String memberId;
-  private final FlowStatus status;
-  private final Admin targetAdmin;
+  private final ReplicationState state;
+  private final Function<Collection<TopicPartition>, Map<TopicPartition, Long>> progress;
+  private final ShardClients clients;
   private final int mapPartitions;
   private final Consumer<FerryException> fatal;
   private final Object topicsChanged = new Object();
@@ -33,11 +35,17 @@ final class FlowContext implements AutoCloseable {
   private final ExecutorService warmup;
   private final ExecutorService flusher;
 
-  FlowContext(FlowConfig flow, String memberId, FlowStatus status, Admin targetAdmin, int mapPartitions, Consumer<FerryException> fatal) {
+  /**
+   * @param progress committed progress (next source offset) by target partition, for the target partitions asked
+   * @param fatal told of a failure that stops the flow
+   */
+  FlowContext(FlowConfig flow, String memberId, ReplicationState state, Function<Collection<TopicPartition>, Map<TopicPartition, Long>> progress,
+      ShardClients clients, int mapPartitions, Consumer<FerryException> fatal) {
     this.flow = flow;
     this.memberId = memberId;
-    this.status = status;
-    this.targetAdmin = targetAdmin;
+    this.state = state;
+    this.progress = progress;
+    this.clients = clients;
     this.mapPartitions = mapPartitions;
     this.fatal = fatal;
     this.warmup = daemonPool("metadata", WARMUP_THREADS, new ThreadPoolExecutor.CallerRunsPolicy());
@@ -46,7 +54,7 @@ final class FlowContext implements AutoCloseable {
   }
 
   /** A pool of named daemon threads that exist only while there is work (none kept when idle). */
-  private ExecutorService daemonPool(String purpose, int max, java.util.concurrent.RejectedExecutionHandler whenFull) {
+  private ExecutorService daemonPool(String purpose, int max, RejectedExecutionHandler whenFull) {
     AtomicInteger n = new AtomicInteger();
     return new ThreadPoolExecutor(0, max, 10, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
       Thread t = new Thread(r, "ferry-" + flow.name() + "-" + purpose + "-" + n.incrementAndGet());
@@ -73,14 +81,14 @@ final class FlowContext implements AutoCloseable {
 
   /**
    * Starts {@code producer.flush()} on a pool thread: the batches of the open transaction go out now instead of after
-   * linger.ms, while the worker waits for their acknowledgements with a deadline of its own (a flush cannot have one).
+   * linger.ms, while the lane waits for their acknowledgements with a deadline of its own (a flush cannot have one).
    */
   void flushInBackground(Producer<?, ?> producer) {
     flusher.execute(() -> {
       try {
         producer.flush();
       } catch (RuntimeException e) {
-        // the worker sees the outcome of every send in its callbacks
+        // the lane sees the outcome of every send in its callbacks
       }
     });
   }
@@ -100,26 +108,16 @@ final class FlowContext implements AutoCloseable {
     return memberId;
   }
 
-  /**
-   * How long a transaction waits for the target to acknowledge its writes before the partitions still waiting, if
-   * only some are, move to the slow lane: ten commit intervals, at least 2 s.
-   */
-  Duration stallTimeout() {
-    Duration tenIntervals = flow.commitInterval().multipliedBy(10);
-    return tenIntervals.compareTo(Duration.ofSeconds(2)) > 0 ? tenIntervals : Duration.ofSeconds(2);
+  ReplicationState state() {
+    return state;
   }
 
-  /** How long a slow lane's commits must stay quick before its partitions return to the main lane: 150 commit intervals. */
-  Duration slowLaneReturnAfter() {
-    return flow.commitInterval().multipliedBy(150);
+  ShardClients clients() {
+    return clients;
   }
 
-  FlowStatus status() {
-    return status;
-  }
-
-  Admin targetAdmin() {
-    return targetAdmin;
+  Map<TopicPartition, Long> progress(Collection<TopicPartition> targetPartitions) {
+    return progress.apply(targetPartitions);
   }
 
   int mapPartitions() {

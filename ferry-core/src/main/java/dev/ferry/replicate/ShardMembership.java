@@ -1,15 +1,22 @@
 package dev.ferry.replicate;
 
-import dev.ferry.naming.TopicNaming;
+import dev.ferry.client.FerryNames;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.kafka.Clients;
+import dev.ferry.kafka.KafkaCalls;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +31,7 @@ final class ShardMembership implements Runnable {
 
   private final FlowContext ctx;
   private final String memberId;
-  private final KafkaConsumer<byte[], byte[]> consumer;
+  private volatile KafkaConsumer<byte[], byte[]> consumer;
   private final Map<Integer, Running> workers = new ConcurrentHashMap<>();
   private volatile boolean closing;
   private final LoadAwareAssignor.MeasuredLoad load = new LoadAwareAssignor.MeasuredLoad();
@@ -40,15 +47,34 @@ final class ShardMembership implements Runnable {
   ShardMembership(FlowContext ctx, String memberId) {
     this.ctx = ctx;
     this.memberId = memberId;
-    String group = TopicNaming.membershipGroup(ctx.flow().name());
-    this.consumer = new KafkaConsumer<>(Clients.membershipConsumer(ctx.flow().target(), group, "ferry." + ctx.flow().name() + "." + memberId,
-        load));
+  }
+
+  /** The consumer through which a process joins its flow's membership group on the target. */
+  static Properties consumerProperties(FlowConfig flow, String memberId, LoadAwareAssignor.MeasuredLoad load) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, FerryNames.memberClientId(flow.name(), memberId));
+    p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "15000");
+    p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "3000");
+    p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "300000");
+    Clients.withCluster(flow.target(), p);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, FerryNames.membershipGroup(flow.name()));
+    p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+    // load-aware first; cooperative-sticky as well, so processes of an older Ferry can share the group during an upgrade
+    p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, LoadAwareAssignor.class.getName() + ","
+        + CooperativeStickyAssignor.class.getName());
+    p.put(LoadAwareAssignor.LOAD_CONFIG, load);
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    return p;
   }
 
   @Override
   public void run() {
+    KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProperties(ctx.flow(), memberId, load));
+    this.consumer = consumer;
     try {
-      consumer.subscribe(List.of(TopicNaming.shardTopic(ctx.flow().name())), new Listener());
+      consumer.subscribe(List.of(FerryNames.shardTopic(ctx.flow().name())), new Listener());
       while (!closing) {
         consumer.poll(Duration.ofMillis(500)); // records there are the shards' stats, read by status, not here
         measureLoad();
@@ -56,7 +82,7 @@ final class ShardMembership implements Runnable {
     } catch (WakeupException e) {
       // closing
     } catch (RuntimeException e) {
-      ctx.reportFatal(dev.ferry.KafkaCalls.translate(e, "membership of flow " + ctx.flow().name() + " on " + ctx.flow().target().describe()));
+      ctx.reportFatal(KafkaCalls.translate(e, "membership of flow " + ctx.flow().name() + " on " + ctx.flow().target().describe()));
     } finally {
       try {
         consumer.close(); // revokes our shards: each commits and stops
@@ -78,7 +104,7 @@ final class ShardMembership implements Runnable {
     if (seconds < ctx.flow().balanceInterval().toMillis() / 1000.0) {
       return;
     }
-    Map<Integer, Long> bytes = ctx.status().shardBytes();
+    Map<Integer, Long> bytes = ctx.state().shardBytes();
     Map<Integer, Double> rates = new java.util.HashMap<>();
     long settled = 2 * ctx.flow().balanceInterval().toNanos();
     workers.forEach((shard, running) -> {
@@ -104,7 +130,10 @@ final class ShardMembership implements Runnable {
 
   void close() {
     closing = true;
-    consumer.wakeup();
+    KafkaConsumer<byte[], byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
   }
 
   private final class Listener implements ConsumerRebalanceListener {
@@ -117,7 +146,7 @@ final class ShardMembership implements Runnable {
         }
         // Both lanes start at once: each initialises its transactional.id, fencing whatever a previous owner left.
         ShardLanes lanes = new ShardLanes();
-        ctx.status().lanes.put(shard, lanes);
+        ctx.state().lanesStarted(shard, lanes);
         List<ShardWorker> lanesWorkers = List.of(new ShardWorker(ctx, shard, lanes, ShardWorker.Lane.MAIN),
             new ShardWorker(ctx, shard, lanes, ShardWorker.Lane.SLOW));
         List<Thread> threads = List.of(new Thread(lanesWorkers.get(0), "ferry-" + ctx.flow().name() + "-shard-" + shard),
@@ -164,7 +193,7 @@ final class ShardMembership implements Runnable {
           return;
         }
       }
-      ctx.status().lanes.remove(r.shard(), r.lanes());
+      ctx.state().lanesStopped(r.shard(), r.lanes());
     }
   }
 }

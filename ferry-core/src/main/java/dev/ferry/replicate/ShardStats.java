@@ -1,5 +1,7 @@
 package dev.ferry.replicate;
 
+import dev.ferry.client.FerryNames;
+import dev.ferry.kafka.Clients;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -58,7 +60,7 @@ public record ShardStats(long timeMs, String member, double recordsPerSecond, do
    * without one has not replicated anything since its owner started.
    */
   public static java.util.Map<Integer, ShardStats> readLatest(dev.ferry.config.FlowConfig flow, java.time.Duration timeout) {
-    String topic = dev.ferry.naming.TopicNaming.shardTopic(flow.name());
+    String topic = dev.ferry.client.FerryNames.shardTopic(flow.name());
     java.util.Map<Integer, ShardStats> latest = new java.util.TreeMap<>();
     try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> c =
         new org.apache.kafka.clients.consumer.KafkaConsumer<>(Clients.readerProperties(flow.target()))) {

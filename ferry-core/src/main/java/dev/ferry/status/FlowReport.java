@@ -1,12 +1,15 @@
 package dev.ferry.status;
 
 import dev.ferry.FerryException;
-import dev.ferry.KafkaCalls;
 import dev.ferry.client.Checkpoint;
 import dev.ferry.client.FerryCheckpoints;
+import dev.ferry.client.FerryNames;
 import dev.ferry.config.FlowConfig;
+import dev.ferry.kafka.Clients;
+import dev.ferry.kafka.KafkaCalls;
+import dev.ferry.kafka.ProgressStore;
 import dev.ferry.naming.TopicNaming;
-import dev.ferry.replicate.Clients;
+import dev.ferry.replicate.ShardStats;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -20,7 +23,6 @@ import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
@@ -63,17 +65,14 @@ public final class FlowReport {
   public static Report read(FlowConfig flow) {
     TopicNaming naming = TopicNaming.of(flow);
     try (Admin target = Admin.create(Clients.admin(flow.target())); Admin source = Admin.create(Clients.admin(flow.source()))) {
-      String progressGroup = TopicNaming.progressGroup(flow.name());
-      Map<TopicPartition, OffsetAndMetadata> progress = KafkaCalls.await(
-          target.listConsumerGroupOffsets(progressGroup).partitionsToOffsetAndMetadata(), TIMEOUT_MS,
-          "read progress of " + progressGroup + " on " + flow.target().describe());
+      Map<TopicPartition, Long> progress = new ProgressStore(target, flow).readAll();
       Map<TopicPartition, TopicPartition> sourceOf = new HashMap<>();
       progress.keySet().forEach(t -> naming.sourceTopic(t.topic()).ifPresent(s -> sourceOf.put(t, new TopicPartition(s, t.partition()))));
       Optional<Map<TopicPartition, Long>> ends = sourceEnds(source, sourceOf.values(), flow);
       List<PartitionRow> rows = new ArrayList<>();
       Map<TopicPartition, Long> lagging = new HashMap<>();
       sourceOf.forEach((t, s) -> {
-        long at = progress.get(t).offset();
+        long at = progress.get(t);
         long end = ends.map(e -> e.getOrDefault(s, -1L)).orElse(-1L);
         if (end > at) {
           lagging.put(s, at);
@@ -82,7 +81,7 @@ public final class FlowReport {
       Map<TopicPartition, Long> oldest = ends.isPresent() ? timestampsAt(flow, lagging) : Map.of();
       long now = System.currentTimeMillis();
       sourceOf.forEach((t, s) -> {
-        long at = progress.get(t).offset();
+        long at = progress.get(t);
         long end = ends.map(e -> e.getOrDefault(s, -1L)).orElse(-1L);
         long lag = end < 0 ? -1 : Math.max(0, end - at);
         double seconds = oldest.containsKey(s) ? Math.max(0, now - oldest.get(s)) / 1000.0 : (lag <= 0 ? 0 : -1);
@@ -163,10 +162,10 @@ public final class FlowReport {
   private static List<ShardRow> shards(FlowConfig flow, List<MemberRow> members, long now) {
     Map<Integer, String> owners = new java.util.TreeMap<>();
     members.forEach(m -> m.shards().forEach(s -> owners.put(s, m.clientId())));
-    Map<Integer, dev.ferry.replicate.ShardStats> stats = dev.ferry.replicate.ShardStats.readLatest(flow, Duration.ofMillis(TIMEOUT_MS));
+    Map<Integer, ShardStats> stats = ShardStats.readLatest(flow, Duration.ofMillis(TIMEOUT_MS));
     List<ShardRow> rows = new ArrayList<>();
     for (int shard = 0; shard < flow.shards(); shard++) {
-      dev.ferry.replicate.ShardStats st = stats.get(shard);
+      ShardStats st = stats.get(shard);
       long age = st == null ? -1 : Math.max(0, now - st.timeMs());
       boolean fresh = st != null && age < IDLE_AFTER_MS;
       rows.add(new ShardRow(shard, owners.getOrDefault(shard, ""), fresh ? st.recordsPerSecond() : 0, fresh ? st.bytesPerSecond() : 0, age,
@@ -176,7 +175,7 @@ public final class FlowReport {
   }
 
   private static List<MemberRow> members(Admin target, FlowConfig flow) {
-    String group = TopicNaming.membershipGroup(flow.name());
+    String group = FerryNames.membershipGroup(flow.name());
     try {
       var d = KafkaCalls.await(target.describeConsumerGroups(List.of(group)).describedGroups().get(group), TIMEOUT_MS,
           "describe " + group + " on " + flow.target().describe());

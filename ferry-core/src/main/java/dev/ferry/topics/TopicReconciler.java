@@ -1,8 +1,10 @@
 package dev.ferry.topics;
 
 import dev.ferry.FerryException;
-import dev.ferry.KafkaCalls;
+import dev.ferry.Problem;
 import dev.ferry.config.FlowConfig;
+import dev.ferry.kafka.KafkaCalls;
+import dev.ferry.kafka.TopicLeaders;
 import dev.ferry.naming.TopicNaming;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -12,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
@@ -48,25 +52,29 @@ public final class TopicReconciler {
   private final TopicNaming naming;
   private final Admin source;
   private final Admin target;
-  private final Map<String, String> problems;
+  private final Map<String, Problem> problems = new ConcurrentHashMap<>();
   /** Target topics this flow created or has replicated before: Ferry may add partitions to these. */
   private final Set<String> owned = new HashSet<>();
   /** Partition count of target topics already checked, by target topic. */
   private final Map<String, Integer> checkedTargets = new HashMap<>();
   /** Problems from calls that failed (not authorized, ...): cleared at the next round, which tries again. */
-  private final Map<String, String> retryable = new HashMap<>();
+  private final Map<String, Problem> retryable = new HashMap<>();
   /** Last round's retryable problems: the same one again is not logged again. */
-  private Map<String, String> previousRetryable = Map.of();
+  private Map<String, Problem> previousRetryable = Map.of();
   /** Partition count of every selected source topic as of the last round. */
   private volatile Map<String, Integer> selectedPartitionCounts = Map.of();
 
-  public TopicReconciler(FlowConfig flow, Admin source, Admin target, Collection<String> ownedTargetTopics, Map<String, String> problemSink) {
+  public TopicReconciler(FlowConfig flow, Admin source, Admin target, Collection<String> ownedTargetTopics) {
     this.flow = flow;
     this.naming = TopicNaming.of(flow);
     this.source = source;
     this.target = target;
     this.owned.addAll(ownedTargetTopics);
-    this.problems = problemSink;
+  }
+
+  /** Source topics that cannot be replicated now, with the reason. */
+  public Map<String, Problem> problems() {
+    return new TreeMap<>(problems);
   }
 
   /** Partition count of every selected source topic, as of the last round. */
@@ -162,12 +170,12 @@ public final class TopicReconciler {
         if (e.getCause() instanceof TopicExistsException) {
           continue; // created concurrently (another process of this flow); checked next round
         }
-        report(t, e.getMessage());
+        report(t, new Problem(Problem.Reason.TARGET_TOPIC_NOT_CREATED, e.getMessage()));
       }
     }
     if (!created.isEmpty()) {
       try {
-        awaitLeaders(target, created, java.time.Duration.ofSeconds(10), flow.target().describe());
+        TopicLeaders.await(target, created, java.time.Duration.ofSeconds(10), flow.target().describe());
       } catch (FerryException e) {
         LOG.atWarn().addKeyValue("flow", flow.name()).log("{}; checked again next round", e.getMessage());
       }
@@ -203,12 +211,12 @@ public final class TopicReconciler {
         continue; // a cleanup policy could not be read (reported above): not ready
       }
       if (!sPol.equals(tPol)) {
-        report(t, "target topic " + tt + " on " + flow.target().describe() + " has cleanup.policy=" + tPol
+        report(t, Problem.Reason.CLEANUP_POLICY_MISMATCH, "target topic " + tt + " on " + flow.target().describe() + " has cleanup.policy=" + tPol
             + " but source topic " + t + " has cleanup.policy=" + sPol + "; replication of " + t + " stopped (change or delete the target topic)");
         continue;
       }
       if (tp < sp && !owned.contains(tt)) {
-        report(t, "target topic " + tt + " on " + flow.target().describe() + " has " + tp + " partitions, fewer than the "
+        report(t, Problem.Reason.TOO_FEW_PARTITIONS, "target topic " + tt + " on " + flow.target().describe() + " has " + tp + " partitions, fewer than the "
             + sp + " of source topic " + t + "; replication of " + t + " stopped (add partitions to the target topic or delete it)");
         continue;
       }
@@ -242,48 +250,19 @@ public final class TopicReconciler {
             .log("added partitions to target topic, now {}", grow.get(tt).totalCount());
       } catch (FerryException ex) {
         checkedTargets.remove(tt); // described again next round
-        naming.sourceTopic(tt).ifPresent(t -> report(t, ex.getMessage()));
+        naming.sourceTopic(tt).ifPresent(t -> report(t, new Problem(Problem.Reason.TARGET_TOPIC_NOT_CREATED, ex.getMessage())));
       }
     }
     return grown;
   }
 
-  /**
-   * Waits until every partition of {@code topics} has a leader. Producing to a topic in the moment after its creation
-   * can fail (NOT_LEADER_OR_FOLLOWER, then out-of-order sequences); waiting for leaders first avoids that.
-   */
-  public static void awaitLeaders(Admin admin, Collection<String> topics, java.time.Duration timeout, String where) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      Map<String, TopicDescription> d;
-      try {
-        d = KafkaCalls.await(admin.describeTopics(topics).allTopicNames(), TIMEOUT_MS, "describe " + topics + " on " + where);
-      } catch (FerryException e) {
-        if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
-          throw e;
-        }
-        d = Map.of();
-      }
-      boolean ready = d.size() == topics.size() && d.values().stream()
-          .allMatch(t -> t.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
-      if (ready) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new FerryException(FerryException.Reason.FAILED, "topics " + topics + " on " + where + " have no leader after " + timeout);
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new FerryException(FerryException.Reason.FAILED, "interrupted while waiting for leaders of " + topics);
-      }
-    }
+  private void report(String sourceTopic, Problem.Reason reason, String message) {
+    report(sourceTopic, new Problem(reason, message));
   }
 
-  private void report(String sourceTopic, String problem) {
+  private void report(String sourceTopic, Problem problem) {
     if (!problem.equals(problems.put(sourceTopic, problem)) && !problem.equals(previousRetryable.get(sourceTopic))) {
-      LOG.atError().addKeyValue("flow", flow.name()).addKeyValue("topic", sourceTopic).log(problem);
+      LOG.atError().addKeyValue("flow", flow.name()).addKeyValue("topic", sourceTopic).log(problem.message());
     }
   }
 
@@ -317,7 +296,7 @@ public final class TopicReconciler {
     failed.forEach((topic, why) -> {
       Optional<String> sourceTopic = targetTopics ? naming.sourceTopic(topic) : Optional.of(topic);
       sourceTopic.ifPresent(t -> {
-        String problem = why + "; replication of " + t + " waits until this works";
+        Problem problem = new Problem(Problem.Reason.UNAVAILABLE, why + "; replication of " + t + " waits until this works");
         retryable.put(t, problem);
         report(t, problem);
       });

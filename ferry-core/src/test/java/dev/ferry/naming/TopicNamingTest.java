@@ -2,6 +2,7 @@ package dev.ferry.naming;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.client.FerryNames;
 import dev.ferry.config.Naming;
 import org.junit.jupiter.api.Test;
 
@@ -27,7 +28,7 @@ class TopicNamingTest {
   void internalTopicsAndFerrysOwnAreNeverReplicated() {
     assertThat(prefix.isReplicable("__consumer_offsets")).isFalse();
     assertThat(prefix.isReplicable("__transaction_state")).isFalse();
-    assertThat(prefix.isReplicable(TopicNaming.offsetMapTopic("f"))).isFalse();
+    assertThat(prefix.isReplicable(FerryNames.offsetMapTopic("f"))).isFalse();
     assertThat(prefix.isReplicable("_confluent-metrics")).isFalse();
     assertThat(prefix.isReplicable("orders")).isTrue();
   }

@@ -32,8 +32,10 @@ public final class LocalKafka implements AutoCloseable {
 
   private final String name;
   private final Path dir;
-  private final int brokerPort;
-  private final int controllerPort;
+  /** Chosen free when created; chosen again if another process took one before the node bound it (first start only). */
+  private int brokerPort;
+  private int controllerPort;
+  private boolean everReady;
   private final String clusterId;
   private final Map<String, String> overrides;
   /** SASL/PLAIN users (name to password) with ACLs enforced, or empty for a plain, open cluster. */
@@ -71,7 +73,7 @@ public final class LocalKafka implements AutoCloseable {
     LocalKafka broker = new LocalKafka(name + "-" + id, dir.resolveSibling(dir.getFileName() + "-broker-" + id), overrides,
         Map.of(), id, clusterId, controllerPort);
     broker.launch();
-    broker.awaitReady();
+    broker.awaitFirstStart();
     return broker;
   }
 
@@ -125,7 +127,7 @@ public final class LocalKafka implements AutoCloseable {
         k.launch();
       }
       for (LocalKafka k : clusters) {
-        k.awaitReady();
+        k.awaitFirstStart();
       }
       return clusters;
     } catch (RuntimeException e) {
@@ -159,8 +161,43 @@ public final class LocalKafka implements AutoCloseable {
   /** Starts the node and waits until it serves metadata. */
   public LocalKafka start() {
     launch();
-    awaitReady();
+    if (everReady) {
+      awaitReady();
+    } else {
+      awaitFirstStart();
+    }
     return this;
+  }
+
+  /**
+   * Waits for a node started for the first time. Its ports were free when chosen, but another process can bind one
+   * before the node does ("Address already in use"): the node is then started again on fresh ports, up to three times.
+   * A node that ran before keeps its ports (clients know them).
+   */
+  private void awaitFirstStart() {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        awaitReady();
+        everReady = true;
+        return;
+      } catch (PortTaken e) {
+        if (attempt == 3) {
+          throw e;
+        }
+        brokerPort = freePort();
+        if (nodeId == 1) {
+          controllerPort = freePort();
+        }
+        launch();
+      }
+    }
+  }
+
+  /** The node exited because a port it was given was taken by another process in the meantime. */
+  private static final class PortTaken extends IllegalStateException {
+    PortTaken(String message) {
+      super(message);
+    }
   }
 
   private void launch() {
@@ -208,8 +245,8 @@ public final class LocalKafka implements AutoCloseable {
     try (Admin admin = Admin.create(p)) {
       while (true) {
         if (!process.isAlive()) {
-          throw new IllegalStateException(
-              "local Kafka cluster " + name + " exited with code " + process.exitValue() + "; see " + dir.resolve("broker.log"));
+          String message = "local Kafka cluster " + name + " exited with code " + process.exitValue() + "; see " + dir.resolve("broker.log");
+          throw portTaken() ? new PortTaken(message + " (a port was taken)") : new IllegalStateException(message);
         }
         try {
           boolean registered = admin.describeCluster(new DescribeClusterOptions().timeoutMs(2000)).nodes().get(3, TimeUnit.SECONDS)
@@ -228,6 +265,14 @@ public final class LocalKafka implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while starting " + name, e);
+    }
+  }
+
+  private boolean portTaken() {
+    try {
+      return Files.readString(dir.resolve("broker.log"), StandardCharsets.UTF_8).contains("Address already in use");
+    } catch (IOException e) {
+      return false;
     }
   }
 

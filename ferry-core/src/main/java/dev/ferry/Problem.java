@@ -1,0 +1,36 @@
+package dev.ferry;
+
+/**
+ * Why a topic or partition is not replicated (or only up to a point), for status and logs. The reason is for programs
+ * (metrics, JSON, tests); the message is one line for an operator: what is wrong, where, and what to do.
+ */
+public record Problem(Reason reason, String message) {
+  /** What kind of problem it is. */
+  public enum Reason {
+    /** A record is larger than the target accepts: replication of the partition stopped before it. */
+    RECORD_TOO_LARGE,
+    /** Ferry may not read the source or write the target topic. */
+    NOT_AUTHORIZED,
+    /** The target rejected a record for another reason (an invalid record, a policy). */
+    RECORD_REJECTED,
+    /** Source and target topic differ in cleanup.policy. */
+    CLEANUP_POLICY_MISMATCH,
+    /** The target topic has fewer partitions than the source and is not Ferry's to grow. */
+    TOO_FEW_PARTITIONS,
+    /** Creating or growing the target topic failed. */
+    TARGET_TOPIC_NOT_CREATED,
+    /** A call about the topic failed (not authorized to describe it, say); retried every topic refresh. */
+    UNAVAILABLE
+  }
+
+  public Problem {
+    if (reason == null || message == null) {
+      throw new IllegalArgumentException("a problem needs a reason and a message");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return message;
+  }
+}

@@ -1,0 +1,128 @@
+package dev.ferry.flow;
+
+import dev.ferry.FerryException;
+import dev.ferry.client.FerryNames;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.kafka.KafkaCalls;
+import dev.ferry.kafka.TopicLeaders;
+import dev.ferry.replicate.ShardFence;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewPartitions;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A flow's own topics on the target: the offset map, the shard topic and the checkpoints. */
+final class InternalTopics {
+  private static final Logger LOG = LoggerFactory.getLogger(InternalTopics.class);
+  private static final long TIMEOUT_MS = 30_000;
+
+  private final FlowConfig flow;
+  private final Admin target;
+
+  InternalTopics(FlowConfig flow, Admin target) {
+    this.flow = flow;
+    this.target = target;
+  }
+
+  /**
+   * Creates the flow's topics where missing, changes the shard count when the flow ran with another one, and returns
+   * the offset map's partition count.
+   */
+  int ensure() {
+    String mapTopic = FerryNames.offsetMapTopic(flow.name());
+    String shardTopic = FerryNames.shardTopic(flow.name());
+    String checkpointTopic = FerryNames.checkpointTopic(flow.name());
+    NewTopic map = new NewTopic(mapTopic, Optional.of(flow.shards()), flow.replicationFactor())
+        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "delete", TopicConfig.RETENTION_MS_CONFIG, "-1",
+            TopicConfig.RETENTION_BYTES_CONFIG, "-1"));
+    NewTopic shards = new NewTopic(shardTopic, Optional.of(flow.shards()), flow.replicationFactor());
+    NewTopic checkpoints = new NewTopic(checkpointTopic, Optional.of(1), flow.replicationFactor())
+        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact"));
+    target.createTopics(List.of(map, shards, checkpoints)).values().forEach((name, f) -> {
+      try {
+        KafkaCalls.await(f, TIMEOUT_MS, "create " + name + " on " + flow.target().describe());
+      } catch (FerryException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw e;
+        }
+      }
+    });
+    TopicLeaders.await(target, List.of(mapTopic, shardTopic, checkpointTopic), Duration.ofSeconds(30), flow.target().describe());
+    Map<String, TopicDescription> d = KafkaCalls.await(target.describeTopics(List.of(mapTopic, shardTopic)).allTopicNames(), TIMEOUT_MS,
+        "describe Ferry's topics on " + flow.target().describe());
+    int shardPartitions = d.get(shardTopic).partitions().size();
+    if (shardPartitions != flow.shards()) {
+      changeShardCount(shardTopic, shardPartitions);
+    }
+    return d.get(mapTopic).partitions().size();
+  }
+
+  /**
+   * The flow ran with another shard count. Progress is kept per partition (not per shard) and a source partition's
+   * offset-map updates do not depend on the shard count, so only ownership changes: allowed when no process of the flow
+   * runs. Every transactional.id of the old shards is fenced first (aborting whatever a crashed process left open), then
+   * the shard topic gets the new number of partitions.
+   */
+  private void changeShardCount(String shardTopic, int old) {
+    int running = runningProcesses();
+    if (running > 0) {
+      throw new FerryException(FerryException.Reason.BAD_INPUT, "shards: flow " + flow.name() + " runs with " + old + " shards on "
+          + flow.target().describe() + " and " + running + " process(es) of it are running; stop them all, then start with "
+          + flow.shards() + " shards (progress is kept)");
+    }
+    ShardFence.fence(flow, old);
+    if (flow.shards() > old) {
+      KafkaCalls.await(target.createPartitions(Map.of(shardTopic, NewPartitions.increaseTo(flow.shards()))).all(), TIMEOUT_MS,
+          "add partitions to " + shardTopic + " on " + flow.target().describe());
+    } else {
+      KafkaCalls.await(target.deleteTopics(List.of(shardTopic)).all(), TIMEOUT_MS, "delete " + shardTopic + " on " + flow.target().describe());
+      recreate(shardTopic);
+    }
+    TopicLeaders.await(target, List.of(shardTopic), Duration.ofSeconds(30), flow.target().describe());
+    LOG.atInfo().addKeyValue("flow", flow.name()).log("shards changed from {} to {} (old shards fenced; progress kept)", old, flow.shards());
+  }
+
+  private int runningProcesses() {
+    String group = FerryNames.membershipGroup(flow.name());
+    try {
+      return KafkaCalls.await(target.describeConsumerGroups(List.of(group)).describedGroups().get(group), TIMEOUT_MS,
+          "describe " + group + " on " + flow.target().describe()).members().size();
+    } catch (FerryException e) {
+      if (!(e.getCause() instanceof GroupIdNotFoundException)) {
+        throw e;
+      }
+      return 0;
+    }
+  }
+
+  /** Creates the deleted shard topic again, once the broker has finished deleting it. */
+  private void recreate(String shardTopic) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (true) {
+      try {
+        KafkaCalls.await(target.createTopics(List.of(new NewTopic(shardTopic, Optional.of(flow.shards()), flow.replicationFactor()))).all(),
+            TIMEOUT_MS, "create " + shardTopic + " on " + flow.target().describe());
+        return;
+      } catch (FerryException e) {
+        if (!(e.getCause() instanceof TopicExistsException) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        try {
+          Thread.sleep(200); // the deletion is still under way
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw new FerryException(FerryException.Reason.FAILED, "interrupted while creating " + shardTopic + " again", ie);
+        }
+      }
+    }
+  }
+}

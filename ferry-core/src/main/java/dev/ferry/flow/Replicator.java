@@ -1,0 +1,219 @@
+package dev.ferry.flow;
+
+import dev.ferry.FerryException;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.groups.CheckpointRound;
+import dev.ferry.groups.Checkpointer;
+import dev.ferry.kafka.Clients;
+import dev.ferry.kafka.ClusterProbe;
+import dev.ferry.kafka.ProgressStore;
+import dev.ferry.replicate.Replication;
+import dev.ferry.replicate.ReplicationStatus;
+import dev.ferry.topics.TopicReconciler;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running flow in this process: keeps target topics in step with the source, replicates the shards Kafka's group
+ * membership gives this process, and checkpoints the flow's consumer groups while it owns shard 0. {@link #close()}
+ * stops it cleanly: every shard commits what it has and stops.
+ */
+public final class Replicator implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Replicator.class);
+
+  /** What to do when a cluster does not answer at start. */
+  public enum Startup {
+    /** Fail at once with an error that names the cluster (one-shot commands). */
+    FAIL_FAST,
+    /** Log and retry with backoff until it answers or the replicator is closed (long-running {@code run}). */
+    RETRY
+  }
+
+  private final FlowConfig flow;
+  private final Admin sourceAdmin;
+  private final Admin targetAdmin;
+  private final AtomicReference<FerryException> failure = new AtomicReference<>();
+  private final CountDownLatch ended = new CountDownLatch(1);
+  private final Object lifecycle = new Object();
+  private final ScheduledExecutorService jobs;
+  private volatile boolean closed;
+  private volatile TopicReconciler reconciler;
+  private volatile Replication replication;
+  private volatile CheckpointRound lastCheckpoint;
+  /** Made by the first round this process owns shard 0 (it loads the offset map), closed with the flow. */
+  private Checkpointer checkpointer;
+
+  private Replicator(FlowConfig flow) {
+    this.flow = flow;
+    this.sourceAdmin = Admin.create(Clients.admin(flow.source()));
+    this.targetAdmin = Admin.create(Clients.admin(flow.target()));
+    AtomicInteger n = new AtomicInteger();
+    this.jobs = Executors.newScheduledThreadPool(2, r -> {
+      Thread t = new Thread(r, "ferry-" + flow.name() + "-" + (n.getAndIncrement() == 0 ? "topics" : "checkpoints"));
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Starts the flow; returns once its topics are reconciled and it has joined its membership group. */
+  public static Replicator start(FlowConfig flow, Startup startup) {
+    Replicator r = new Replicator(flow);
+    try {
+      r.begin(startup);
+      return r;
+    } catch (RuntimeException e) {
+      r.close();
+      throw e;
+    }
+  }
+
+  public FlowConfig flow() {
+    return flow;
+  }
+
+  public FlowStatus status() {
+    TopicReconciler t = reconciler;
+    Replication rep = replication;
+    return new FlowStatus(rep == null ? ReplicationStatus.none() : rep.status(), t == null ? java.util.Map.of() : t.problems(), Optional.ofNullable(lastCheckpoint));
+  }
+
+  /** The error that stopped this flow, if one did. */
+  public Optional<FerryException> failure() {
+    return Optional.ofNullable(failure.get());
+  }
+
+  /** Blocks until the flow fails or is closed. */
+  public void awaitEnd() throws InterruptedException {
+    ended.await();
+  }
+
+  public boolean awaitEnd(Duration timeout) throws InterruptedException {
+    return ended.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Waits until this process has committed, for every partition of the selected source topics (but those of topics
+   * with a problem, or partitions stopped by one), everything the source held when the call began.
+   */
+  public void awaitCaughtUp(Duration timeout) {
+    CatchUp.await(this, sourceAdmin, reconciler.selectedTopics(), timeout);
+  }
+
+  private void begin(Startup startup) {
+    for (boolean source : new boolean[] {true, false}) {
+      Admin admin = source ? sourceAdmin : targetAdmin;
+      String role = source ? "source" : "target";
+      if (startup == Startup.FAIL_FAST) {
+        ClusterProbe.probe(admin, source ? flow.source() : flow.target(), role, Duration.ofSeconds(5));
+      } else {
+        ClusterProbe.awaitReachable(admin, source ? flow.source() : flow.target(), role, () -> closed, this::pause);
+      }
+    }
+    int mapPartitions = new InternalTopics(flow, targetAdmin).ensure();
+    String memberId = UUID.randomUUID().toString().substring(0, 8);
+    ProgressStore progress = new ProgressStore(targetAdmin, flow);
+    reconciler = new TopicReconciler(flow, sourceAdmin, targetAdmin, progress.topics());
+    replication = new Replication(flow, memberId, progress, mapPartitions, this::fail);
+    replication.publishReady(reconciler.reconcile());
+    synchronized (lifecycle) {
+      if (closed) {
+        return;
+      }
+      replication.start();
+      long refresh = flow.topicRefreshInterval().toMillis();
+      jobs.scheduleWithFixedDelay(this::reconcileTopics, refresh, refresh, TimeUnit.MILLISECONDS);
+      long checkpoint = flow.checkpointInterval().toMillis();
+      jobs.scheduleWithFixedDelay(this::checkpoint, checkpoint, checkpoint, TimeUnit.MILLISECONDS);
+    }
+    LOG.atInfo().addKeyValue("flow", flow.name()).log("replicating {} -> {} ({})", flow.source().describe(), flow.target().describe(), flow.topics());
+  }
+
+  private void reconcileTopics() {
+    try {
+      replication.publishReady(reconciler.reconcile());
+    } catch (RuntimeException e) {
+      LOG.atWarn().addKeyValue("flow", flow.name()).log("topic refresh failed, retrying: {}", describe(e));
+    }
+  }
+
+  /** The owner of shard 0 checkpoints the flow's consumer groups; Kafka's group membership decides who that is. */
+  private void checkpoint() {
+    if (closed || !replication.ownsShard(0)) {
+      return;
+    }
+    try {
+      if (checkpointer == null) {
+        checkpointer = new Checkpointer(flow, sourceAdmin, targetAdmin);
+      }
+      lastCheckpoint = checkpointer.round(flow.syncGroupOffsets());
+    } catch (RuntimeException e) {
+      LOG.atWarn().addKeyValue("flow", flow.name()).log("checkpoint round failed, retrying: {}", describe(e));
+    }
+  }
+
+  private static String describe(RuntimeException e) {
+    return e instanceof FerryException ? e.getMessage() : e.toString();
+  }
+
+  private void fail(FerryException e) {
+    if (failure.compareAndSet(null, e)) {
+      LOG.atError().addKeyValue("flow", flow.name()).log(e.getMessage());
+      ended.countDown();
+    }
+  }
+
+  /** Waits, returning early when the flow is closed. */
+  private void pause(Duration d) {
+    synchronized (lifecycle) {
+      if (closed) {
+        return;
+      }
+      try {
+        lifecycle.wait(d.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Stops cleanly: shards commit what they hold, then every client is closed. */
+  @Override
+  public void close() {
+    synchronized (lifecycle) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      lifecycle.notifyAll();
+    }
+    if (replication != null) {
+      replication.close();
+    }
+    jobs.shutdown();
+    try {
+      if (!jobs.awaitTermination(90, TimeUnit.SECONDS)) {
+        LOG.atWarn().addKeyValue("flow", flow.name()).log("topic refresh or checkpoint round still running after 90 s; closing anyway");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (checkpointer != null) {
+      checkpointer.close();
+    }
+    sourceAdmin.close(Duration.ofSeconds(5));
+    targetAdmin.close(Duration.ofSeconds(5));
+    ended.countDown();
+    long replicated = replication == null ? 0 : replication.status().replicatedRecords();
+    LOG.atInfo().addKeyValue("flow", flow.name()).log("stopped; {} records replicated", replicated);
+  }
+}

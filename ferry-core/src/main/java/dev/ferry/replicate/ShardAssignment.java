@@ -1,0 +1,134 @@
+package dev.ferry.replicate;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The source partitions a shard lane replicates: the flow's ready partitions that hash to its shard, are in its lane
+ * and have no problem (or are draining up to a record they cannot write). New ones start at their committed progress,
+ * or at the beginning of the source partition when there is none.
+ *
+ * <p>Not thread-safe: one lane's thread uses it.
+ */
+final class ShardAssignment {
+  private final Map<TopicPartition, ShardPartition> partitions = new HashMap<>();
+  private final int mapPartitions;
+  /** The ready map, problem count and lane version the assignment was last computed from. */
+  private Map<TopicPartition, TopicPartition> assignedFrom;
+  private int problemsSeen = -1;
+  private int lanesSeen = -1;
+  /** A partition was draining: look again each round until it has stopped. */
+  private boolean hadDraining;
+
+  ShardAssignment(int mapPartitions) {
+    this.mapPartitions = mapPartitions;
+  }
+
+  ShardPartition get(TopicPartition source) {
+    return partitions.get(source);
+  }
+
+  Collection<ShardPartition> partitions() {
+    return partitions.values();
+  }
+
+  Set<TopicPartition> sources() {
+    return partitions.keySet();
+  }
+
+  boolean isEmpty() {
+    return partitions.isEmpty();
+  }
+
+  /** Whether anything the assignment depends on changed since it was computed (problems are only ever added). */
+  boolean outdated(Map<TopicPartition, TopicPartition> ready, int problems, int lanesVersion) {
+    return ready != assignedFrom || problems != problemsSeen || lanesVersion != lanesSeen || hadDraining;
+  }
+
+  /**
+   * Recomputes the assignment (call between transactions) and positions {@code consumer} on it.
+   *
+   * @param ready source partition to target partition, for every partition of the flow ready to replicate
+   * @param mine whether a source partition belongs to this shard and lane
+   * @param hasProblem whether a source partition's replication stopped
+   * @param progress committed next source offset by target partition, for the target partitions asked
+   * @return the partitions added
+   */
+  List<ShardPartition> sync(Consumer<byte[], byte[]> consumer, Map<TopicPartition, TopicPartition> ready, int problems, int lanesVersion,
+      Predicate<TopicPartition> mine, Predicate<TopicPartition> hasProblem,
+      Function<Collection<TopicPartition>, Map<TopicPartition, Long>> progress) {
+    assignedFrom = ready;
+    problemsSeen = problems;
+    lanesSeen = lanesVersion;
+    Map<TopicPartition, TopicPartition> wanted = new HashMap<>();
+    ready.forEach((s, t) -> {
+      ShardPartition current = partitions.get(s);
+      if (mine.test(s) && (!hasProblem.test(s) || current != null && current.draining())) {
+        wanted.put(s, t);
+      }
+    });
+    hadDraining = partitions.values().stream().anyMatch(ShardPartition::draining);
+    if (wanted.keySet().equals(partitions.keySet())) {
+      return List.of();
+    }
+    Set<TopicPartition> added = new HashSet<>(wanted.keySet());
+    added.removeAll(partitions.keySet());
+    partitions.keySet().retainAll(wanted.keySet());
+    Map<TopicPartition, Long> committed = progress.apply(added.stream().map(wanted::get).toList());
+    List<ShardPartition> out = new ArrayList<>();
+    for (TopicPartition s : added) {
+      Long next = committed.get(wanted.get(s));
+      ShardPartition p = new ShardPartition(s, wanted.get(s), next == null ? 0 : next, mapPartitions);
+      partitions.put(s, p);
+      out.add(p);
+    }
+    consumer.assign(partitions.keySet());
+    List<TopicPartition> fromStart = new ArrayList<>();
+    for (ShardPartition p : out) {
+      if (committed.containsKey(p.target)) {
+        consumer.seek(p.source, p.committedNext);
+      } else {
+        fromStart.add(p.source);
+      }
+    }
+    if (!fromStart.isEmpty()) {
+      consumer.seekToBeginning(fromStart);
+      for (TopicPartition s : fromStart) {
+        partitions.get(s).positionedAt(consumer.position(s));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * After an abort: back to the committed positions. Partitions whose replication stopped (and that have nothing left to
+   * drain) are dropped; the others are read again from where they were last committed.
+   */
+  void rewind(Consumer<byte[], byte[]> consumer, Predicate<TopicPartition> hasProblem) {
+    partitions.values().removeIf(p -> hasProblem.test(p.source) && !p.draining());
+    consumer.assign(partitions.keySet());
+    for (ShardPartition p : partitions.values()) {
+      p.rewound();
+      consumer.seek(p.source, p.committedNext);
+    }
+    consumer.resume(partitions.keySet());
+  }
+
+  /** Forgets everything (a restart of the lane's clients): positions are read again from the committed progress. */
+  void clear() {
+    partitions.clear();
+    assignedFrom = null;
+    lanesSeen = -1;
+    problemsSeen = -1;
+    hadDraining = false;
+  }
+}

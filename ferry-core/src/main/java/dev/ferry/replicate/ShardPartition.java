@@ -1,0 +1,83 @@
+package dev.ferry.replicate;
+
+import dev.ferry.offsets.RunBuilder;
+import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * One source partition of a shard lane and where its replication stands. Used by the lane's thread, except
+ * {@link #unacknowledged}, which the producer's acknowledgements count down.
+ */
+final class ShardPartition {
+  final TopicPartition source;
+  final TopicPartition target;
+  /**
+   * Where its offset-map updates go: given by the partition, not by its shard, so they stay in order in one map
+   * partition whatever the shard count.
+   */
+  final int mapPartition;
+  /** Sends of the open transaction not yet acknowledged by the target. */
+  final AtomicInteger unacknowledged = new AtomicInteger();
+  /** Runs of the open transaction, filled from the acknowledged target offsets when it commits. */
+  final RunBuilder runs = new RunBuilder();
+  /** The next source offset as of the last commit. */
+  long committedNext;
+  /** The next source offset once the open transaction commits. */
+  long pendingNext;
+  private OptionalLong stopAt = OptionalLong.empty();
+
+  ShardPartition(TopicPartition source, TopicPartition target, long next, int mapPartitions) {
+    this.source = source;
+    this.target = target;
+    this.mapPartition = Shards.of(source.topic(), source.partition(), mapPartitions);
+    this.committedNext = next;
+    this.pendingNext = next;
+  }
+
+  /** Where a record that cannot be written sits: replication goes up to it, then stops. */
+  OptionalLong stopAt() {
+    return stopAt;
+  }
+
+  /** The record at {@code offset} cannot be written: replicate up to it (the lowest such offset wins), then stop. */
+  void stopAt(long offset) {
+    stopAt = OptionalLong.of(stopAt.isPresent() ? Math.min(stopAt.getAsLong(), offset) : offset);
+  }
+
+  boolean stopsAt(long offset) {
+    return stopAt.isPresent() && offset >= stopAt.getAsLong();
+  }
+
+  /** Stopping at a record but not there yet: the records before it are still replicated. */
+  boolean draining() {
+    return stopAt.isPresent() && committedNext < stopAt.getAsLong();
+  }
+
+  /** Everything before {@code next} is consumed (written, filtered or a marker), but never past a stop. */
+  void consumedUpTo(long next) {
+    pendingNext = Math.max(pendingNext, next);
+    if (stopAt.isPresent()) {
+      pendingNext = Math.min(pendingNext, stopAt.getAsLong());
+    }
+  }
+
+  boolean advanced() {
+    return pendingNext > committedNext;
+  }
+
+  void committed() {
+    committedNext = pendingNext;
+  }
+
+  /** The open transaction was aborted: back to the committed position. */
+  void rewound() {
+    pendingNext = committedNext;
+    runs.drain();
+  }
+
+  void positionedAt(long next) {
+    committedNext = next;
+    pendingNext = next;
+  }
+}

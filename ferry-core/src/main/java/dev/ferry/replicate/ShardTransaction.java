@@ -1,0 +1,165 @@
+package dev.ferry.replicate;
+
+import dev.ferry.client.FerryNames;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.kafka.ProgressStore;
+import dev.ferry.offsets.MapUpdate;
+import dev.ferry.offsets.OffsetMapCodec;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A shard lane's transactions on its producer: records, offset-map records and progress go to the target together or
+ * not at all. Faults that end the producer (fenced, not authorized) are thrown as they are; a producer that can neither
+ * commit nor abort throws {@link ProducerFailed}.
+ */
+final class ShardTransaction {
+  private static final Logger LOG = LoggerFactory.getLogger(ShardTransaction.class);
+
+  private final Producer<byte[], byte[]> producer;
+  private final ConsumerGroupMetadata progressGroup;
+  private final String mapTopic;
+  private final String lane;
+  private boolean open;
+  private boolean failed;
+
+  /** {@code lane} names the lane in messages ("shard 3 of flow A-to-B on B (host:9092)"). */
+  ShardTransaction(Producer<byte[], byte[]> producer, FlowConfig flow, String lane) {
+    this.producer = producer;
+    this.progressGroup = ProgressStore.groupMetadata(flow);
+    this.mapTopic = FerryNames.offsetMapTopic(flow.name());
+    this.lane = lane;
+  }
+
+  Producer<byte[], byte[]> producer() {
+    return producer;
+  }
+
+  /** Initialises the transactional.id: fences any earlier producer of it and completes what it left open. */
+  void init() {
+    producer.initTransactions();
+  }
+
+  void beginIfNeeded() {
+    if (!open) {
+      producer.beginTransaction();
+      open = true;
+    }
+  }
+
+  boolean isOpen() {
+    return open;
+  }
+
+  /** A send was refused because the transaction is in error: nothing more is sent, the next commit aborts instead. */
+  boolean failed() {
+    return failed;
+  }
+
+  /** Sends one record of the transaction; false (and {@link #failed()}) when the transaction can take no more. */
+  boolean send(ProducerRecord<byte[], byte[]> record, Callback callback) {
+    try {
+      producer.send(record, callback);
+      return true;
+    } catch (KafkaException e) {
+      if (WriteFault.of(e) == WriteFault.FENCED) {
+        throw e;
+      }
+      failed = true; // the transaction already failed; a callback holds the cause
+      return false;
+    }
+  }
+
+  /** Adds a record that goes with the commit (offset map, stats): no callback, its outcome is the commit's. */
+  void write(ProducerRecord<byte[], byte[]> record) {
+    producer.send(record);
+  }
+
+  void flush() {
+    producer.flush();
+  }
+
+  /**
+   * Commits the open transaction with, for each partition that advanced in it, its offset-map update (the runs folded
+   * from its acknowledged sends) and its progress (next source offset, by target partition, committed to the progress
+   * group). Returns false when the commit failed in a way the producer survives: the transaction was aborted and its
+   * records must be written again.
+   */
+  boolean commit(Collection<ShardPartition> partitions) {
+    Map<TopicPartition, OffsetAndMetadata> progress = new HashMap<>();
+    for (ShardPartition p : partitions) {
+      if (p.advanced()) {
+        MapUpdate update = new MapUpdate(p.pendingNext, p.runs.drain());
+        producer.send(new ProducerRecord<>(mapTopic, p.mapPartition, OffsetMapCodec.key(p.source), OffsetMapCodec.value(update)));
+        progress.put(p.target, new OffsetAndMetadata(p.pendingNext));
+      }
+    }
+    try {
+      producer.sendOffsetsToTransaction(progress, progressGroup);
+      producer.commitTransaction();
+      open = false;
+      return true;
+    } catch (KafkaException e) {
+      if (WriteFault.of(e).endsProducer()) {
+        throw e;
+      }
+      LOG.atWarn().addKeyValue("lane", lane).log("commit failed, retrying: {}", e.getMessage());
+      try {
+        abort();
+      } catch (ProducerFailed fatal) {
+        throw new ProducerFailed(lane + " cannot commit: " + e.getMessage(), e);
+      }
+      return false;
+    }
+  }
+
+  /** Aborts the open transaction, if one is open. */
+  void abort() {
+    failed = false;
+    if (!open) {
+      return;
+    }
+    open = false;
+    try {
+      producer.abortTransaction();
+    } catch (KafkaException e) {
+      if (WriteFault.of(e).endsProducer()) {
+        throw e;
+      }
+      throw new ProducerFailed(lane + " cannot abort its transaction: " + e.getMessage(), e);
+    }
+  }
+
+  /** Closes the producer, giving it {@code timeout} to send what it holds. */
+  void close(Duration timeout) {
+    try {
+      producer.close(timeout);
+    } catch (RuntimeException e) {
+      LOG.atDebug().addKeyValue("lane", lane).log("closing target producer: {}", e.toString());
+    }
+  }
+
+  /**
+   * The producer failed in a way it cannot recover from (it can neither commit nor abort), without being fenced: for
+   * example a transaction coordinator that aborted the transaction itself answers the commit racing that abort with
+   * INVALID_TXN_STATE, which the producer treats as fatal (KAFKA-20785, where upstream changed the answer to
+   * PRODUCER_FENCED). Whatever became of the open transaction, its records and its progress were committed together or
+   * not at all, so the lane restarts its clients from its committed progress, as after a fence.
+   */
+  static final class ProducerFailed extends RuntimeException {
+    ProducerFailed(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

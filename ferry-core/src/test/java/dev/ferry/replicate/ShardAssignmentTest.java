@@ -1,0 +1,51 @@
+package dev.ferry.replicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+class ShardAssignmentTest {
+  private static final TopicPartition S0 = new TopicPartition("s", 0);
+  private static final TopicPartition S1 = new TopicPartition("s", 1);
+  private static final TopicPartition S2 = new TopicPartition("s", 2);
+  private static final Map<TopicPartition, TopicPartition> READY = Map.of(S0, new TopicPartition("A.s", 0), S1, new TopicPartition("A.s", 1),
+      S2, new TopicPartition("A.s", 2));
+  private final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
+  private final ShardAssignment assignment = new ShardAssignment(4);
+
+  @Test
+  void newPartitionsStartAtTheirProgressOrAtTheBeginning() {
+    consumer.updateBeginningOffsets(Map.of(S1, 40L));
+    List<ShardPartition> added = assignment.sync(consumer, READY, 0, 0, tp -> !tp.equals(S2), tp -> false,
+        targets -> Map.of(new TopicPartition("A.s", 0), 17L));
+
+    assertThat(added).extracting(p -> p.source).containsExactlyInAnyOrder(S0, S1);
+    assertThat(consumer.assignment()).isEqualTo(Set.of(S0, S1));
+    assertThat(consumer.position(S0)).isEqualTo(17);
+    assertThat(assignment.get(S1).committedNext).as("no progress: the beginning").isEqualTo(40);
+    assertThat(assignment.outdated(READY, 0, 0)).isFalse();
+    assertThat(assignment.outdated(READY, 1, 0)).as("a new problem").isTrue();
+    assertThat(assignment.outdated(READY, 0, 1)).as("a lane move").isTrue();
+  }
+
+  @Test
+  void aPartitionWithAProblemLeavesOnceItHasDrained() {
+    consumer.updateBeginningOffsets(Map.of(S0, 0L, S1, 0L, S2, 0L));
+    assignment.sync(consumer, READY, 0, 0, tp -> true, tp -> false, targets -> Map.of());
+    ShardPartition p = assignment.get(S2);
+    p.stopAt(5);
+    assignment.sync(consumer, READY, 1, 0, tp -> true, S2::equals, targets -> Map.of());
+    assertThat(assignment.sources()).as("still draining up to offset 5").contains(S2);
+
+    p.consumedUpTo(5);
+    p.committed();
+    assignment.sync(consumer, READY, 1, 0, tp -> true, S2::equals, targets -> Map.of());
+    assertThat(assignment.sources()).containsExactlyInAnyOrder(S0, S1);
+    assertThat(consumer.assignment()).isEqualTo(Set.of(S0, S1));
+  }
+}

@@ -1,0 +1,239 @@
+package dev.ferry.replicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.FerryException;
+import dev.ferry.Problem;
+import dev.ferry.client.FerryNames;
+import dev.ferry.config.ClusterConfig;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.config.TopicSelection;
+import dev.ferry.offsets.MapUpdate;
+import dev.ferry.offsets.OffsetMapCodec;
+import dev.ferry.offsets.OffsetRun;
+import dev.ferry.provenance.Provenance;
+import dev.ferry.provenance.ProvenanceCodec;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** A shard lane's data path on mock clients and a fake clock: what it commits, and what it does when the target refuses. */
+class ShardLaneTest {
+  private static final FlowConfig FLOW = FlowConfig.of(new ClusterConfig("A", "127.0.0.1:1"), new ClusterConfig("B", "127.0.0.1:2"),
+      TopicSelection.of("src", null)).withShards(1);
+  private static final TopicPartition SOURCE = new TopicPartition("src", 0);
+  private static final TopicPartition TARGET = new TopicPartition("A.src", 0);
+
+  private final AtomicLong clock = new AtomicLong();
+  private final ReplicationState state = new ReplicationState();
+  private final Map<TopicPartition, Long> progress = new HashMap<>();
+  private final RefusingProducer producer = new RefusingProducer();
+  private final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
+  private final List<FerryException> fatal = new ArrayList<>();
+  private final FlowContext ctx = new FlowContext(FLOW, "m1", state, parts -> {
+    Map<TopicPartition, Long> out = new HashMap<>();
+    parts.forEach(tp -> {
+      if (progress.containsKey(tp)) {
+        out.put(tp, progress.get(tp));
+      }
+    });
+    return out;
+  }, new ShardClients() {
+    @Override
+    public Producer<byte[], byte[]> producer(String transactionalId, int partitions) {
+      return producer;
+    }
+
+    @Override
+    public org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer(String clientId) {
+      return consumer;
+    }
+  }, 1, fatal::add);
+  private final ShardLane lane = new ShardLane(ctx, 0, new ShardLanes(), ShardWorker.Lane.MAIN, () -> false, clock::get);
+
+  ShardLaneTest() {
+    consumer.updateBeginningOffsets(Map.of(SOURCE, 0L));
+    ctx.publishReady(Map.of(SOURCE, TARGET));
+  }
+
+  @AfterEach
+  void closeContext() {
+    ctx.close();
+  }
+
+  @Test
+  void recordsTheirOffsetMapAndProgressAreCommittedInOneTransaction() {
+    lane.start();
+    lane.step(); // takes the partition, positioned at the beginning (no progress yet)
+    addRecords(0, 10, i -> "v" + i);
+    lane.step(); // polls and sends
+    commitDue();
+
+    assertThat(producer.commitCount()).isEqualTo(1);
+    assertThat(copies()).extracting(r -> new String(r.value(), StandardCharsets.UTF_8)).containsExactly(
+        "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9");
+    assertThat(copies()).allSatisfy(r -> assertThat(r.partition()).isEqualTo(0));
+    assertThat(mapUpdates()).containsExactly(new MapUpdate(10, List.of(new OffsetRun(0, 0, 10))));
+    assertThat(lastProgress()).containsExactly(Map.entry(TARGET, new OffsetAndMetadata(10)));
+    assertThat(state.snapshot().committedPositions()).containsEntry(SOURCE, 10L);
+    assertThat(state.snapshot().replicatedRecords()).isEqualTo(10);
+  }
+
+  @Test
+  void aPartitionStartsAtItsCommittedProgress() {
+    progress.put(TARGET, 4L);
+    lane.start();
+    lane.step();
+    addRecords(0, 6, i -> "v" + i);
+    lane.step();
+    commitDue();
+
+    assertThat(copies()).extracting(r -> new String(r.value(), StandardCharsets.UTF_8)).containsExactly("v4", "v5");
+    assertThat(mapUpdates()).containsExactly(new MapUpdate(6, List.of(new OffsetRun(4, 0, 2))));
+  }
+
+  @Test
+  void aRecordTheTargetRefusesStopsItsPartitionAfterTheRecordsBeforeIt() {
+    lane.start();
+    lane.step();
+    addRecords(0, 10, i -> i == 5 ? RefusingProducer.TOO_LARGE : "v" + i);
+    lane.step();
+    commitDue(); // the refused write aborts the transaction; the partition will stop at offset 5
+
+    assertThat(producer.commitCount()).isZero();
+    assertThat(state.snapshot().partitionProblems().get(SOURCE).reason()).isEqualTo(Problem.Reason.RECORD_TOO_LARGE);
+    addRecords(0, 10, i -> i == 5 ? RefusingProducer.TOO_LARGE : "v" + i); // the log still holds them (MockConsumer forgets)
+    lane.step(); // the records before it are read again
+    commitDue();
+
+    assertThat(copies()).extracting(r -> new String(r.value(), StandardCharsets.UTF_8)).containsExactly("v0", "v1", "v2", "v3", "v4");
+    assertThat(lastProgress()).containsExactly(Map.entry(TARGET, new OffsetAndMetadata(5)));
+    assertThat(consumer.paused()).contains(SOURCE);
+    assertThat(fatal).isEmpty();
+  }
+
+  @Test
+  void aFailedCommitIsAbortedAndWrittenAgainWithoutDuplicates() {
+    lane.start();
+    lane.step();
+    addRecords(0, 3, i -> "v" + i);
+    lane.step();
+    producer.commitTransactionException = new KafkaException("coordinator moved");
+    commitDue();
+    assertThat(producer.transactionAborted()).isTrue();
+    assertThat(copies()).isEmpty();
+
+    producer.commitTransactionException = null;
+    addRecords(0, 3, i -> "v" + i); // the log still holds them (MockConsumer forgets what it returned)
+    lane.step(); // reads the aborted records again
+    commitDue();
+
+    assertThat(copies()).extracting(r -> new String(r.value(), StandardCharsets.UTF_8)).containsExactly("v0", "v1", "v2");
+    assertThat(lastProgress()).containsExactly(Map.entry(TARGET, new OffsetAndMetadata(3)));
+  }
+
+  @Test
+  void aFencedProducerEndsTheLaneInsteadOfWriting() {
+    lane.start();
+    lane.step();
+    producer.fenceProducer();
+    addRecords(0, 1, i -> "v" + i);
+
+    assertThatThrownBy(lane::step).isInstanceOf(ProducerFencedException.class)
+        .satisfies(e -> assertThat(WriteFault.of(e)).isEqualTo(WriteFault.FENCED));
+    assertThat(copies()).isEmpty();
+  }
+
+  @Test
+  void recordsThatCameFromTheTargetAreNotCopiedBackButProgressPassesThem() {
+    lane.start();
+    lane.step();
+    byte[] fromB = ProvenanceCodec.encode(new Provenance(List.of("B"), 0, 7));
+    ConsumerRecord<byte[], byte[]> looped = record(0, "looped");
+    looped.headers().add(ProvenanceCodec.HEADER, fromB);
+    consumer.addRecord(looped);
+    consumer.addRecord(record(1, "own"));
+    lane.step();
+    commitDue();
+
+    assertThat(copies()).extracting(r -> new String(r.value(), StandardCharsets.UTF_8)).containsExactly("own");
+    assertThat(mapUpdates()).containsExactly(new MapUpdate(2, List.of(new OffsetRun(1, 0, 1))));
+    assertThat(state.snapshot().filteredRecords()).isEqualTo(1);
+  }
+
+  /** Lets a commit interval pass and steps once: the lane commits what it holds. */
+  private void commitDue() {
+    clock.addAndGet(Duration.ofSeconds(1).toNanos());
+    lane.step();
+  }
+
+  private void addRecords(int from, int to, java.util.function.IntFunction<String> value) {
+    for (int i = from; i < to; i++) {
+      consumer.addRecord(record(i, value.apply(i)));
+    }
+  }
+
+  private static ConsumerRecord<byte[], byte[]> record(long offset, String value) {
+    return new ConsumerRecord<>("src", 0, offset, 1_000L + offset, TimestampType.CREATE_TIME, 0, value.length(), null,
+        value.getBytes(StandardCharsets.UTF_8), new RecordHeaders(), Optional.empty());
+  }
+
+  /** Committed records written to the replicated topic. */
+  private List<ProducerRecord<byte[], byte[]>> copies() {
+    return producer.history().stream().filter(r -> r.topic().equals(TARGET.topic())).toList();
+  }
+
+  private List<MapUpdate> mapUpdates() {
+    return producer.history().stream().filter(r -> r.topic().equals(FerryNames.offsetMapTopic(FLOW.name())))
+        .map(r -> OffsetMapCodec.decodeValue(r.value())).toList();
+  }
+
+  private Map<TopicPartition, OffsetAndMetadata> lastProgress() {
+    List<Map<String, Map<TopicPartition, OffsetAndMetadata>>> h = producer.consumerGroupOffsetsHistory();
+    return h.get(h.size() - 1).get(FerryNames.progressGroup(FLOW.name()));
+  }
+
+  /** A mock target that refuses records whose value is {@link #TOO_LARGE}, as a broker refuses one over max.message.bytes. */
+  static final class RefusingProducer extends MockProducer<byte[], byte[]> {
+    static final String TOO_LARGE = "too-large";
+
+    RefusingProducer() {
+      super(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    @Override
+    public synchronized Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, Callback callback) {
+      if (record.value() != null && TOO_LARGE.equals(new String(record.value(), StandardCharsets.UTF_8))) {
+        RecordTooLargeException e = new RecordTooLargeException("record too large");
+        callback.onCompletion(null, e);
+        return CompletableFuture.failedFuture(e);
+      }
+      return super.send(record, callback);
+    }
+  }
+}

@@ -1,0 +1,78 @@
+package dev.ferry.replicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.config.ClusterConfig;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.config.TopicSelection;
+import java.util.List;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+
+class ShardTransactionTest {
+  private static final FlowConfig FLOW = FlowConfig.of(new ClusterConfig("A", "127.0.0.1:1"), new ClusterConfig("B", "127.0.0.1:2"),
+      TopicSelection.of("t", null));
+  private final MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+  private final ShardTransaction tx = new ShardTransaction(producer, FLOW, "shard 0");
+  private final ShardPartition p = new ShardPartition(new TopicPartition("t", 0), new TopicPartition("A.t", 0), 0, 1);
+
+  @Test
+  void onlyPartitionsThatAdvancedGetAMapUpdateAndProgress() {
+    ShardPartition idle = new ShardPartition(new TopicPartition("t", 1), new TopicPartition("A.t", 1), 7, 1);
+    tx.init();
+    tx.beginIfNeeded();
+    p.consumedUpTo(3);
+    p.runs.add(0, 0);
+    assertThat(tx.commit(List.of(p, idle))).isTrue();
+    assertThat(producer.history()).hasSize(1);
+    assertThat(producer.consumerGroupOffsetsHistory().get(0).values().iterator().next()).containsOnlyKeys(p.target);
+    assertThat(tx.isOpen()).isFalse();
+  }
+
+  @Test
+  void aCommitThatFailsIsAbortedAndReportedAsNotCommitted() {
+    tx.init();
+    tx.beginIfNeeded();
+    tx.write(new ProducerRecord<>("A.t", 0, null, new byte[1]));
+    producer.commitTransactionException = new KafkaException("coordinator moved");
+    assertThat(tx.commit(List.of(p))).isFalse();
+    assertThat(producer.transactionAborted()).isTrue();
+    assertThat(producer.history()).isEmpty();
+  }
+
+  @Test
+  void aProducerThatCanNeitherCommitNorAbortFailsAsAWhole() {
+    tx.init();
+    tx.beginIfNeeded();
+    producer.commitTransactionException = new KafkaException("INVALID_TXN_STATE");
+    producer.abortTransactionException = new KafkaException("fatal");
+    assertThatThrownBy(() -> tx.commit(List.of(p))).isInstanceOf(ShardTransaction.ProducerFailed.class)
+        .hasMessageContaining("shard 0 cannot commit");
+  }
+
+  @Test
+  void fencingIsThrownOnNotRetried() {
+    tx.init();
+    tx.beginIfNeeded();
+    producer.commitTransactionException = new ProducerFencedException("newer epoch");
+    assertThatThrownBy(() -> tx.commit(List.of(p))).isInstanceOf(ProducerFencedException.class);
+    assertThat(producer.transactionAborted()).isFalse();
+  }
+
+  @Test
+  void aRefusedSendMarksTheTransactionFailedUntilTheAbort() {
+    tx.init();
+    tx.beginIfNeeded();
+    producer.sendException = new KafkaException("transaction in error");
+    assertThat(tx.send(new ProducerRecord<>("A.t", 0, null, new byte[1]), (m, e) -> {})).isFalse();
+    assertThat(tx.failed()).isTrue();
+    tx.abort();
+    assertThat(tx.failed()).isFalse();
+  }
+}
