@@ -12,9 +12,8 @@ import java.util.function.LongUnaryOperator;
  * it was meant to be: the end of a catch-up reaches the target within about one commit interval.
  *
  * <p>Each transaction's length is drawn within +-25% of its nominal length. The shards of a process start together and
- * would otherwise commit together every time, all pausing at once while they wait for their commits (a diagnostic run of
- * the benchmark's scenario 1 logged four shards committing within 30 ms of each other every second, 30-90 ms each);
- * spread out, the shards that are not committing keep the machine busy.
+ * would otherwise commit together every time, all pausing at once while they wait for their commits; spread out, the
+ * shards that are not committing keep the machine busy.
  *
  * <p>Not thread-safe: one shard worker's thread uses it.
  */

@@ -3,6 +3,7 @@ package dev.ferry.topics;
 import dev.ferry.FerryException;
 import dev.ferry.Problem;
 import dev.ferry.config.FlowConfig;
+import dev.ferry.kafka.AdminTopics;
 import dev.ferry.kafka.KafkaCalls;
 import dev.ferry.kafka.TopicLeaders;
 import dev.ferry.naming.TopicNaming;
@@ -100,7 +101,7 @@ public final class TopicReconciler {
       return Map.of();
     }
     Map<String, String> failed = new HashMap<>();
-    Map<String, TopicDescription> sourceTopics = describe(source, selected, "describe topics on " + src, failed);
+    Map<String, TopicDescription> sourceTopics = AdminTopics.describe(source, selected, "describe topics on " + src, failed);
     reportFailures(failed, false);
     Map<String, Integer> counts = new HashMap<>();
     sourceTopics.values().forEach(d -> counts.put(d.name(), d.partitions().size()));
@@ -189,7 +190,7 @@ public final class TopicReconciler {
     Set<String> targetTopics = topics.stream().map(naming::targetTopic).collect(Collectors.toSet());
     Map<String, String> failedTarget = new HashMap<>();
     Map<String, String> failedSource = new HashMap<>();
-    Map<String, TopicDescription> described = describe(target, targetTopics, "describe topics on " + flow.target().describe(), failedTarget);
+    Map<String, TopicDescription> described = AdminTopics.describe(target, targetTopics, "describe topics on " + flow.target().describe(), failedTarget);
     Map<String, String> sourcePolicy = policies(source, topics, failedSource);
     Map<String, String> targetPolicy = policies(target, targetTopics, failedTarget);
     reportFailures(failedSource, false);
@@ -266,31 +267,6 @@ public final class TopicReconciler {
     }
   }
 
-  /**
-   * Describes topics; a topic that cannot be described (not authorized, ...) goes to {@code failed} with the reason,
-   * one deleted since it was listed is left out. An unreachable cluster fails the round.
-   */
-  private static Map<String, TopicDescription> describe(Admin admin, Collection<String> names, String what, Map<String, String> failed) {
-    Map<String, TopicDescription> out = new HashMap<>();
-    admin.describeTopics(names).topicNameValues().forEach((name, f) -> {
-      try {
-        out.put(name, KafkaCalls.await(f, TIMEOUT_MS, what));
-      } catch (FerryException e) {
-        recordFailure(e, name, failed);
-      }
-    });
-    return out;
-  }
-
-  private static void recordFailure(FerryException e, String topic, Map<String, String> failed) {
-    if (e.reason() == FerryException.Reason.UNREACHABLE) {
-      throw e;
-    }
-    if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
-      failed.put(topic, e.getMessage());
-    }
-  }
-
   /** Reports every failure of a batched call against the source topic it concerns. */
   private void reportFailures(Map<String, String> failed, boolean targetTopics) {
     failed.forEach((topic, why) -> {
@@ -307,7 +283,7 @@ public final class TopicReconciler {
   private Map<String, Map<String, String>> nonDefaultConfigs(Collection<String> topics) {
     Map<String, Map<String, String>> out = new HashMap<>();
     Map<String, String> failed = new HashMap<>();
-    for (Map.Entry<ConfigResource, Config> e : describeConfigs(source, topics, flow.source().describe(), failed).entrySet()) {
+    for (Map.Entry<ConfigResource, Config> e : AdminTopics.describeConfigs(source, topics, flow.source().describe(), failed).entrySet()) {
       Map<String, String> c = new HashMap<>();
       for (ConfigEntry ce : e.getValue().entries()) {
         if (ce.source() == ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG && !NOT_COPIED.contains(ce.name()) && !ce.name().startsWith("confluent.")
@@ -324,7 +300,7 @@ public final class TopicReconciler {
   private Map<String, String> policies(Admin admin, Collection<String> topics, Map<String, String> failed) {
     String where = admin == source ? flow.source().describe() : flow.target().describe();
     Map<String, String> out = new HashMap<>();
-    describeConfigs(admin, topics, where, failed).forEach((r, c) -> {
+    AdminTopics.describeConfigs(admin, topics, where, failed).forEach((r, c) -> {
       ConfigEntry e = c.get(TopicConfig.CLEANUP_POLICY_CONFIG);
       if (e != null && e.value() != null) {
         out.put(r.name(), normalizePolicy(e.value()));
@@ -335,18 +311,5 @@ public final class TopicReconciler {
 
   static String normalizePolicy(String policy) {
     return java.util.Arrays.stream(policy.split(",")).map(String::trim).sorted().collect(Collectors.joining(","));
-  }
-
-  private static Map<ConfigResource, Config> describeConfigs(Admin admin, Collection<String> topics, String where, Map<String, String> failed) {
-    List<ConfigResource> resources = topics.stream().map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList();
-    Map<ConfigResource, Config> out = new HashMap<>();
-    admin.describeConfigs(resources).values().forEach((r, f) -> {
-      try {
-        out.put(r, KafkaCalls.await(f, TIMEOUT_MS, "describe configs of " + r.name() + " on " + where));
-      } catch (FerryException e) {
-        recordFailure(e, r.name(), failed);
-      }
-    });
-    return out;
   }
 }
