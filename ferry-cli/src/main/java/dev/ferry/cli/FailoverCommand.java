@@ -49,8 +49,13 @@ final class FailoverCommand implements Callable<Integer> {
     }
     out.println();
     report.activeGroups().forEach((g, why) -> out.println("left alone: " + why));
+    report.failedGroups().forEach((g, why) -> out.println("failed: group " + g + ": " + why));
     int code;
-    if (!report.activeGroups().isEmpty()) {
+    if (!report.failedGroups().isEmpty()) {
+      out.println("RESULT: the offsets of " + report.failedGroups().size() + " group(s) could not be committed (exit 1); run the failover"
+          + " again once the cause is fixed (it is safe to repeat).");
+      code = ExitCodes.FAILURE;
+    } else if (!report.activeGroups().isEmpty()) {
       out.println("RESULT: groups active on the target were refused (exit 4); the others are " + (dryRun ? "ready" : "done") + ".");
       code = ExitCodes.REFUSED;
     } else if (report.lost() > 0) {

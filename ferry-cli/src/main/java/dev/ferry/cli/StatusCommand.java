@@ -31,8 +31,8 @@ final class StatusCommand implements Callable<Integer> {
       out.printf("  %-30s %-32s %14s %14s %10s %10s%n", "source partition", "target partition", "replicated to", "source end", "lag", "lag s");
       for (FlowReport.PartitionRow p : r.partitions()) {
         out.printf("  %-30s %-32s %14d %14s %10s %10s%n", p.source(), p.target(), p.replicatedUpTo(),
-            p.sourceEnd() < 0 ? "?" : Long.toString(p.sourceEnd()), p.lagRecords() < 0 ? "?" : Long.toString(p.lagRecords()),
-            p.lagSeconds() < 0 ? "?" : String.format("%.1f", p.lagSeconds()));
+            orUnknown(p.sourceEnd()), orUnknown(p.lagRecords()),
+            p.lagSeconds().isPresent() ? String.format("%.1f", p.lagSeconds().getAsDouble()) : "?");
       }
       out.printf("  %-30s %10s %16s %10s  %s%n", "group", "partitions", "checkpoint age", "at risk", "on target");
       for (FlowReport.GroupRow g : r.groups()) {
@@ -45,11 +45,15 @@ final class StatusCommand implements Callable<Integer> {
       }
       out.printf("  %-6s %-36s %12s %10s %10s  %s%n", "shard", "owner", "records/s", "MB/s", "slow lane", "reported");
       for (FlowReport.ShardRow sh : r.shards()) {
-        out.printf("  %-6d %-36s %12.0f %10.2f %10d  %s%n", sh.shard(), sh.owner().isEmpty() ? "(none)" : sh.owner(), sh.recordsPerSecond(),
-            sh.bytesPerSecond() / 1e6, sh.slowPartitions(), sh.statsAgeMs() < 0 ? "never" : String.format("%.0fs ago", sh.statsAgeMs() / 1000.0));
+        out.printf("  %-6d %-36s %12.0f %10.2f %10d  %s%n", sh.shard(), sh.owner().orElse("(none)"), sh.recordsPerSecond(),
+            sh.bytesPerSecond() / 1e6, sh.slowPartitions(), sh.statsAgeMs().isPresent() ? String.format("%.0fs ago", sh.statsAgeMs().getAsLong() / 1000.0) : "never");
       }
     }
     out.flush();
     return ExitCodes.OK;
+  }
+
+  private static String orUnknown(java.util.OptionalLong v) {
+    return v.isPresent() ? Long.toString(v.getAsLong()) : "?";
   }
 }

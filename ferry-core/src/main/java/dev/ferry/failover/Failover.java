@@ -46,7 +46,8 @@ public final class Failover {
     COMMITTED("committed"),
     WOULD_COMMIT("would commit"),
     ALREADY_THERE("already there"),
-    REFUSED_ACTIVE("refused: group active on target");
+    REFUSED_ACTIVE("refused: group active on target"),
+    FAILED("failed: offsets not committed");
 
     private final String label;
 
@@ -63,9 +64,12 @@ public final class Failover {
   /** One group and partition after the failover. {@code lost}: records consumed on the source that never reached the target. */
   public record Row(String group, TopicPartition target, long targetOffset, long lost, Outcome outcome) {}
 
-  /** The outcome. {@code refused} is set when nothing was done; {@code activeGroups} were left alone. */
+  /**
+   * The outcome. {@code refused} is set when nothing was done; {@code activeGroups} were left alone; the commit of
+   * {@code failedGroups} failed (with the reason).
+   */
   public record Report(boolean dryRun, Optional<String> refused, String replication, String checkpointSource, List<Row> rows,
-      Map<String, String> activeGroups) {
+      Map<String, String> activeGroups, Map<String, String> failedGroups) {
     public long lost() {
       return rows.stream().mapToLong(Row::lost).sum();
     }
@@ -88,7 +92,7 @@ public final class Failover {
       ClusterProbe.probe(target, flow.target(), "target", Duration.ofSeconds(10));
       Optional<String> unhealthy = checkTargetHealth(target);
       if (unhealthy.isPresent()) {
-        return new Report(dryRun, unhealthy, "not touched", "none", List.of(), Map.of());
+        return new Report(dryRun, unhealthy, "not touched", "none", List.of(), Map.of(), Map.of());
       }
       String replication = stopReplication(target);
       boolean sourceUp = sourceAnswers(source);
@@ -111,6 +115,8 @@ public final class Failover {
           Outcome outcome;
           if (sync.activeOnTarget().containsKey(c.group())) {
             outcome = Outcome.REFUSED_ACTIVE;
+          } else if (sync.failed().containsKey(c.group())) {
+            outcome = Outcome.FAILED;
           } else if (sync.committed().getOrDefault(c.group(), Map.of()).containsKey(c.target())) {
             outcome = dryRun ? Outcome.WOULD_COMMIT : Outcome.COMMITTED;
           } else {
@@ -119,7 +125,7 @@ public final class Failover {
           rows.add(new Row(c.group(), c.target(), c.targetOffset(), c.recordsAhead(), outcome));
         }
         rows.sort(java.util.Comparator.comparing(Row::group).thenComparing(r -> r.target().toString()));
-        return new Report(dryRun, Optional.empty(), replication, from, rows, sync.activeOnTarget());
+        return new Report(dryRun, Optional.empty(), replication, from, rows, sync.activeOnTarget(), sync.failed());
       }
     }
   }

@@ -13,9 +13,10 @@ import java.util.Map;
  * @param checkpoints every group's checkpoints this round
  * @param synced groups whose target offsets were moved forward, with how many partitions
  * @param activeOnTarget groups not synced because they have members on the target, with the reason
+ * @param syncFailed groups whose sync failed for another reason (not authorized, no answer), retried next round
  */
 public record CheckpointRound(Instant at, Duration took, int groups, List<Checkpoint> checkpoints, Map<String, Integer> synced,
-    Map<String, String> activeOnTarget) {
+    Map<String, String> activeOnTarget, Map<String, String> syncFailed) {
 
   /** Offsets consumed on the source but not replicated yet, over all groups and partitions. */
   public long recordsAtRisk() {

@@ -55,6 +55,7 @@ public final class Checkpointer implements AutoCloseable {
   private final OffsetMapIndex index;
   private final KafkaProducer<byte[], byte[]> producer;
   private final Set<String> reportedActive = ConcurrentHashMap.newKeySet();
+  private final Set<String> reportedFailed = ConcurrentHashMap.newKeySet();
 
   public Checkpointer(FlowConfig flow, Admin source, Admin target) {
     this.flow = flow;
@@ -94,14 +95,9 @@ public final class Checkpointer implements AutoCloseable {
     List<String> groups = followedGroups();
     List<Checkpoint> checkpoints = translate(sourceOffsets(groups));
     write(checkpoints);
-    Map<String, Integer> synced = Map.of();
-    Map<String, String> active = Map.of();
-    if (sync) {
-      SyncResult r = commitToTarget(checkpoints, false, false, MAX_SYNCS_PER_ROUND);
-      synced = r.synced();
-      active = r.activeOnTarget();
-    }
-    return new CheckpointRound(Instant.now(), Duration.ofNanos(System.nanoTime() - started), groups.size(), checkpoints, synced, active);
+    SyncResult r = sync ? commitToTarget(checkpoints, false, false, MAX_SYNCS_PER_ROUND) : new SyncResult(Map.of(), Map.of(), Map.of(), Map.of());
+    return new CheckpointRound(Instant.now(), Duration.ofNanos(System.nanoTime() - started), groups.size(), checkpoints, r.synced(),
+        r.activeOnTarget(), r.failed());
   }
 
   /**
@@ -118,8 +114,12 @@ public final class Checkpointer implements AutoCloseable {
     }
   }
 
-  /** What a commit of translated offsets to the target did. */
-  public record SyncResult(Map<String, Integer> synced, Map<String, String> activeOnTarget, Map<String, Map<TopicPartition, Long>> committed) {}
+  /**
+   * What a commit of translated offsets to the target did, per group: synced (with how many partitions), left alone
+   * because it has members on the target, or failed for another reason (not authorized, no answer: retried next round).
+   */
+  public record SyncResult(Map<String, Integer> synced, Map<String, String> activeOnTarget, Map<String, String> failed,
+      Map<String, Map<TopicPartition, Long>> committed) {}
 
   /**
    * Commits translated positions to the same groups on the target. A group with members on the target is never
@@ -136,7 +136,7 @@ public final class Checkpointer implements AutoCloseable {
       wanted.computeIfAbsent(c.group(), g -> new HashMap<>()).put(c.target(), c.targetOffset());
     }
     if (wanted.isEmpty()) {
-      return new SyncResult(Map.of(), Map.of(), Map.of());
+      return new SyncResult(Map.of(), Map.of(), Map.of(), Map.of());
     }
     // Kafka itself refuses to alter the offsets of a group with members, atomically; the groups it refuses are then
     // described to say why. (In a dry run nothing is altered, so every group is described up front.)
@@ -168,6 +168,7 @@ public final class Checkpointer implements AutoCloseable {
       later.forEach(moves::remove);
     }
     Map<String, Integer> synced = new HashMap<>();
+    Map<String, String> failed = new HashMap<>();
     if (!dryRun) {
       Map<String, KafkaFuture<Void>> results = new HashMap<>();
       moves.forEach((g, m) -> results.put(g, target.alterConsumerGroupOffsets(g,
@@ -186,7 +187,7 @@ public final class Checkpointer implements AutoCloseable {
         active.putAll(withMembers);
         refused.forEach((g, why) -> {
           if (!withMembers.containsKey(g)) {
-            active.put(g, why); // refused for another reason: reported the same way, retried next round
+            failed.put(g, why); // refused for another reason: retried next round
           }
         });
         refused.keySet().forEach(moves::remove);
@@ -200,7 +201,13 @@ public final class Checkpointer implements AutoCloseable {
       }
     });
     reportedActive.retainAll(active.keySet());
-    return new SyncResult(synced, active, moves);
+    failed.forEach((g, why) -> {
+      if (reportedFailed.add(g)) {
+        LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("group", g).log("syncing offsets failed, retrying: {}", why);
+      }
+    });
+    reportedFailed.retainAll(failed.keySet());
+    return new SyncResult(synced, active, failed, moves);
   }
 
   /** Groups with members on the target, with the reason, in one batched describe. */

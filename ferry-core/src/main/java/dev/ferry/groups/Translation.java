@@ -34,11 +34,11 @@ public final class Translation {
         return;
       }
       PartitionOffsetMap map = maps.get(tp);
-      if (map == null || map.sourceNext() < 0) {
+      if (map == null || map.sourceNext().isEmpty()) {
         return;
       }
       long c = om.offset();
-      long replicated = map.sourceNext();
+      long replicated = map.sourceNext().getAsLong();
       long at = Math.min(c, replicated);
       long target = map.targetOffset(at).orElseThrow();
       out.add(new Checkpoint(group, tp, new TopicPartition(naming.targetTopic(tp.topic()), tp.partition()), c, target,

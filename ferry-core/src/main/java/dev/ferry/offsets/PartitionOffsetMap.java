@@ -49,14 +49,18 @@ public final class PartitionOffsetMap {
     size++;
   }
 
-  /** The next source offset to replicate: every position before it is translatable. -1 when nothing is known. */
-  public long sourceNext() {
-    return sourceNext;
+  /** The next source offset to replicate: every position before it is translatable. Empty when nothing is known. */
+  public OptionalLong sourceNext() {
+    return sourceNext < 0 ? OptionalLong.empty() : OptionalLong.of(sourceNext);
   }
 
-  /** The target position just after the last replicated record, or -1 when no record was replicated. */
-  public long targetNext() {
-    return size == 0 ? -1 : targetStart[size - 1] + count[size - 1];
+  /** The target position just after the last replicated record; empty when no record was replicated. */
+  public OptionalLong targetNext() {
+    return size == 0 ? OptionalLong.empty() : OptionalLong.of(lastTargetEnd());
+  }
+
+  private long lastTargetEnd() {
+    return targetStart[size - 1] + count[size - 1];
   }
 
   public int runCount() {
@@ -75,7 +79,7 @@ public final class PartitionOffsetMap {
     // first run that ends after the position: the position is inside it or before it
     int i = firstEndingAfter(sourceStart, sourcePosition);
     if (i == size) {
-      return size == 0 ? OptionalLong.of(0) : OptionalLong.of(targetNext());
+      return OptionalLong.of(size == 0 ? 0 : lastTargetEnd());
     }
     long inRun = sourcePosition - sourceStart[i];
     return OptionalLong.of(inRun > 0 ? targetStart[i] + inRun : targetStart[i]);

@@ -17,6 +17,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.MemberDescription;
@@ -35,9 +37,13 @@ import org.apache.kafka.common.errors.GroupIdNotFoundException;
 public final class FlowReport {
   private static final long TIMEOUT_MS = 30_000;
 
-  /** One replicated partition. {@code lagSeconds}: age of the oldest source record not yet replicated (0 when caught up). */
-  public record PartitionRow(TopicPartition source, TopicPartition target, long replicatedUpTo, long sourceEnd, long lagRecords,
-      double lagSeconds) {}
+  /**
+   * One replicated partition. {@code lagSeconds}: age of the oldest source record not yet replicated (0 when caught up).
+   * The source's end, the lag and its age are empty when the source does not answer (or the record's time could not be
+   * read).
+   */
+  public record PartitionRow(TopicPartition source, TopicPartition target, long replicatedUpTo, OptionalLong sourceEnd, OptionalLong lagRecords,
+      OptionalDouble lagSeconds) {}
 
   /**
    * One group. {@code atRisk}: records it consumed on the source that are not replicated. {@code membersOnTarget}: its
@@ -49,10 +55,12 @@ public final class FlowReport {
   public record MemberRow(String clientId, String host, List<Integer> shards) {}
 
   /**
-   * One shard: the process owning it and the throughput its owner last reported ({@code statsAgeMs} < 0: none yet;
-   * rates of a report older than {@link #IDLE_AFTER_MS} are shown as 0, the shard had nothing to commit since).
+   * One shard: the process owning it (empty when none does) and the throughput its owner last reported
+   * ({@code statsAgeMs} empty: none yet; rates of a report older than {@link #IDLE_AFTER_MS} are 0, the shard had
+   * nothing to commit since).
    */
-  public record ShardRow(int shard, String owner, double recordsPerSecond, double bytesPerSecond, long statsAgeMs, int slowPartitions) {}
+  public record ShardRow(int shard, Optional<String> owner, double recordsPerSecond, double bytesPerSecond, OptionalLong statsAgeMs,
+      int slowPartitions) {}
 
   /** A shard whose last throughput report is older than this replicated nothing since (it reports with each commit). */
   public static final long IDLE_AFTER_MS = 15_000;
@@ -73,18 +81,20 @@ public final class FlowReport {
       Map<TopicPartition, Long> lagging = new HashMap<>();
       sourceOf.forEach((t, s) -> {
         long at = progress.get(t);
-        long end = ends.map(e -> e.getOrDefault(s, -1L)).orElse(-1L);
-        if (end > at) {
-          lagging.put(s, at);
-        }
+        end(ends, s).ifPresent(end -> {
+          if (end > at) {
+            lagging.put(s, at);
+          }
+        });
       });
       Map<TopicPartition, Long> oldest = ends.isPresent() ? timestampsAt(flow, lagging) : Map.of();
       long now = System.currentTimeMillis();
       sourceOf.forEach((t, s) -> {
         long at = progress.get(t);
-        long end = ends.map(e -> e.getOrDefault(s, -1L)).orElse(-1L);
-        long lag = end < 0 ? -1 : Math.max(0, end - at);
-        double seconds = oldest.containsKey(s) ? Math.max(0, now - oldest.get(s)) / 1000.0 : (lag <= 0 ? 0 : -1);
+        OptionalLong end = end(ends, s);
+        OptionalLong lag = end.isPresent() ? OptionalLong.of(Math.max(0, end.getAsLong() - at)) : OptionalLong.empty();
+        OptionalDouble seconds = oldest.containsKey(s) ? OptionalDouble.of(Math.max(0, now - oldest.get(s)) / 1000.0)
+            : lag.isPresent() && lag.getAsLong() == 0 ? OptionalDouble.of(0) : OptionalDouble.empty();
         rows.add(new PartitionRow(s, t, at, end, lag, seconds));
       });
       rows.sort(Comparator.comparing(r -> r.source().toString()));
@@ -102,6 +112,11 @@ public final class FlowReport {
       List<MemberRow> processes = members(target, flow);
       return new Report(flow, ends.isPresent(), rows, groups, processes, shards(flow, processes, now));
     }
+  }
+
+  private static OptionalLong end(Optional<Map<TopicPartition, Long>> ends, TopicPartition source) {
+    Long end = ends.isPresent() ? ends.get().get(source) : null;
+    return end == null ? OptionalLong.empty() : OptionalLong.of(end);
   }
 
   private static Optional<Map<TopicPartition, Long>> sourceEnds(Admin source, java.util.Collection<TopicPartition> parts, FlowConfig flow) {
@@ -166,9 +181,9 @@ public final class FlowReport {
     List<ShardRow> rows = new ArrayList<>();
     for (int shard = 0; shard < flow.shards(); shard++) {
       ShardStats st = stats.get(shard);
-      long age = st == null ? -1 : Math.max(0, now - st.timeMs());
-      boolean fresh = st != null && age < IDLE_AFTER_MS;
-      rows.add(new ShardRow(shard, owners.getOrDefault(shard, ""), fresh ? st.recordsPerSecond() : 0, fresh ? st.bytesPerSecond() : 0, age,
+      OptionalLong age = st == null ? OptionalLong.empty() : OptionalLong.of(Math.max(0, now - st.timeMs()));
+      boolean fresh = st != null && age.getAsLong() < IDLE_AFTER_MS;
+      rows.add(new ShardRow(shard, Optional.ofNullable(owners.get(shard)), fresh ? st.recordsPerSecond() : 0, fresh ? st.bytesPerSecond() : 0, age,
           st == null ? 0 : st.slowPartitions()));
     }
     return rows;
