@@ -139,6 +139,9 @@ public final class Replicator implements AutoCloseable {
   }
 
   private void reconcileTopics() {
+    if (closed) {
+      return;
+    }
     try {
       replication.publishReady(reconciler.reconcile());
     } catch (RuntimeException e) {
@@ -153,11 +156,26 @@ public final class Replicator implements AutoCloseable {
     }
     try {
       if (checkpointer == null) {
-        checkpointer = new Checkpointer(flow, sourceAdmin, targetAdmin);
+        checkpointer = new Checkpointer(flow, sourceAdmin, targetAdmin); // closes its clients itself if it cannot start
       }
       lastCheckpoint = checkpointer.round(flow.syncGroupOffsets());
     } catch (RuntimeException e) {
       LOG.atWarn().addKeyValue("flow", flow.name()).log("checkpoint round failed, retrying: {}", describe(e));
+    }
+  }
+
+  /** Waits for a running topic refresh or checkpoint round; false when one is still running after 90 s (then interrupted). */
+  private boolean awaitJobs() {
+    try {
+      if (jobs.awaitTermination(90, TimeUnit.SECONDS)) {
+        return true;
+      }
+      LOG.atWarn().addKeyValue("flow", flow.name()).log("topic refresh or checkpoint round still running after 90 s; interrupting it");
+      jobs.shutdownNow();
+      return jobs.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 
@@ -196,23 +214,19 @@ public final class Replicator implements AutoCloseable {
       closed = true;
       lifecycle.notifyAll();
     }
-    if (replication != null) {
-      replication.close();
-    }
-    jobs.shutdown();
+    jobs.shutdown(); // no new topic refresh or checkpoint round; one under way finishes
     try {
-      if (!jobs.awaitTermination(90, TimeUnit.SECONDS)) {
-        LOG.atWarn().addKeyValue("flow", flow.name()).log("topic refresh or checkpoint round still running after 90 s; closing anyway");
+      if (replication != null) {
+        replication.close();
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      if (awaitJobs() && checkpointer != null) {
+        checkpointer.close(); // only once no round can be using it
+      }
+    } finally {
+      sourceAdmin.close(Duration.ofSeconds(5));
+      targetAdmin.close(Duration.ofSeconds(5));
+      ended.countDown();
     }
-    if (checkpointer != null) {
-      checkpointer.close();
-    }
-    sourceAdmin.close(Duration.ofSeconds(5));
-    targetAdmin.close(Duration.ofSeconds(5));
-    ended.countDown();
     long replicated = replication == null ? 0 : replication.status().replicatedRecords();
     LOG.atInfo().addKeyValue("flow", flow.name()).log("stopped; {} records replicated", replicated);
   }

@@ -62,10 +62,20 @@ public final class Checkpointer implements AutoCloseable {
     this.source = source;
     this.target = target;
     this.index = new OffsetMapIndex(flow);
-    this.producer = new KafkaProducer<>(Clients.checkpointProducer(flow.target(), FerryNames.checkpointClientId(flow.name())));
-    // connect and load the offset map now, at start, rather than in the first round
-    producer.partitionsFor(FerryNames.checkpointTopic(flow.name()));
-    index.catchUp(Duration.ofSeconds(30));
+    KafkaProducer<byte[], byte[]> p = null;
+    try {
+      p = new KafkaProducer<>(Clients.checkpointProducer(flow.target(), FerryNames.checkpointClientId(flow.name())));
+      // connect and load the offset map now, at start, rather than in the first round
+      p.partitionsFor(FerryNames.checkpointTopic(flow.name()));
+      index.catchUp(Duration.ofSeconds(30));
+    } catch (RuntimeException e) {
+      if (p != null) {
+        p.close(Duration.ZERO);
+      }
+      index.close();
+      throw e;
+    }
+    this.producer = p;
   }
 
   /** The groups on the source that the flow follows. */

@@ -23,12 +23,12 @@ import org.slf4j.LoggerFactory;
  * the target in transactions that also hold the offset-map records and the progress (next source offset per partition,
  * committed to the flow's progress group). {@link #start()} initialises the lane's transactional.id, fencing any
  * earlier owner; {@link #step()} polls, sends and commits when due; {@link #finish()} commits (or aborts) the open
- * transaction; {@link #close()} closes the clients. One partition that cannot be written is stopped and reported; the
+ * transaction; {@link #close(boolean)} closes the clients. One partition that cannot be written is stopped and reported; the
  * others go on. {@link ShardWorker} runs lives one after the other.
  *
  * <p>Not thread-safe: one thread drives it, except {@link #wakeup()}.
  */
-final class ShardLane implements AutoCloseable {
+final class ShardLane {
   private static final Logger LOG = LoggerFactory.getLogger(ShardLane.class);
   private static final Duration POLL = Duration.ofMillis(50);
 
@@ -50,8 +50,6 @@ final class ShardLane implements AutoCloseable {
   private volatile Consumer<byte[], byte[]> consumer;
   private ShardTransaction tx;
   private long commits;
-  /** How long closing the producer may take to send what it holds: none after an unclean end. */
-  private Duration closeTimeout = Duration.ofSeconds(10);
 
   /**
    * @param stopping whether the lane was asked to stop (no more stats records then: the shard topic may be gone)
@@ -136,7 +134,6 @@ final class ShardLane implements AutoCloseable {
   /** At the end of the life: commits the open transaction when {@code clean}, else aborts it. */
   void finish(boolean clean) {
     if (!clean) {
-      closeTimeout = Duration.ZERO;
       tx.abort();
       return;
     }
@@ -295,8 +292,8 @@ final class ShardLane implements AutoCloseable {
         + ctx.flow().target().describe();
   }
 
-  @Override
-  public void close() {
+  /** Closes the clients; after a clean end the producer may take a few seconds to send what it holds, else none. */
+  void close(boolean clean) {
     if (lane == ShardWorker.Lane.MAIN) {
       state.shardStopped(shard);
     }
@@ -309,7 +306,7 @@ final class ShardLane implements AutoCloseable {
       }
     }
     if (tx != null) {
-      tx.close(closeTimeout);
+      tx.close(clean ? Duration.ofSeconds(10) : Duration.ZERO);
     }
   }
 

@@ -71,9 +71,10 @@ final class ShardMembership implements Runnable {
 
   @Override
   public void run() {
-    KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProperties(ctx.flow(), memberId, load));
-    this.consumer = consumer;
+    KafkaConsumer<byte[], byte[]> consumer = null;
     try {
+      consumer = new KafkaConsumer<>(consumerProperties(ctx.flow(), memberId, load));
+      this.consumer = consumer;
       consumer.subscribe(List.of(FerryNames.shardTopic(ctx.flow().name())), new Listener());
       while (!closing) {
         consumer.poll(Duration.ofMillis(500)); // records there are the shards' stats, read by status, not here
@@ -85,7 +86,9 @@ final class ShardMembership implements Runnable {
       ctx.reportFatal(KafkaCalls.translate(e, "membership of flow " + ctx.flow().name() + " on " + ctx.flow().target().describe()));
     } finally {
       try {
-        consumer.close(); // revokes our shards: each commits and stops
+        if (consumer != null) {
+          consumer.close(); // revokes our shards: each commits and stops
+        }
       } catch (RuntimeException e) {
         LOG.atDebug().log("closing membership consumer: {}", e.toString());
       }

@@ -60,16 +60,21 @@ final class ShardWorker implements Runnable {
       ShardLane l = new ShardLane(ctx, shard, lanes, lane, () -> stopping, clock);
       life = l;
       try {
-        try (l) {
+        try {
           l.start();
           while (!stopping) {
             l.step();
           }
           l.finish(clean);
+        } finally {
+          l.close(clean);
+          if (l.commits() > 0) {
+            restartsWithoutCommit = 0;
+          }
         }
         return;
       } catch (ShardTransaction.ProducerFailed e) {
-        restartsWithoutCommit = l.commits() > 0 ? 1 : restartsWithoutCommit + 1;
+        restartsWithoutCommit++;
         if (!restartAfterFailure(e)) {
           return;
         }
