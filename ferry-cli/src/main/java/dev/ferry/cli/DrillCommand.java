@@ -37,13 +37,14 @@ final class DrillCommand implements Callable<Integer> {
       description = "Use this running target cluster instead of a local one.")
   Map.Entry<String, String> target;
 
-  @Option(names = "--timeout", paramLabel = "DURATION", description = "How long replication may take (default: 5m).")
-  String timeout = "5m";
+  @Option(names = "--timeout", paramLabel = "DURATION", converter = Converters.DurationConverter.class,
+      description = "How long replication may take (default: 5m).")
+  Duration timeout = Duration.ofMinutes(5);
 
   @Override
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
-    Duration limit = dev.ferry.config.Durations.parse("--timeout", timeout);
+    Duration limit = timeout;
     if ((source == null) != (target == null)) {
       throw new FerryException(FerryException.Reason.BAD_INPUT, (source == null ? "--source" : "--target") + ": give both --source and --target, or neither");
     }

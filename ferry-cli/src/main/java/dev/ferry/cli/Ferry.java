@@ -3,9 +3,9 @@ package dev.ferry.cli;
 import dev.ferry.FerryException;
 import java.io.PrintWriter;
 import java.util.Arrays;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** The {@code ferry} command. */
 @Command(
@@ -32,8 +32,7 @@ public final class Ferry {
     cli.setErr(err);
     boolean verbose = Arrays.asList(args).contains("--verbose");
     cli.setParameterExceptionHandler((ex, a) -> {
-      err.println("ferry: " + ex.getMessage());
-      err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+      err.println("ferry: " + describe(ex));
       return ExitCodes.BAD_INPUT;
     });
     cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
@@ -48,6 +47,17 @@ public final class Ferry {
       return ExitCodes.FAILURE;
     });
     return cli.execute(args);
+  }
+
+  /**
+   * One line: "--naming: 'mirror' is not a naming mode ..." for a value a converter refused; picocli's own message and
+   * where to look otherwise.
+   */
+  private static String describe(CommandLine.ParameterException ex) {
+    if (ex.getCause() instanceof CommandLine.TypeConversionException t && ex.getArgSpec() instanceof CommandLine.Model.OptionSpec o) {
+      return o.longestName() + ": " + t.getMessage();
+    }
+    return ex.getMessage() + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')";
   }
 
   private static void configureLogging(String[] args) {

@@ -3,12 +3,12 @@ package dev.ferry.cli;
 import dev.ferry.config.ClusterConfig;
 import dev.ferry.config.ConfigException;
 import dev.ferry.config.ConfigLoader;
-import dev.ferry.config.Durations;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.config.Naming;
 import dev.ferry.config.TopicSelection;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,8 +33,9 @@ final class FlowOptions {
   @Option(names = "--exclude", paramLabel = "REGEX", description = "Source topics not to replicate.")
   String exclude;
 
-  @Option(names = "--naming", paramLabel = "prefix|identity", description = "Target topic names: prefix (default, A.orders) or identity.")
-  String naming;
+  @Option(names = "--naming", paramLabel = "prefix|identity", converter = Converters.NamingModeConverter.class,
+      description = "Target topic names: prefix (default, A.orders) or identity.")
+  Naming.Mode naming;
 
   @Option(names = "--separator", paramLabel = "SEP", description = "Separator of prefix naming (default: .).")
   String separator;
@@ -51,8 +52,8 @@ final class FlowOptions {
   @Option(names = "--replication-factor", paramLabel = "N", description = "Replication factor of created target topics.")
   Short replicationFactor;
 
-  @Option(names = "--commit-interval", paramLabel = "DURATION", description = "Transaction length (default: 200ms).")
-  String commitInterval;
+  @Option(names = "--commit-interval", paramLabel = "DURATION", converter = Converters.DurationConverter.class, description = "Transaction length (default: 200ms).")
+  Duration commitInterval;
 
   @Option(names = "--groups", paramLabel = "REGEX", description = "Source consumer groups to checkpoint (default: all but tool groups).")
   String groups;
@@ -60,12 +61,12 @@ final class FlowOptions {
   @Option(names = "--exclude-groups", paramLabel = "REGEX", description = "Source consumer groups not to checkpoint.")
   String excludeGroups;
 
-  @Option(names = "--checkpoint-interval", paramLabel = "DURATION", description = "How often groups are checkpointed (default: 5s).")
-  String checkpointInterval;
+  @Option(names = "--checkpoint-interval", paramLabel = "DURATION", converter = Converters.DurationConverter.class, description = "How often groups are checkpointed (default: 5s).")
+  Duration checkpointInterval;
 
-  @Option(names = "--balance-interval", paramLabel = "DURATION",
+  @Option(names = "--balance-interval", paramLabel = "DURATION", converter = Converters.DurationConverter.class,
       description = "How often each process measures its shards' load and, if it changed, asks for a rebalance by load (default: 60s).")
-  String balanceInterval;
+  Duration balanceInterval;
 
   @Option(names = "--no-sync-group-offsets", description = "Do not commit translated offsets to inactive groups on the target.")
   boolean noSyncGroupOffsets;
@@ -149,14 +150,16 @@ final class FlowOptions {
     ClusterConfig s = flag("--source", () -> new ClusterConfig(source.getKey(), source.getValue(), toMap(sourceProperties)));
     ClusterConfig t = flag("--target", () -> new ClusterConfig(target.getKey(), target.getValue(), toMap(targetProperties)));
     TopicSelection sel = flag("--topics", () -> TopicSelection.of(topics, exclude));
-    Naming n = flag("--naming", () -> new Naming(Naming.Mode.parse("", naming == null ? "prefix" : naming), separator == null ? "." : separator));
+    Naming n = flag("--separator", () -> new Naming(naming == null ? Naming.Mode.PREFIX : naming, separator == null ? "." : separator));
     TopicSelection g = groups == null && excludeGroups == null ? null
         : flag("--groups", () -> TopicSelection.of(groups == null ? ".*" : groups, excludeGroups));
-    return new FerryConfig(List.of(flag("", () -> new FlowConfig(name, s, t, sel, n, shards == null ? FlowConfig.DEFAULT_SHARDS : shards, !noProvenance,
-        Optional.ofNullable(replicationFactor), Map.of(),
-        commitInterval == null ? null : Durations.parse("--commit-interval", commitInterval), null, g,
-        checkpointInterval == null ? null : Durations.parse("--checkpoint-interval", checkpointInterval), !noSyncGroupOffsets,
-        balanceInterval == null ? null : Durations.parse("--balance-interval", balanceInterval)))));
+    FlowConfig.Builder b = FlowConfig.builder(s, t, sel).name(name).naming(n).provenance(!noProvenance)
+        .replicationFactor(Optional.ofNullable(replicationFactor)).groups(g).commitInterval(commitInterval)
+        .checkpointInterval(checkpointInterval).balanceInterval(balanceInterval).syncGroupOffsets(!noSyncGroupOffsets);
+    if (shards != null) {
+      b.shards(shards);
+    }
+    return new FerryConfig(List.of(flag("", b::build)));
   }
 
   private static void addIf(List<String> flags, boolean given, String flag) {

@@ -39,7 +39,7 @@ class ScaleOutIT {
   }
 
   private static FlowConfig flow(String name) {
-    return FlowConfig.of(clusters.clusterA(), clusters.clusterB(), TopicSelection.of(name, null)).withName(name).withShards(8);
+    return FlowConfig.builder(clusters.clusterA(), clusters.clusterB(), TopicSelection.of(name, null)).name(name).shards(8).build();
   }
 
   /** Shards owned by each process of the flow, as the membership group reports them. */

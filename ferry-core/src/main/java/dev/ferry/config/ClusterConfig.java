@@ -1,5 +1,7 @@
 package dev.ferry.config;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
@@ -34,6 +36,12 @@ public record ClusterConfig(String alias, String bootstrap, Map<String, String> 
         throw new ConfigException("properties.bootstrap.servers", "set 'bootstrap' instead");
       }
     }
+  }
+
+  @JsonCreator
+  static ClusterConfig fromYaml(@JsonProperty("alias") String alias, @JsonProperty("bootstrap") String bootstrap,
+      @JsonProperty("properties") Map<String, String> properties) {
+    return new ClusterConfig(alias, bootstrap, properties);
   }
 
   public ClusterConfig(String alias, String bootstrap) {

@@ -1,35 +1,45 @@
 package dev.ferry.config;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.introspect.BeanPropertyDefinition;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
- * Reads a YAML configuration into {@link FerryConfig}. Unknown keys are rejected and every error names its full key
- * path ({@code flows[0].target.bootstrap}). See the README for the format.
+ * Binds a YAML configuration to {@link FerryConfig} with Jackson: the records validate themselves in their constructors,
+ * unknown keys are rejected, and every error names its full key path ({@code flows[0].target.bootstrap}) from the
+ * binding's own path. The format is in docs/configuration.md.
  */
 public final class ConfigLoader {
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-  private static final Set<String> TOP_KEYS = Set.of("flows");
-  private static final Set<String> FLOW_KEYS =
-      Set.of("name", "source", "target", "topics", "naming", "separator", "shards", "provenance",
-          "replication-factor", "topic-configs", "commit-interval", "topic-refresh-interval", "groups", "checkpoint-interval", "balance-interval",
-          "sync-group-offsets");
-  private static final Set<String> CLUSTER_KEYS = Set.of("alias", "bootstrap", "properties");
-  private static final Set<String> TOPICS_KEYS = Set.of("include", "exclude");
+  private static final ObjectMapper YAML = YAMLMapper.builder()
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+      .addModule(new SimpleModule("ferry-config")
+          .addDeserializer(Duration.class, new DurationDeserializer())
+          .addDeserializer(TopicSelection.class, new TopicSelectionDeserializer()))
+      .build();
 
   private ConfigLoader() {}
 
@@ -56,149 +66,138 @@ public final class ConfigLoader {
     if (root == null || root.isMissingNode() || root.isNull()) {
       throw new ConfigException("flows", "is required (the file " + origin + " is empty)");
     }
-    Node top = new Node("", root);
-    top.rejectUnknown(TOP_KEYS);
-    List<FlowConfig> flows = new ArrayList<>();
-    Node list = top.required("flows");
-    if (!list.json.isArray()) {
-      throw new ConfigException("flows", "must be a list of flows");
+    rejectUnknownKeys(root, YAML.constructType(FerryConfig.class), "");
+    try {
+      return YAML.treeToValue(root, FerryConfig.class);
+    } catch (UnrecognizedPropertyException e) {
+      Set<String> allowed = new TreeSet<>();
+      e.getKnownPropertyIds().forEach(id -> allowed.add(id.toString()));
+      throw new ConfigException(path(e), "unknown key (allowed: " + String.join(", ", allowed) + ")");
+    } catch (JsonMappingException e) {
+      throw explain(e);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException("", origin + ": " + e.getOriginalMessage());
     }
-    for (int i = 0; i < list.json.size(); i++) {
-      flows.add(flow(new Node("flows[" + i + "]", list.json.get(i))));
-    }
-    return new FerryConfig(flows);
   }
 
-  private static FlowConfig flow(Node n) {
-    n.rejectUnknown(FLOW_KEYS);
-    ClusterConfig source = cluster(n.required("source"));
-    ClusterConfig target = cluster(n.required("target"));
-    TopicSelection topics = topics(n.required("topics"));
-    Naming naming =
-        n.wrap(() -> new Naming(
-            Naming.Mode.parse("naming", n.string("naming").orElse("prefix")), n.string("separator").orElse(".")));
-    int shards = n.integer("shards").orElse(FlowConfig.DEFAULT_SHARDS);
-    boolean provenance = n.bool("provenance").orElse(true);
-    Optional<Short> rf = n.integer("replication-factor").map(Integer::shortValue);
-    Map<String, String> topicConfigs = n.stringMap("topic-configs");
-    Duration commit = n.duration("commit-interval").orElse(null);
-    Duration refresh = n.duration("topic-refresh-interval").orElse(null);
-    TopicSelection groups = n.json.has("groups") ? topics(n.required("groups")) : null;
-    Duration checkpoint = n.duration("checkpoint-interval").orElse(null);
-    boolean sync = n.bool("sync-group-offsets").orElse(true);
-    Duration balance = n.duration("balance-interval").orElse(null);
-    return n.wrap(() -> new FlowConfig(n.string("name").orElse(null), source, target, topics, naming, shards, provenance, rf,
-        topicConfigs, commit, refresh, groups, checkpoint, sync, balance));
-  }
-
-  private static ClusterConfig cluster(Node n) {
-    n.requireObject();
-    n.rejectUnknown(CLUSTER_KEYS);
-    return n.wrap(() -> new ClusterConfig(
-        n.string("alias").orElse(null), n.string("bootstrap").orElse(null), n.stringMap("properties")));
-  }
-
-  private static TopicSelection topics(Node n) {
-    if (n.json.isTextual()) {
-      return n.wrap(() -> TopicSelection.of(n.json.asText(), null));
+  /**
+   * Rejects keys the bound records do not have, before binding: Jackson reports an unknown key only after it built the
+   * object around it, so a typo of a required key would show as the key "is required" instead of as the typo.
+   */
+  private static void rejectUnknownKeys(JsonNode node, JavaType type, String path) {
+    Class<?> raw = type.getRawClass();
+    if (type.isCollectionLikeType() && node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        rejectUnknownKeys(node.get(i), type.getContentType(), path + "[" + i + "]");
+      }
+      return;
     }
-    n.requireObject();
-    n.rejectUnknown(TOPICS_KEYS);
-    return n.wrap(() -> TopicSelection.of(n.string("include").orElse(null), n.string("exclude").orElse(null)));
-  }
-
-  /** A YAML node and its key path. */
-  private record Node(String path, JsonNode json) {
-    String child(String key) {
-      return path.isEmpty() ? key : path + "." + key;
+    if (!node.isObject() || !raw.isRecord() || !raw.getPackageName().equals(ConfigLoader.class.getPackageName())
+        || raw == TopicSelection.class) {
+      return; // a value, a map of free keys, or bound by a deserializer of its own
     }
-
-    void requireObject() {
-      if (!json.isObject()) {
-        throw new ConfigException(path, "must be a mapping of keys to values");
+    Map<String, JavaType> keys = new TreeMap<>();
+    for (BeanPropertyDefinition p : YAML.getDeserializationConfig().introspect(type).findProperties()) {
+      if (p.getConstructorParameter() != null) {
+        keys.put(p.getName(), p.getConstructorParameter().getType());
       }
     }
+    for (Map.Entry<String, JsonNode> f : node.properties()) {
+      String key = path.isEmpty() ? f.getKey() : path + "." + f.getKey();
+      JavaType t = keys.get(f.getKey());
+      if (t == null) {
+        throw new ConfigException(key, "unknown key (allowed: " + String.join(", ", keys.keySet()) + ")");
+      }
+      rejectUnknownKeys(f.getValue(), t, key);
+    }
+  }
 
-    void rejectUnknown(Set<String> allowed) {
-      requireObject();
-      Iterator<String> names = json.fieldNames();
-      while (names.hasNext()) {
-        String k = names.next();
-        if (!allowed.contains(k)) {
-          throw new ConfigException(child(k), "unknown key (allowed: " + String.join(", ", new java.util.TreeSet<>(allowed)) + ")");
+  /** A binding error as a {@link ConfigException} at its key path. */
+  private static ConfigException explain(JsonMappingException e) {
+    String path = path(e);
+    for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+      if (t instanceof ConfigException ce) {
+        return ce.under(path); // thrown by a record's constructor or a deserializer below the path
+      }
+    }
+    if (e instanceof MismatchedInputException m && m.getTargetType() != null) {
+      return new ConfigException(path, expected(m.getTargetType(), m));
+    }
+    return new ConfigException(path, e.getOriginalMessage());
+  }
+
+  private static String expected(Class<?> type, MismatchedInputException e) {
+    String value = e instanceof com.fasterxml.jackson.databind.exc.InvalidFormatException f && f.getValue() != null
+        ? "'" + f.getValue() + "' " : "";
+    if (type == Integer.class || type == int.class || type == Short.class || type == short.class) {
+      return value + "must be a whole number";
+    }
+    if (type == Boolean.class || type == boolean.class) {
+      return value + "must be true or false";
+    }
+    if (type == String.class) {
+      return "must be a single value";
+    }
+    if (Collection.class.isAssignableFrom(type)) {
+      return "must be a list";
+    }
+    return "must be a mapping of keys to values";
+  }
+
+  /** {@code flows[0].target.bootstrap} from the binding's path. */
+  private static String path(JsonMappingException e) {
+    StringBuilder b = new StringBuilder();
+    for (JsonMappingException.Reference r : e.getPath()) {
+      if (r.getFieldName() != null) {
+        b.append(b.length() == 0 ? "" : ".").append(r.getFieldName());
+      } else if (r.getIndex() >= 0) {
+        b.append('[').append(r.getIndex()).append(']');
+      }
+    }
+    return b.toString();
+  }
+
+  /** Durations as operators write them ({@link Durations}). */
+  private static final class DurationDeserializer extends JsonDeserializer<Duration> {
+    @Override
+    public Duration deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+      JsonNode n = p.readValueAsTree();
+      if (!n.isValueNode()) {
+        throw new ConfigException("", "must be a duration such as 200ms, 5s, 2m");
+      }
+      return Durations.parse("", n.asText());
+    }
+  }
+
+  /** A topic or group selection: one regular expression, or {@code {include: .., exclude: ..}}. */
+  private static final class TopicSelectionDeserializer extends JsonDeserializer<TopicSelection> {
+    private static final Set<String> KEYS = Set.of("include", "exclude");
+
+    @Override
+    public TopicSelection deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+      JsonNode n = p.readValueAsTree();
+      if (n.isValueNode()) {
+        return TopicSelection.of(n.asText(), null);
+      }
+      if (!n.isObject()) {
+        throw new ConfigException("", "must be a regular expression or a mapping with include and exclude");
+      }
+      for (Iterator<String> keys = n.fieldNames(); keys.hasNext(); ) {
+        String k = keys.next();
+        if (!KEYS.contains(k)) {
+          throw new ConfigException(k, "unknown key (allowed: exclude, include)");
         }
       }
+      Map<String, String> values = KEYS.stream().filter(k -> n.hasNonNull(k))
+          .collect(Collectors.toMap(k -> k, k -> scalar(n.get(k), k)));
+      return TopicSelection.of(values.get("include"), values.get("exclude"));
     }
 
-    Node required(String key) {
-      JsonNode v = json.get(key);
-      if (v == null || v.isNull()) {
-        throw new ConfigException(child(key), "is required");
-      }
-      return new Node(child(key), v);
-    }
-
-    Optional<String> string(String key) {
-      JsonNode v = json.get(key);
-      if (v == null || v.isNull()) {
-        return Optional.empty();
-      }
+    private static String scalar(JsonNode v, String key) {
       if (!v.isValueNode()) {
-        throw new ConfigException(child(key), "must be a single value");
+        throw new ConfigException(key, "must be a single value");
       }
-      return Optional.of(v.asText());
-    }
-
-    Optional<Integer> integer(String key) {
-      JsonNode v = json.get(key);
-      if (v == null || v.isNull()) {
-        return Optional.empty();
-      }
-      if (!v.canConvertToInt() || !(v.isIntegralNumber() || v.isTextual() && v.asText().matches("-?\\d+"))) {
-        throw new ConfigException(child(key), "'" + v.asText() + "' must be a whole number");
-      }
-      return Optional.of(v.isTextual() ? Integer.parseInt(v.asText()) : v.intValue());
-    }
-
-    Optional<Boolean> bool(String key) {
-      JsonNode v = json.get(key);
-      if (v == null || v.isNull()) {
-        return Optional.empty();
-      }
-      if (v.isBoolean()) {
-        return Optional.of(v.booleanValue());
-      }
-      throw new ConfigException(child(key), "'" + v.asText() + "' must be true or false");
-    }
-
-    Optional<Duration> duration(String key) {
-      return string(key).map(s -> Durations.parse(child(key), s));
-    }
-
-    Map<String, String> stringMap(String key) {
-      JsonNode v = json.get(key);
-      if (v == null || v.isNull()) {
-        return Map.of();
-      }
-      if (!v.isObject()) {
-        throw new ConfigException(child(key), "must be a mapping of names to values");
-      }
-      Map<String, String> out = new LinkedHashMap<>();
-      v.properties().forEach(e -> {
-        if (!e.getValue().isValueNode() || e.getValue().isNull()) {
-          throw new ConfigException(child(key) + "." + e.getKey(), "must be a single value");
-        }
-        out.put(e.getKey(), e.getValue().asText());
-      });
-      return out;
-    }
-
-    <T> T wrap(java.util.function.Supplier<T> make) {
-      try {
-        return make.get();
-      } catch (ConfigException e) {
-        throw e.under(path);
-      }
+      return v.asText();
     }
   }
 }

@@ -1,11 +1,21 @@
 package dev.ferry.config;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
 /** A whole Ferry configuration: one or more flows. */
 public record FerryConfig(List<FlowConfig> flows) {
+  @JsonCreator
+  static FerryConfig fromYaml(@JsonProperty("flows") List<FlowConfig> flows) {
+    if (flows == null) {
+      throw new ConfigException("flows", "is required");
+    }
+    return new FerryConfig(flows);
+  }
+
   public FerryConfig {
     if (flows == null || flows.isEmpty()) {
       throw new ConfigException("flows", "needs at least one flow");

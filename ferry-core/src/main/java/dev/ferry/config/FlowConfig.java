@@ -1,5 +1,7 @@
 package dev.ferry.config;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -102,57 +104,129 @@ public record FlowConfig(
 
   /** A flow with defaults for everything but the clusters and topics. */
   public static FlowConfig of(ClusterConfig source, ClusterConfig target, TopicSelection topics) {
-    return new FlowConfig(null, source, target, topics, Naming.DEFAULT, DEFAULT_SHARDS, true, Optional.empty(), Map.of(), null, null,
-        null, null, true, null);
+    return builder(source, target, topics).build();
   }
 
-  public FlowConfig withName(String v) {
-    return new FlowConfig(v, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
-        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, balanceInterval);
+  public static Builder builder(ClusterConfig source, ClusterConfig target, TopicSelection topics) {
+    return new Builder(source, target, topics);
   }
 
-  public FlowConfig withNaming(Naming v) {
-    return new FlowConfig(name, source, target, topics, v, shards, provenance, replicationFactor, topicConfigs, commitInterval,
-        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, balanceInterval);
+  /** A builder holding this flow's values, to change some of them. */
+  public Builder toBuilder() {
+    return new Builder(source, target, topics).name(name).naming(naming).shards(shards).provenance(provenance)
+        .replicationFactor(replicationFactor).topicConfigs(topicConfigs).commitInterval(commitInterval)
+        .topicRefreshInterval(topicRefreshInterval).groups(groups).checkpointInterval(checkpointInterval)
+        .syncGroupOffsets(syncGroupOffsets).balanceInterval(balanceInterval);
   }
 
-  public FlowConfig withShards(int v) {
-    return new FlowConfig(name, source, target, topics, naming, v, provenance, replicationFactor, topicConfigs, commitInterval,
-        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, balanceInterval);
+  /**
+   * A flow as the YAML configuration spells it (keys in kebab case, naming and separator apart). Unset values take
+   * their defaults; every value is validated by the record's constructor.
+   */
+  @JsonCreator
+  static FlowConfig fromYaml(@JsonProperty("name") String name, @JsonProperty("source") ClusterConfig source,
+      @JsonProperty("target") ClusterConfig target, @JsonProperty("topics") TopicSelection topics, @JsonProperty("naming") String naming,
+      @JsonProperty("separator") String separator, @JsonProperty("shards") Integer shards, @JsonProperty("provenance") Boolean provenance,
+      @JsonProperty("replication-factor") Short replicationFactor, @JsonProperty("topic-configs") Map<String, String> topicConfigs,
+      @JsonProperty("commit-interval") Duration commitInterval, @JsonProperty("topic-refresh-interval") Duration topicRefreshInterval,
+      @JsonProperty("groups") TopicSelection groups, @JsonProperty("checkpoint-interval") Duration checkpointInterval,
+      @JsonProperty("sync-group-offsets") Boolean syncGroupOffsets, @JsonProperty("balance-interval") Duration balanceInterval) {
+    Naming n = naming == null && separator == null ? Naming.DEFAULT
+        : new Naming(Naming.Mode.parse("naming", naming == null ? "prefix" : naming), separator == null ? "." : separator);
+    return new FlowConfig(name, source, target, topics, n, shards == null ? DEFAULT_SHARDS : shards, provenance == null || provenance,
+        Optional.ofNullable(replicationFactor), topicConfigs, commitInterval, topicRefreshInterval, groups, checkpointInterval,
+        syncGroupOffsets == null || syncGroupOffsets, balanceInterval);
   }
 
-  public FlowConfig withCommitInterval(Duration v) {
-    return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, v,
-        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, balanceInterval);
-  }
+  /** Builds a {@link FlowConfig}; what is not set takes its default. */
+  public static final class Builder {
+    private final ClusterConfig source;
+    private final ClusterConfig target;
+    private final TopicSelection topics;
+    private String name;
+    private Naming naming = Naming.DEFAULT;
+    private int shards = DEFAULT_SHARDS;
+    private boolean provenance = true;
+    private Optional<Short> replicationFactor = Optional.empty();
+    private Map<String, String> topicConfigs = Map.of();
+    private Duration commitInterval;
+    private Duration topicRefreshInterval;
+    private TopicSelection groups;
+    private Duration checkpointInterval;
+    private boolean syncGroupOffsets = true;
+    private Duration balanceInterval;
 
-  public FlowConfig withProvenance(boolean v) {
-    return new FlowConfig(name, source, target, topics, naming, shards, v, replicationFactor, topicConfigs, commitInterval,
-        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, balanceInterval);
-  }
+    private Builder(ClusterConfig source, ClusterConfig target, TopicSelection topics) {
+      this.source = source;
+      this.target = target;
+      this.topics = topics;
+    }
 
-  public FlowConfig withTopicRefreshInterval(Duration v) {
-    return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
-        v, groups, checkpointInterval, syncGroupOffsets, balanceInterval);
-  }
+    /** Empty: {@code <source>-to-<target>}. */
+    public Builder name(String v) {
+      name = v;
+      return this;
+    }
 
-  public FlowConfig withGroups(TopicSelection v) {
-    return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
-        topicRefreshInterval, v, checkpointInterval, syncGroupOffsets, balanceInterval);
-  }
+    public Builder naming(Naming v) {
+      naming = v;
+      return this;
+    }
 
-  public FlowConfig withCheckpointInterval(Duration v) {
-    return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
-        topicRefreshInterval, groups, v, syncGroupOffsets, balanceInterval);
-  }
+    public Builder shards(int v) {
+      shards = v;
+      return this;
+    }
 
-  public FlowConfig withSyncGroupOffsets(boolean v) {
-    return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
-        topicRefreshInterval, groups, checkpointInterval, v, balanceInterval);
-  }
+    public Builder provenance(boolean v) {
+      provenance = v;
+      return this;
+    }
 
-  public FlowConfig withBalanceInterval(Duration v) {
-    return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
-        topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, v);
+    public Builder replicationFactor(Optional<Short> v) {
+      replicationFactor = v;
+      return this;
+    }
+
+    public Builder topicConfigs(Map<String, String> v) {
+      topicConfigs = v;
+      return this;
+    }
+
+    public Builder commitInterval(Duration v) {
+      commitInterval = v;
+      return this;
+    }
+
+    public Builder topicRefreshInterval(Duration v) {
+      topicRefreshInterval = v;
+      return this;
+    }
+
+    public Builder groups(TopicSelection v) {
+      groups = v;
+      return this;
+    }
+
+    public Builder checkpointInterval(Duration v) {
+      checkpointInterval = v;
+      return this;
+    }
+
+    public Builder syncGroupOffsets(boolean v) {
+      syncGroupOffsets = v;
+      return this;
+    }
+
+    public Builder balanceInterval(Duration v) {
+      balanceInterval = v;
+      return this;
+    }
+
+    /** The flow; a {@link ConfigException} names the first value out of range. */
+    public FlowConfig build() {
+      return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
+          topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, balanceInterval);
+    }
   }
 }

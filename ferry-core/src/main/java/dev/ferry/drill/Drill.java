@@ -83,9 +83,9 @@ public final class Drill {
     Workload.compacted(source, compact, 2, Math.max(10, compactCount / 3), Math.max(compactCount, 0), 4, Duration.ofMillis(150));
     long holes = awaitCompaction(compact);
 
-    FlowConfig flow = FlowConfig.of(source, target, TopicSelection.of(Pattern.quote(run) + "\\..*", null))
-        .withName(run)
-        .withTopicRefreshInterval(Duration.ofMillis(500));
+    FlowConfig flow = FlowConfig.builder(source, target, TopicSelection.of(Pattern.quote(run) + "\\..*", null))
+        .name(run)
+        .topicRefreshInterval(Duration.ofMillis(500)).build();
     long total;
     Instant started = Instant.now();
     Duration took;

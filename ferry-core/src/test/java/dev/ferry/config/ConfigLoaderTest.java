@@ -84,6 +84,28 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aTypoOfARequiredKeyIsReportedAsTheTypoAndNestedKeysAreChecked() {
+    assertError("flows:\n  - source: {alias: A, bootstrap: \"a:1\"}\n    targett: {alias: B, bootstrap: \"b:1\"}\n    topics: x\n",
+        "flows[0].targett: unknown key (allowed: balance-interval, checkpoint-interval, commit-interval, groups, name, naming, provenance, "
+            + "replication-factor, separator, shards, source, sync-group-offsets, target, topic-configs, topic-refresh-interval, topics)");
+    assertError("flows:\n  - source: {alias: A, bootstrap: \"a:1\", propertiez: {}}\n    target: {alias: B, bootstrap: \"b:1\"}\n    topics: x\n",
+        "flows[0].source.propertiez: unknown key (allowed: alias, bootstrap, properties)");
+    assertError("flows:\n  - source: {alias: A, bootstrap: \"a:1\"}\n    target: {alias: B, bootstrap: \"b:1\"}\n    topics: {includ: x}\n",
+        "flows[0].topics.includ: unknown key (allowed: exclude, include)");
+  }
+
+  @Test
+  void valuesOfTheWrongShapeNameTheirKey() {
+    String flow = "flows:\n  - source: {alias: A, bootstrap: \"a:1\"}\n    target: {alias: B, bootstrap: \"b:1\"}\n    topics: x\n";
+    assertError(flow + "    shards: 3.5\n", "flows[0].shards: '3.5' must be a whole number");
+    assertError(flow + "    topic-configs: {retention.ms: {a: 1}}\n", "flows[0].topic-configs.retention.ms: must be a single value");
+    assertError("flows: x\n", "flows: must be a list");
+    assertError(flow.replace("source: {alias: A, bootstrap: \"a:1\"}", "source: A"), "flows[0].source: must be a mapping of keys to values");
+    assertError(flow + "    commit-interval: 5m1s\n", "flows[0].commit-interval: '5m1s' is not a duration (such as 200ms, 5s, 2m, PT1M)");
+    assertError(flow + "    commit-interval: PT5M1S\n", "flows[0].commit-interval: PT5M1S is out of range 10ms..5m");
+  }
+
+  @Test
   void missingAndDuplicateThingsAreNamed() {
     assertError("flows:\n  - source: {alias: A, bootstrap: \"a:1\"}\n    topics: x\n", "flows[0].target: is required");
     assertError("flows:\n  - source: {alias: A, bootstrap: \"a:1\"}\n    target: {alias: A, bootstrap: \"b:1\"}\n    topics: x\n",

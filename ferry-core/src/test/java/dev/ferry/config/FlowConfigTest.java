@@ -12,17 +12,17 @@ class FlowConfigTest {
 
   @Test
   void rangesAreCheckedExactlyAtBothEnds() {
-    assertThat(FLOW.withCommitInterval(Duration.ofMinutes(5)).commitInterval()).isEqualTo(Duration.ofMinutes(5));
-    assertThatThrownBy(() -> FLOW.withCommitInterval(Duration.ofMinutes(5).plusSeconds(59))).isInstanceOf(ConfigException.class)
+    assertThat(FLOW.toBuilder().commitInterval(Duration.ofMinutes(5)).build().commitInterval()).isEqualTo(Duration.ofMinutes(5));
+    assertThatThrownBy(() -> FLOW.toBuilder().commitInterval(Duration.ofMinutes(5).plusSeconds(59)).build()).isInstanceOf(ConfigException.class)
         .hasMessageContaining("commit-interval");
-    assertThatThrownBy(() -> FLOW.withCommitInterval(Duration.ofMillis(9))).isInstanceOf(ConfigException.class);
-    assertThatThrownBy(() -> FLOW.withTopicRefreshInterval(Duration.ofMinutes(60).plusMillis(1))).isInstanceOf(ConfigException.class)
+    assertThatThrownBy(() -> FLOW.toBuilder().commitInterval(Duration.ofMillis(9)).build()).isInstanceOf(ConfigException.class);
+    assertThatThrownBy(() -> FLOW.toBuilder().topicRefreshInterval(Duration.ofMinutes(60).plusMillis(1)).build()).isInstanceOf(ConfigException.class)
         .hasMessageContaining("topic-refresh-interval");
-    assertThatThrownBy(() -> FLOW.withCheckpointInterval(Duration.ofMillis(99))).isInstanceOf(ConfigException.class)
+    assertThatThrownBy(() -> FLOW.toBuilder().checkpointInterval(Duration.ofMillis(99)).build()).isInstanceOf(ConfigException.class)
         .hasMessageContaining("checkpoint-interval");
-    assertThatThrownBy(() -> FLOW.withBalanceInterval(Duration.ofMillis(999))).isInstanceOf(ConfigException.class)
+    assertThatThrownBy(() -> FLOW.toBuilder().balanceInterval(Duration.ofMillis(999)).build()).isInstanceOf(ConfigException.class)
         .hasMessageContaining("balance-interval");
-    assertThatThrownBy(() -> FLOW.withShards(1025)).isInstanceOf(ConfigException.class).hasMessageContaining("1..1024");
+    assertThatThrownBy(() -> FLOW.toBuilder().shards(1025).build()).isInstanceOf(ConfigException.class).hasMessageContaining("1..1024");
   }
 
   @Test

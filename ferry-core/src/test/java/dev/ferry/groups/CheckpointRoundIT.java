@@ -37,8 +37,8 @@ class CheckpointRoundIT {
         }
         KafkaFuture.allOf(commits.toArray(KafkaFuture[]::new)).get();
       }
-      FlowConfig flow = FlowConfig.of(clusters.clusterA(), clusters.clusterB(), TopicSelection.of("many", null))
-          .withCheckpointInterval(Duration.ofMinutes(30)); // the test runs the rounds itself
+      FlowConfig flow = FlowConfig.builder(clusters.clusterA(), clusters.clusterB(), TopicSelection.of("many", null))
+          .checkpointInterval(Duration.ofMinutes(30)).build(); // the test runs the rounds itself
       try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST);
           Admin source = Admin.create(Clients.admin(clusters.clusterA()));
           Admin target = Admin.create(Clients.admin(clusters.clusterB()));

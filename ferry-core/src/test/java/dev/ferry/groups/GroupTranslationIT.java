@@ -40,11 +40,11 @@ class GroupTranslationIT {
   static final TwoClusters clusters = new TwoClusters();
 
   private static FlowConfig flow(String name, String topic, String group) {
-    return FlowConfig.of(clusters.clusterA(), clusters.clusterB(), TopicSelection.of(topic, null))
-        .withName(name)
-        .withGroups(TopicSelection.of(group, null))
-        .withCheckpointInterval(Duration.ofMillis(300))
-        .withTopicRefreshInterval(Duration.ofMillis(500));
+    return FlowConfig.builder(clusters.clusterA(), clusters.clusterB(), TopicSelection.of(topic, null))
+        .name(name)
+        .groups(TopicSelection.of(group, null))
+        .checkpointInterval(Duration.ofMillis(300))
+        .topicRefreshInterval(Duration.ofMillis(500)).build();
   }
 
   @Test
@@ -92,7 +92,7 @@ class GroupTranslationIT {
   void identityNamingResumesExactly() {
     Workload.createTopic(clusters.clusterA(), "same", 3, Map.of());
     Workload.plain(clusters.clusterA(), "same", 3, 30_000, 0);
-    runScenario(flow("same", "same", "ident").withNaming(new Naming(Naming.Mode.IDENTITY, ".")), "same", "ident", 0.6, 30_000);
+    runScenario(flow("same", "same", "ident").toBuilder().naming(new Naming(Naming.Mode.IDENTITY, ".")).build(), "same", "ident", 0.6, 30_000);
   }
 
   @Test

@@ -27,9 +27,9 @@ class ActiveActiveIT {
   static final TwoClusters clusters = new TwoClusters();
 
   private static FlowConfig identity(ClusterConfig from, ClusterConfig to) {
-    return FlowConfig.of(from, to, TopicSelection.of("orders", null))
-        .withNaming(new Naming(Naming.Mode.IDENTITY, "."))
-        .withTopicRefreshInterval(Duration.ofMillis(500));
+    return FlowConfig.builder(from, to, TopicSelection.of("orders", null))
+        .naming(new Naming(Naming.Mode.IDENTITY, "."))
+        .topicRefreshInterval(Duration.ofMillis(500)).build();
   }
 
   @Test

@@ -31,8 +31,8 @@ class FencedShardIT {
   void aShardFencedAgainAndAgainWhileItReplicatesTakesItBackAndEndsExactlyOnce() throws Exception {
     ClusterConfig a = clusters.clusterA();
     Workload.createTopic(a, "fenced", 4, Map.of());
-    FlowConfig flow = FlowConfig.of(a, clusters.clusterB(), TopicSelection.of("fenced", null)).withName("fenced").withShards(2)
-        .withCommitInterval(Duration.ofMillis(100)).withTopicRefreshInterval(Duration.ofMillis(500));
+    FlowConfig flow = FlowConfig.builder(a, clusters.clusterB(), TopicSelection.of("fenced", null)).name("fenced").shards(2)
+        .commitInterval(Duration.ofMillis(100)).topicRefreshInterval(Duration.ofMillis(500)).build();
     int rounds = 6;
     int perRound = 2_000;
     try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST);

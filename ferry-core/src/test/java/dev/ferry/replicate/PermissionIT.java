@@ -81,7 +81,7 @@ class PermissionIT {
     Workload.createTopic(a, "closed", 1, Map.of());
     Workload.plain(a, "open", 1, 200, 0);
     Workload.plain(a, "closed", 1, 200, 0);
-    FlowConfig flow = FlowConfig.of(a, b, TopicSelection.of("open|closed", null)).withTopicRefreshInterval(Duration.ofMillis(500));
+    FlowConfig flow = FlowConfig.builder(a, b, TopicSelection.of("open|closed", null)).topicRefreshInterval(Duration.ofMillis(500)).build();
     try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
       TopicPartition closed = new TopicPartition("closed", 0);
       await().atMost(Duration.ofSeconds(60)).until(() -> r.status().replication().partitionProblems().containsKey(closed));

@@ -29,9 +29,9 @@ class ReplicationFailureIT {
   static final TwoClusters clusters = new TwoClusters();
 
   private static FlowConfig flow(String name, String topics) {
-    return FlowConfig.of(clusters.clusterA(), clusters.clusterB(), TopicSelection.of(topics, null))
-        .withName(name)
-        .withTopicRefreshInterval(Duration.ofMillis(500));
+    return FlowConfig.builder(clusters.clusterA(), clusters.clusterB(), TopicSelection.of(topics, null))
+        .name(name)
+        .topicRefreshInterval(Duration.ofMillis(500)).build();
   }
 
   @Test

@@ -22,9 +22,9 @@ class ReplicationIT {
   static final TwoClusters clusters = new TwoClusters();
 
   private static FlowConfig flow(String name, String topics) {
-    return FlowConfig.of(clusters.clusterA(), clusters.clusterB(), TopicSelection.of(topics, null))
-        .withName(name)
-        .withTopicRefreshInterval(Duration.ofMillis(500));
+    return FlowConfig.builder(clusters.clusterA(), clusters.clusterB(), TopicSelection.of(topics, null))
+        .name(name)
+        .topicRefreshInterval(Duration.ofMillis(500)).build();
   }
 
   private static void awaitExact(FlowConfig flow, String topic, long expectedRecords) {
@@ -54,7 +54,7 @@ class ReplicationIT {
   void identityNamingKeepsTopicNames() {
     Workload.createTopic(clusters.clusterA(), "ident", 2, Map.of());
     Workload.plain(clusters.clusterA(), "ident", 2, 500, 0);
-    FlowConfig flow = flow("ident", "ident").withNaming(new Naming(Naming.Mode.IDENTITY, "."));
+    FlowConfig flow = flow("ident", "ident").toBuilder().naming(new Naming(Naming.Mode.IDENTITY, ".")).build();
     try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
       awaitExact(flow, "ident", 500);
     }

@@ -21,8 +21,8 @@ class ShardCountChangeIT {
   static final TwoClusters clusters = new TwoClusters();
 
   private static FlowConfig flow(int shards) {
-    return FlowConfig.of(clusters.clusterA(), clusters.clusterB(), TopicSelection.of("reshard", null)).withName("reshard")
-        .withShards(shards).withTopicRefreshInterval(Duration.ofMillis(500));
+    return FlowConfig.builder(clusters.clusterA(), clusters.clusterB(), TopicSelection.of("reshard", null)).name("reshard")
+        .shards(shards).topicRefreshInterval(Duration.ofMillis(500)).build();
   }
 
   private static void replicate(int shards, int from) {
@@ -47,11 +47,11 @@ class ShardCountChangeIT {
   @Test
   void aChangeWhileProcessesOfTheFlowRunIsRefused() {
     Workload.createTopic(clusters.clusterA(), "reshard-live", 2, Map.of());
-    FlowConfig two = FlowConfig.of(clusters.clusterA(), clusters.clusterB(), TopicSelection.of("reshard-live", null)).withName("reshard-live")
-        .withShards(2);
+    FlowConfig two = FlowConfig.builder(clusters.clusterA(), clusters.clusterB(), TopicSelection.of("reshard-live", null)).name("reshard-live")
+        .shards(2).build();
     try (Replicator running = Replicator.start(two, Replicator.Startup.FAIL_FAST)) {
       org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> running.status().replication().ownedShards().size() == 2);
-      assertThatThrownBy(() -> Replicator.start(two.withShards(3), Replicator.Startup.FAIL_FAST).close())
+      assertThatThrownBy(() -> Replicator.start(two.toBuilder().shards(3).build(), Replicator.Startup.FAIL_FAST).close())
           .isInstanceOf(FerryException.class)
           .hasMessage("shards: flow reshard-live runs with 2 shards on B (" + clusters.b().bootstrap() + ") and 1 process(es) of it are running;"
               + " stop them all, then start with 3 shards (progress is kept)")

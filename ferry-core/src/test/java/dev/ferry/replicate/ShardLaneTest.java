@@ -44,8 +44,8 @@ import org.junit.jupiter.api.Test;
 
 /** A shard lane's data path on mock clients and a fake clock: what it commits, and what it does when the target refuses. */
 class ShardLaneTest {
-  private static final FlowConfig FLOW = FlowConfig.of(new ClusterConfig("A", "127.0.0.1:1"), new ClusterConfig("B", "127.0.0.1:2"),
-      TopicSelection.of("src", null)).withShards(1);
+  private static final FlowConfig FLOW = FlowConfig.builder(new ClusterConfig("A", "127.0.0.1:1"), new ClusterConfig("B", "127.0.0.1:2"),
+      TopicSelection.of("src", null)).shards(1).build();
   private static final TopicPartition SOURCE = new TopicPartition("src", 0);
   private static final TopicPartition TARGET = new TopicPartition("A.src", 0);
 

@@ -40,8 +40,8 @@ class SlowPartitionIT {
     ClusterConfig b = clusters.clusterB();
     Workload.createTopic(a, "lanes", 6, Map.of());
     Workload.createTopic(a, "lanes-hot", 1, Map.of());
-    FlowConfig flow = FlowConfig.of(a, b, TopicSelection.of("lanes.*", null)).withName("lanes").withShards(1)
-        .withCommitInterval(Duration.ofMillis(50)).withTopicRefreshInterval(Duration.ofMillis(500));
+    FlowConfig flow = FlowConfig.builder(a, b, TopicSelection.of("lanes.*", null)).name("lanes").shards(1)
+        .commitInterval(Duration.ofMillis(50)).topicRefreshInterval(Duration.ofMillis(500)).build();
     List<TopicPartition> watched = new ArrayList<>();
     for (int p = 0; p < 6; p++) {
       watched.add(new TopicPartition("lanes", p));
