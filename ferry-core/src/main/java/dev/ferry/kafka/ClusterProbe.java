@@ -63,7 +63,7 @@ public final class ClusterProbe {
           throw e;
         }
         long wait = BACKOFF.backoff(attempt);
-        LOG.atWarn().addKeyValue("cluster", cluster.alias()).log("{}; retrying in {} ms", e.getMessage(), wait);
+        LOG.atWarn().addKeyValue("cluster", cluster.alias()).log("{}; retrying in {} s", e.getMessage(), String.format("%.1f", wait / 1000.0));
         pause.sleep(Duration.ofMillis(wait));
       }
     }
