@@ -14,7 +14,6 @@ import dev.ferry.kafka.ProgressStore;
 import dev.ferry.replicate.ShardFence;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -209,8 +208,7 @@ public final class Failover {
   }
 
   private List<Checkpoint> lastCheckpoints(Admin target) {
-    Map<String, Object> client = new HashMap<>(flow.target().properties());
-    client.put("bootstrap.servers", flow.target().bootstrap());
+    Map<String, Object> client = Clients.asMap(flow.target());
     List<Checkpoint> out = new ArrayList<>();
     for (String group : targetGroupsWithCheckpoints(client)) {
       if (Translation.follows(flow, group) && (groups == null || groups.matcher(group).matches())) {

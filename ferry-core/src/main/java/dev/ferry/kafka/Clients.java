@@ -119,6 +119,13 @@ public final class Clients {
     return p;
   }
 
+  /** The cluster's bootstrap servers and the user's client properties, as a map (for ferry-client's readers). */
+  public static Map<String, Object> asMap(ClusterConfig c) {
+    Map<String, Object> m = new java.util.HashMap<>(c.properties());
+    m.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, c.bootstrap());
+    return m;
+  }
+
   /**
    * The cluster's bootstrap servers and the user's client properties over {@code defaults}: what every client of the
    * cluster starts from.

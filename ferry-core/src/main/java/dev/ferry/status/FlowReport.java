@@ -99,8 +99,7 @@ public final class FlowReport {
       });
       rows.sort(Comparator.comparing(r -> r.source().toString()));
 
-      Map<String, Object> client = new HashMap<>(flow.target().properties());
-      client.put("bootstrap.servers", flow.target().bootstrap());
+      Map<String, Object> client = Clients.asMap(flow.target());
       List<GroupRow> groups = new ArrayList<>();
       Map<String, Map<TopicPartition, Checkpoint>> checkpoints = FerryCheckpoints.readAll(client, flow.name(), Duration.ofSeconds(30));
       Map<String, Integer> members = membersOnTarget(target, checkpoints.keySet(), flow);
