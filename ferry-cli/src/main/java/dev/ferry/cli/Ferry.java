@@ -3,6 +3,7 @@ package dev.ferry.cli;
 import dev.ferry.FerryException;
 import java.io.PrintWriter;
 import java.util.Arrays;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine;
@@ -19,6 +20,13 @@ import picocli.CommandLine;
 public final class Ferry {
   @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces and debug logs.")
   boolean verbose;
+
+  @Option(names = "--log-level", scope = CommandLine.ScopeType.INHERIT, paramLabel = "LEVEL", converter = LogLevelConverter.class,
+      description = "Level of Ferry's own logs: error, warn, info (default; warn for drill), debug, trace.")
+  String logLevel;
+
+  /** The levels --log-level takes. */
+  static final java.util.Set<String> LEVELS = java.util.Set.of("error", "warn", "info", "debug", "trace");
 
   public static void main(String[] args) {
     configureLogging(args);
@@ -60,14 +68,36 @@ public final class Ferry {
     return ex.getMessage() + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')";
   }
 
+  /**
+   * Sets the levels logback.xml reads, before anything logs: Ferry's own from --log-level (--verbose: debug; drill: warn,
+   * its report is the output), the Kafka clients' WARN for {@code run} (a service: its operators want the clients'
+   * warnings) and with --verbose, ERROR for one-shot commands (their errors stay one line).
+   */
   private static void configureLogging(String[] args) {
-    boolean verbose = Arrays.asList(args).contains("--verbose");
-    boolean drill = args.length > 0 && args[0].equals("drill");
-    if (verbose) {
-      System.setProperty("org.slf4j.simpleLogger.log.dev.ferry", "debug");
-      System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka", "warn");
-    } else if (drill) {
-      System.setProperty("org.slf4j.simpleLogger.log.dev.ferry", "warn");
+    List<String> a = Arrays.asList(args);
+    boolean verbose = a.contains("--verbose");
+    String command = args.length > 0 ? args[0] : "";
+    String level = verbose ? "debug" : command.equals("drill") ? "warn" : "info";
+    for (int i = 0; i < args.length; i++) {
+      String given = args[i].startsWith("--log-level=") ? args[i].substring("--log-level=".length())
+          : args[i].equals("--log-level") && i + 1 < args.length ? args[i + 1] : null;
+      if (given != null && LEVELS.contains(given.toLowerCase(java.util.Locale.ROOT))) {
+        level = given.toLowerCase(java.util.Locale.ROOT);
+      }
+    }
+    System.setProperty("ferry.log.level", level);
+    System.setProperty("ferry.kafka.log.level", verbose || command.equals("run") ? "warn" : "error");
+  }
+
+  /** One of {@link #LEVELS}, in any case. */
+  static final class LogLevelConverter implements CommandLine.ITypeConverter<String> {
+    @Override
+    public String convert(String value) {
+      String v = value.toLowerCase(java.util.Locale.ROOT);
+      if (!LEVELS.contains(v)) {
+        throw new CommandLine.TypeConversionException("'" + value + "' is not a log level (error, warn, info, debug, trace)");
+      }
+      return v;
     }
   }
 

@@ -6,6 +6,7 @@ import dev.ferry.client.FerryCheckpoints;
 import dev.ferry.client.FerryNames;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.kafka.Clients;
+import dev.ferry.kafka.ClusterProbe;
 import dev.ferry.kafka.KafkaCalls;
 import dev.ferry.kafka.ProgressStore;
 import dev.ferry.naming.TopicNaming;
@@ -73,6 +74,7 @@ public final class FlowReport {
   public static Report read(FlowConfig flow) {
     TopicNaming naming = TopicNaming.of(flow);
     try (Admin target = Admin.create(Clients.admin(flow.target())); Admin source = Admin.create(Clients.admin(flow.source()))) {
+      ClusterProbe.probe(target, flow.target(), "target", Duration.ofSeconds(10));
       Map<TopicPartition, Long> progress = new ProgressStore(target, flow).readAll();
       Map<TopicPartition, TopicPartition> sourceOf = new HashMap<>();
       progress.keySet().forEach(t -> naming.sourceTopic(t.topic()).ifPresent(s -> sourceOf.put(t, new TopicPartition(s, t.partition()))));
