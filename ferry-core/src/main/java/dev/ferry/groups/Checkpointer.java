@@ -153,30 +153,7 @@ public final class Checkpointer implements AutoCloseable {
     Map<String, String> active = dryRun ? activeOnTarget(wanted.keySet()) : new ConcurrentHashMap<>();
     List<String> candidates = wanted.keySet().stream().filter(g -> !active.containsKey(g)).toList();
     Map<String, Map<TopicPartition, OffsetAndMetadata>> current = committedOffsets(target, candidates, flow.target().describe());
-    Map<String, Map<TopicPartition, Long>> moves = new HashMap<>();
-    for (String g : candidates) {
-      Map<TopicPartition, OffsetAndMetadata> now = current.getOrDefault(g, Map.of());
-      Map<TopicPartition, Long> m = new HashMap<>();
-      wanted.get(g).forEach((tp, off) -> {
-        OffsetAndMetadata at = now.get(tp);
-        if (at == null || off > at.offset() || (forceRewind && off != at.offset())) {
-          m.put(tp, off);
-        }
-      });
-      if (!m.isEmpty()) {
-        moves.put(g, m);
-      }
-    }
-    if (moves.size() > maxGroups) {
-      // the groups whose target offsets are furthest behind their translations go first
-      Map<String, Long> behind = new HashMap<>();
-      moves.forEach((g, m) -> behind.put(g, m.entrySet().stream().mapToLong(e -> {
-        OffsetAndMetadata at = current.getOrDefault(g, Map.of()).get(e.getKey());
-        return e.getValue() - (at == null ? 0 : at.offset());
-      }).sum()));
-      List<String> later = moves.keySet().stream().sorted((x, y) -> Long.compare(behind.get(y), behind.get(x))).skip(maxGroups).toList();
-      later.forEach(moves::remove);
-    }
+    Map<String, Map<TopicPartition, Long>> moves = SyncPlan.moves(candidates, wanted, current, forceRewind, maxGroups);
     Map<String, Integer> synced = new HashMap<>();
     Map<String, String> failed = new HashMap<>();
     if (!dryRun) {
