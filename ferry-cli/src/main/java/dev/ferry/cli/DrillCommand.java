@@ -4,13 +4,11 @@ import dev.ferry.FerryException;
 import dev.ferry.config.ClusterConfig;
 import dev.ferry.drill.Drill;
 import dev.ferry.drill.Verification;
-import dev.ferry.local.LocalKafka;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -48,7 +46,7 @@ final class DrillCommand implements Callable<Integer> {
     if ((source == null) != (target == null)) {
       throw new FerryException(FerryException.Reason.BAD_INPUT, (source == null ? "--source" : "--target") + ": give both --source and --target, or neither");
     }
-    List<LocalKafka> local = List.of();
+    LocalClusters local = LocalClusters.none();
     try {
       ClusterConfig s;
       ClusterConfig t;
@@ -56,9 +54,9 @@ final class DrillCommand implements Callable<Integer> {
         Path dir = Files.createTempDirectory("ferry-drill");
         out.println("Starting two local Kafka clusters (KRaft) under " + dir + " ...");
         out.flush();
-        local = LocalKafka.startAll(dir, Map.of(), "A", "B");
-        s = new ClusterConfig("A", local.get(0).bootstrap());
-        t = new ClusterConfig("B", local.get(1).bootstrap());
+        local = LocalClusters.start(dir);
+        s = new ClusterConfig("A", local.bootstrap(0));
+        t = new ClusterConfig("B", local.bootstrap(1));
       } else {
         s = cluster("--source", source);
         t = cluster("--target", target);
@@ -69,7 +67,7 @@ final class DrillCommand implements Callable<Integer> {
       render(out, report);
       return report.passed() ? ExitCodes.OK : ExitCodes.FAILURE;
     } finally {
-      local.forEach(LocalKafka::close);
+      local.close();
     }
   }
 

@@ -66,7 +66,7 @@ class FailoverCommandIT {
     try (FerryProcess ferry = FerryProcess.start(dir, flowArgs("run", "--no-sync-group-offsets", "--checkpoint-interval", "500ms"))) {
       awaitReplicatedAndCheckpointed();
 
-      CliInputTest.Result dry = CliInputTest.ferry(flowArgs("failover", "--dry-run"));
+      Cli.Result dry = Cli.ferry(flowArgs("failover", "--dry-run"));
       assertThat(dry.code()).as(dry.out() + dry.err()).isZero();
       assertThat(dry.out()).contains("[dry run]", "would commit", "process(es) replicating; would be stopped", "at the exact translation of its source position, 0 records lost");
       assertThat(targetOffsets("app")).as("dry run commits nothing").isEmpty();
@@ -75,7 +75,7 @@ class FailoverCommandIT {
       AtomicBoolean stop = new AtomicBoolean();
       Thread busy = activeMember("busy", stop);
       try {
-        CliInputTest.Result real = CliInputTest.ferry(flowArgs("failover"));
+        Cli.Result real = Cli.ferry(flowArgs("failover"));
         assertThat(real.code()).as(real.out() + real.err()).isEqualTo(4); // busy was refused
         assertThat(real.out()).contains("stopped (1 process(es) released their shards; all shards fenced)", "committed",
             "left alone: group busy has 1 active member(s)");
@@ -84,7 +84,7 @@ class FailoverCommandIT {
         busy.join();
       }
       assertThat(targetOffsets("busy")).as("an active group is never touched").isEmpty();
-      CliInputTest.Result status = CliInputTest.ferry(flowArgs("status"));
+      Cli.Result status = Cli.ferry(flowArgs("status"));
       assertThat(status.out()).contains("processes: 1").doesNotContain("owns shards [0");
     }
     ResumeCheck.assertResumedExactlyOnce(seenOnSource, consumeOnTarget("app"), sourceRecords());
@@ -97,7 +97,7 @@ class FailoverCommandIT {
     try (FerryProcess ferry = FerryProcess.start(dir, flowArgs("run", "--no-sync-group-offsets", "--checkpoint-interval", "500ms"))) {
       awaitReplicatedAndCheckpointed();
       clusters.get(0).kill(); // the source cluster dies (SIGKILL of its broker process)
-      CliInputTest.Result real = CliInputTest.ferry(flowArgs("failover"));
+      Cli.Result real = Cli.ferry(flowArgs("failover"));
       assertThat(real.code()).as(real.out() + real.err()).isZero();
       assertThat(real.out()).contains("last checkpoints (source A (" + a.bootstrap() + ") does not answer)", "committed");
     }
@@ -134,8 +134,8 @@ class FailoverCommandIT {
 
   private void awaitReplicatedAndCheckpointed() {
     await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
-      CliInputTest.Result t = CliInputTest.ferry(flowArgs("offsets translate", "--group", "app", "--format", "json"));
-      CliInputTest.Result s = CliInputTest.ferry(flowArgs("status"));
+      Cli.Result t = Cli.ferry(flowArgs("offsets translate", "--group", "app", "--format", "json"));
+      Cli.Result s = Cli.ferry(flowArgs("status"));
       String both = t.out() + t.err() + s.out() + s.err();
       assertThat(t.code()).as(both).isZero();
       assertThat(t.out()).as(both).contains("\"recordsAtRisk\" : 0").doesNotContain("\"recordsAtRisk\" : 1", "\"recordsAtRisk\" : 2");

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 class DrillCommandIT {
   @Test
   void theDrillPassesOnLocalClusters() {
-    CliInputTest.Result r = CliInputTest.ferry("drill", "--records", "3000");
+    Cli.Result r = Cli.ferry("drill", "--records", "3000");
     assertThat(r.code()).as(r.out() + r.err()).isZero();
     assertThat(r.out()).contains("lost 0, duplicated 0", "DRILL PASSED");
     assertThat(r.out()).containsPattern("aborted-not-copied [1-9]\\d*");
