@@ -35,15 +35,16 @@ public final class Ferry {
 
   /** Runs the command line and returns its exit code; used by main and by in-process tests. */
   public static int execute(String[] args, PrintWriter out, PrintWriter err) {
-    CommandLine cli = new CommandLine(new Ferry());
+    Ferry root = new Ferry();
+    CommandLine cli = new CommandLine(root);
     cli.setOut(out);
     cli.setErr(err);
-    boolean verbose = Arrays.asList(args).contains("--verbose");
     cli.setParameterExceptionHandler((ex, a) -> {
       err.println("ferry: " + describe(ex));
       return ExitCodes.BAD_INPUT;
     });
     cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+      boolean verbose = root.verbose; // an inherited option: set on this command's field wherever it was given
       if (verbose) {
         ex.printStackTrace(err);
       }
