@@ -22,9 +22,9 @@ import org.slf4j.LoggerFactory;
  * One life of a shard lane's clients: reads the lane's partitions from the source (read_committed) and writes them to
  * the target in transactions that also hold the offset-map records and the progress (next source offset per partition,
  * committed to the flow's progress group). {@link #start()} initialises the lane's transactional.id, fencing any
- * earlier owner; {@link #step()} polls, sends and commits when due; {@link #finish()} commits (or aborts) the open
- * transaction; {@link #close(boolean)} closes the clients. One partition that cannot be written is stopped and reported; the
- * others go on. {@link ShardWorker} runs lives one after the other.
+ * earlier owner; {@link #step()} polls, sends and commits when due; {@link #finish(boolean)} commits (or aborts) the
+ * open transaction; {@link #close(boolean)} closes the clients. One partition that cannot be written is stopped and
+ * reported; the others go on. {@link ShardWorker} runs lives one after the other.
  *
  * <p>Not thread-safe: one thread drives it, except {@link #wakeup()}.
  */
