@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
     description = "Fail a flow's consumer groups over to the target: check the target is healthy, stop the flow's replication "
         + "(every process commits and releases its shards, then all shards are fenced), take a final checkpoint from the source "
         + "if it still answers (else use the last checkpoints) and commit the exact translated offsets to every selected group "
-        + "that has no members on the target. Exit 0 done, 3 done with data at risk, 4 refused.")
+        + "that has no members on the target. Exit 0 done, 1 some commits failed, 3 done with data at risk, 4 refused.")
 final class FailoverCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin FlowOptions flows;
@@ -50,21 +50,25 @@ final class FailoverCommand implements Callable<Integer> {
     out.println();
     report.activeGroups().forEach((g, why) -> out.println("left alone: " + why));
     report.failedGroups().forEach((g, why) -> out.println("failed: group " + g + ": " + why));
-    int code;
+    // every condition that holds is said; the exit code is the most urgent one (1, then 4, then 3)
+    String done = dryRun ? "would be done" : "done";
+    int code = ExitCodes.OK;
+    if (report.lost() > 0) {
+      out.println("RESULT: " + done + " with data at risk: " + report.lost()
+          + " records consumed on the source were never replicated (lost by this failover).");
+      code = ExitCodes.DATA_AT_RISK;
+    }
+    if (!report.activeGroups().isEmpty()) {
+      out.println("RESULT: groups active on the target were refused (exit 4); the others are " + (dryRun ? "ready" : "done") + ".");
+      code = ExitCodes.REFUSED;
+    }
     if (!report.failedGroups().isEmpty()) {
       out.println("RESULT: the offsets of " + report.failedGroups().size() + " group(s) could not be committed (exit 1); run the failover"
           + " again once the cause is fixed (it is safe to repeat).");
       code = ExitCodes.FAILURE;
-    } else if (!report.activeGroups().isEmpty()) {
-      out.println("RESULT: groups active on the target were refused (exit 4); the others are " + (dryRun ? "ready" : "done") + ".");
-      code = ExitCodes.REFUSED;
-    } else if (report.lost() > 0) {
-      out.println("RESULT: " + (dryRun ? "would be done" : "done") + " with data at risk: " + report.lost()
-          + " records consumed on the source were never replicated (lost by this failover).");
-      code = ExitCodes.DATA_AT_RISK;
-    } else {
-      out.println("RESULT: " + (dryRun ? "would be done" : "done") + ": every group resumes on the target at the exact translation of its source position, 0 records lost.");
-      code = ExitCodes.OK;
+    }
+    if (code == ExitCodes.OK) {
+      out.println("RESULT: " + done + ": every group resumes on the target at the exact translation of its source position, 0 records lost.");
     }
     out.flush();
     return code;

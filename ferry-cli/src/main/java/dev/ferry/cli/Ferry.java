@@ -77,7 +77,15 @@ public final class Ferry {
   private static void configureLogging(String[] args) {
     List<String> a = Arrays.asList(args);
     boolean verbose = a.contains("--verbose");
-    String command = args.length > 0 ? args[0] : "";
+    String command = "";
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--log-level")) {
+        i++; // its value
+      } else if (!args[i].startsWith("-")) {
+        command = args[i];
+        break;
+      }
+    }
     String level = verbose ? "debug" : command.equals("drill") ? "warn" : "info";
     for (int i = 0; i < args.length; i++) {
       String given = args[i].startsWith("--log-level=") ? args[i].substring("--log-level=".length())

@@ -36,6 +36,8 @@ final class LocalClusters implements AutoCloseable {
 
   @Override
   public void close() {
-    clusters.forEach(LocalKafka::close);
+    for (LocalKafka k : clusters) { // a loop, not a method reference: with none started, LocalKafka is never loaded
+      k.close();
+    }
   }
 }

@@ -10,7 +10,11 @@ import com.fasterxml.jackson.databind.introspect.BeanPropertyDefinition;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -36,6 +40,10 @@ public final class ConfigLoader {
   private static final ObjectMapper YAML = YAMLMapper.builder()
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+      // a whole number may be quoted; true and false may not (0 is not false), and an empty value is not a default
+      .withCoercionConfig(LogicalType.Boolean, c -> c.setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+          .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail).setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail))
+      .withCoercionConfig(LogicalType.Integer, c -> c.setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail))
       .addModule(new SimpleModule("ferry-config")
           .addDeserializer(Duration.class, new DurationDeserializer())
           .addDeserializer(TopicSelection.class, new TopicSelectionDeserializer()))
@@ -74,7 +82,7 @@ public final class ConfigLoader {
       e.getKnownPropertyIds().forEach(id -> allowed.add(id.toString()));
       throw new ConfigException(path(e), "unknown key (allowed: " + String.join(", ", allowed) + ")");
     } catch (JsonMappingException e) {
-      throw explain(e);
+      throw explain(e, root);
     } catch (JsonProcessingException e) {
       throw new ConfigException("", origin + ": " + e.getOriginalMessage());
     }
@@ -88,7 +96,18 @@ public final class ConfigLoader {
     Class<?> raw = type.getRawClass();
     if (type.isCollectionLikeType() && node.isArray()) {
       for (int i = 0; i < node.size(); i++) {
+        if (node.get(i).isNull()) {
+          throw new ConfigException(path + "[" + i + "]", "must be a mapping of keys to values");
+        }
         rejectUnknownKeys(node.get(i), type.getContentType(), path + "[" + i + "]");
+      }
+      return;
+    }
+    if (type.isMapLikeType() && node.isObject()) {
+      for (Map.Entry<String, JsonNode> e : node.properties()) {
+        if (!e.getValue().isValueNode() || e.getValue().isNull()) {
+          throw new ConfigException(path + "." + e.getKey(), "must be a single value");
+        }
       }
       return;
     }
@@ -113,27 +132,36 @@ public final class ConfigLoader {
   }
 
   /** A binding error as a {@link ConfigException} at its key path. */
-  private static ConfigException explain(JsonMappingException e) {
+  private static ConfigException explain(JsonMappingException e, JsonNode root) {
     String path = path(e);
     for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
       if (t instanceof ConfigException ce) {
         return ce.under(path); // thrown by a record's constructor or a deserializer below the path
       }
     }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof InputCoercionException c) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\(([^)]*)\\)").matcher(c.getOriginalMessage());
+        return new ConfigException(path, (m.find() ? "'" + m.group(1) + "' " : "") + "is out of range for a whole number here");
+      }
+    }
     if (e instanceof MismatchedInputException m && m.getTargetType() != null) {
-      return new ConfigException(path, expected(m.getTargetType(), m));
+      JsonNode given = root;
+      for (JsonMappingException.Reference r : e.getPath()) {
+        given = given == null ? null : r.getFieldName() != null ? given.get(r.getFieldName()) : given.get(r.getIndex());
+      }
+      String value = given != null && given.isValueNode() && !given.isNull() ? "'" + given.asText() + "' " : "";
+      return new ConfigException(path, value + expected(m.getTargetType()));
     }
     return new ConfigException(path, e.getOriginalMessage());
   }
 
-  private static String expected(Class<?> type, MismatchedInputException e) {
-    String value = e instanceof com.fasterxml.jackson.databind.exc.InvalidFormatException f && f.getValue() != null
-        ? "'" + f.getValue() + "' " : "";
+  private static String expected(Class<?> type) {
     if (type == Integer.class || type == int.class || type == Short.class || type == short.class) {
-      return value + "must be a whole number";
+      return "must be a whole number";
     }
     if (type == Boolean.class || type == boolean.class) {
-      return value + "must be true or false";
+      return "must be true or false";
     }
     if (type == String.class) {
       return "must be a single value";
@@ -176,7 +204,7 @@ public final class ConfigLoader {
     @Override
     public TopicSelection deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
       JsonNode n = p.readValueAsTree();
-      if (n.isValueNode()) {
+      if (n.isTextual()) {
         return TopicSelection.of(n.asText(), null);
       }
       if (!n.isObject()) {

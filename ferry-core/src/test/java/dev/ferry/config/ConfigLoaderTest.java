@@ -99,10 +99,24 @@ class ConfigLoaderTest {
     String flow = "flows:\n  - source: {alias: A, bootstrap: \"a:1\"}\n    target: {alias: B, bootstrap: \"b:1\"}\n    topics: x\n";
     assertError(flow + "    shards: 3.5\n", "flows[0].shards: '3.5' must be a whole number");
     assertError(flow + "    topic-configs: {retention.ms: {a: 1}}\n", "flows[0].topic-configs.retention.ms: must be a single value");
-    assertError("flows: x\n", "flows: must be a list");
-    assertError(flow.replace("source: {alias: A, bootstrap: \"a:1\"}", "source: A"), "flows[0].source: must be a mapping of keys to values");
+    assertError("flows: x\n", "flows: 'x' must be a list");
+    assertError(flow.replace("source: {alias: A, bootstrap: \"a:1\"}", "source: A"), "flows[0].source: 'A' must be a mapping of keys to values");
     assertError(flow + "    commit-interval: 5m1s\n", "flows[0].commit-interval: '5m1s' is not a duration (such as 200ms, 5s, 2m, PT1M)");
     assertError(flow + "    commit-interval: PT5M1S\n", "flows[0].commit-interval: PT5M1S is out of range 10ms..5m");
+  }
+
+  @Test
+  void nullsCoercionsAndOverflowsAreRefusedWithTheirKey() {
+    String flow = "flows:\n  - source: {alias: A, bootstrap: \"a:1\"}\n    target: {alias: B, bootstrap: \"b:1\"}\n    topics: x\n";
+    assertError(flow.replace("bootstrap: \"a:1\"}", "bootstrap: \"a:1\", properties: {sasl.jaas.config: ~}}"),
+        "flows[0].source.properties.sasl.jaas.config: must be a single value");
+    assertError("flows: [~]\n", "flows[0]: must be a mapping of keys to values");
+    assertError(flow + "    shards: 99999999999\n", "flows[0].shards: '99999999999' is out of range for a whole number here");
+    assertError(flow + "    provenance: 0\n", "flows[0].provenance: '0' must be true or false");
+    assertError(flow + "    provenance: 'false'\n", "flows[0].provenance: 'false' must be true or false");
+    assertError(flow + "    shards: ''\n", "flows[0].shards: '' must be a whole number");
+    assertError(flow.replace("topics: x", "topics: 123"), "flows[0].topics: must be a regular expression or a mapping with include and exclude");
+    assertThat(ConfigLoader.parse(flow + "    shards: '8'\n", "test").flows().get(0).shards()).as("a quoted whole number").isEqualTo(8);
   }
 
   @Test
