@@ -26,7 +26,7 @@ final class LocalClusters implements AutoCloseable {
       return new LocalClusters(LocalKafka.startAll(dir, Map.of(), "A", "B"));
     } catch (NoClassDefFoundError e) {
       throw new dev.ferry.FerryException(dev.ferry.FerryException.Reason.FAILED,
-          "the local clusters need the Kafka server jars (ferry-cli/target/lib-drill), which are not on the classpath");
+          "the local clusters need the Kafka server jars (ferry-cli/target/lib-drill), which are not on the classpath", e);
     }
   }
 

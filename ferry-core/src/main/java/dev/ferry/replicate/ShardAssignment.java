@@ -122,13 +122,4 @@ final class ShardAssignment {
     }
     consumer.resume(partitions.keySet());
   }
-
-  /** Forgets everything (a restart of the lane's clients): positions are read again from the committed progress. */
-  void clear() {
-    partitions.clear();
-    assignedFrom = null;
-    lanesSeen = -1;
-    problemsSeen = -1;
-    hadDraining = false;
-  }
 }

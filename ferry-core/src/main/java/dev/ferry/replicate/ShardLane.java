@@ -231,7 +231,7 @@ final class ShardLane {
     long bytes = ledger.bytes();
     ledger.foldIntoRuns();
     if (lane == ShardWorker.Lane.MAIN && !stopping.getAsBoolean()) { // stopping: the shard topic may be gone (failover deletes it)
-      stats.due(records, bytes, lanes.slowPartitions().size()).ifPresent(tx::write);
+      stats.due(records, bytes, lanes.slowCount()).ifPresent(tx::write);
     }
     if (!tx.commit(assignment.partitions())) {
       rewind();

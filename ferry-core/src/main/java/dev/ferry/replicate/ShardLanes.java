@@ -36,6 +36,11 @@ final class ShardLanes {
     return version.get();
   }
 
+  /** How many partitions are in the slow lane (no copy: read at every commit). */
+  int slowCount() {
+    return slow.size();
+  }
+
   Set<TopicPartition> slowPartitions() {
     return Set.copyOf(slow);
   }

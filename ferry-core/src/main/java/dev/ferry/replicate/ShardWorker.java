@@ -40,10 +40,6 @@ final class ShardWorker implements Runnable {
     this.clock = System::nanoTime;
   }
 
-  int shard() {
-    return shard;
-  }
-
   /** Asks the lane to stop; {@code commit} says whether to commit the open transaction first (else abort it). */
   void stop(boolean commit) {
     clean = commit;
