@@ -19,6 +19,16 @@ public record Problem(Reason reason, String message) {
     TOO_FEW_PARTITIONS,
     /** Creating or growing the target topic failed. */
     TARGET_TOPIC_NOT_CREATED,
+    /**
+     * The source partition ends below Ferry's progress: it was truncated (an unclean leader election) or recreated.
+     * Replication of the partition stopped, since going on would copy other records under the old offsets.
+     */
+    SOURCE_TRUNCATED,
+    /**
+     * The partition's progress is missing and its offset map does not fit the target partition (records were lost on
+     * the target): where to resume is not known, so replication of the partition stopped.
+     */
+    PROGRESS_LOST,
     /** A call about the topic failed (not authorized to describe it, say); retried every topic refresh. */
     UNAVAILABLE
   }

@@ -28,11 +28,12 @@ final class StatusCommand implements Callable<Integer> {
       FlowReport.Report r = FlowReport.read(f);
       out.printf("flow %s: %s -> %s%s%n", f.name(), f.source().describe(), f.target().describe(),
           r.sourceReachable() ? "" : " (source does not answer: lag unknown)");
-      out.printf("  %-30s %-32s %14s %14s %10s %10s%n", "source partition", "target partition", "replicated to", "source end", "lag", "lag s");
+      out.printf("  %-30s %-32s %14s %14s %10s %10s  %s%n", "source partition", "target partition", "replicated to", "source end", "lag", "lag s",
+          "expired unreplicated");
       for (FlowReport.PartitionRow p : r.partitions()) {
-        out.printf("  %-30s %-32s %14d %14s %10s %10s%n", p.source(), p.target(), p.replicatedUpTo(),
+        out.printf("  %-30s %-32s %14d %14s %10s %10s  %s%n", p.source(), p.target(), p.replicatedUpTo(),
             orUnknown(p.sourceEnd()), orUnknown(p.lagRecords()),
-            p.lagSeconds().isPresent() ? String.format("%.1f", p.lagSeconds().getAsDouble()) : "?");
+            p.lagSeconds().isPresent() ? String.format("%.1f", p.lagSeconds().getAsDouble()) : "?", p.gaps());
       }
       out.printf("  %-30s %10s %16s %10s  %s%n", "group", "partitions", "checkpoint age", "at risk", "on target");
       for (FlowReport.GroupRow g : r.groups()) {

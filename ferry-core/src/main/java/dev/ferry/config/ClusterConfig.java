@@ -13,6 +13,17 @@ import java.util.regex.Pattern;
 public record ClusterConfig(String alias, String bootstrap, Map<String, String> properties) {
   private static final Pattern ALIAS = Pattern.compile("[A-Za-z0-9_-]{1,64}");
   private static final Pattern HOST_PORT = Pattern.compile("[^\\s,:]+:\\d{1,5}");
+  /**
+   * Client properties exactly-once and gap reporting depend on: Ferry sets them, and refuses them from the user rather
+   * than overriding them quietly.
+   */
+  private static final Map<String, String> OWNED_BY_FERRY = Map.of(
+      "auto.offset.reset", "it starts new partitions at their beginning and reports every out-of-range position as a gap or a truncation",
+      "isolation.level", "it reads read_committed",
+      "enable.auto.commit", "progress is committed with the data",
+      "enable.idempotence", "its producers are transactional",
+      "transactional.id", "each shard has its own",
+      "group.id", "its clients use their own groups or none");
   private static final Pattern SECRET_KEY = Pattern.compile("(?i).*(password|secret|jaas|token|credential|key\\.pem|keystore\\.key).*");
 
   public ClusterConfig {
@@ -34,6 +45,10 @@ public record ClusterConfig(String alias, String bootstrap, Map<String, String> 
     for (String k : properties.keySet()) {
       if (k.equals("bootstrap.servers")) {
         throw new ConfigException("properties.bootstrap.servers", "set 'bootstrap' instead");
+      }
+      String why = OWNED_BY_FERRY.get(k);
+      if (why != null) {
+        throw new ConfigException("properties." + k, "is decided by Ferry (" + why + "); remove it");
       }
     }
   }

@@ -123,7 +123,7 @@ public final class Replicator implements AutoCloseable {
     String memberId = UUID.randomUUID().toString().substring(0, 8);
     ProgressStore progress = new ProgressStore(targetAdmin, flow);
     reconciler = new TopicReconciler(flow, sourceAdmin, targetAdmin, progress.topics());
-    replication = new Replication(flow, memberId, progress, mapPartitions, this::fail);
+    replication = new Replication(flow, memberId, progress, targetAdmin, mapPartitions, this::fail);
     replication.publishReady(reconciler.reconcile());
     synchronized (lifecycle) {
       if (closed) {

@@ -25,7 +25,10 @@ public final class Clients {
     return withCluster(c, p);
   }
 
-  /** The source consumer of a shard: read_committed, no group (positions come from Ferry's progress). */
+  /**
+   * The source consumer of a shard: read_committed, no group (positions come from Ferry's progress), never resetting a
+   * position by itself ({@code auto.offset.reset=none}).
+   */
   public static Properties sourceConsumer(ClusterConfig c, String clientId) {
     Properties p = new Properties();
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
@@ -37,9 +40,11 @@ public final class Clients {
     p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(2 * 1024 * 1024));
     p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(8 * 1024 * 1024));
     p.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, String.valueOf(1024 * 1024));
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     withCluster(c, p);
     p.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    // Ferry decides where a partition starts and what an out-of-range position means (a gap, a truncation): the client
+    // never resets a position by itself
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());

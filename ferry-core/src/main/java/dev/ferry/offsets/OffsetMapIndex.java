@@ -12,6 +12,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A live copy of a flow's offset map: follows the offset-map topic on the target (committed transactions only) and
@@ -19,10 +21,12 @@ import org.apache.kafka.common.TopicPartition;
  * one owner thread.
  */
 public final class OffsetMapIndex implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(OffsetMapIndex.class);
   private final FlowConfig flow;
   private final String topic;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final Map<TopicPartition, PartitionOffsetMap> maps = new HashMap<>();
+  private final Map<TopicPartition, String> unreadable = new HashMap<>();
   private List<TopicPartition> parts = List.of();
 
   public OffsetMapIndex(FlowConfig flow) {
@@ -50,10 +54,48 @@ public final class OffsetMapIndex implements AutoCloseable {
             "reading offset map " + topic + " on " + flow.target().describe() + " took longer than " + timeout);
       }
       for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-        maps.computeIfAbsent(OffsetMapCodec.decodeKey(r.key()), k -> new PartitionOffsetMap()).apply(OffsetMapCodec.decodeValue(r.value()));
+        apply(r);
       }
     }
     return maps;
+  }
+
+  /**
+   * Source partitions whose map cannot be trusted (an update that cannot be read), with the reason: they are left out
+   * of the maps, and their later updates are ignored, so they are never translated from a map with a hole in it.
+   */
+  public Map<TopicPartition, String> unreadable() {
+    return Map.copyOf(unreadable);
+  }
+
+  /** Applies one map record; whatever is wrong with it concerns its partition alone. */
+  private void apply(ConsumerRecord<byte[], byte[]> r) {
+    TopicPartition source;
+    try {
+      source = OffsetMapCodec.decodeKey(r.key());
+    } catch (RuntimeException e) {
+      LOG.atWarn().addKeyValue("flow", flow.name()).log("offset map record at {}-{}@{} has an unreadable key, ignored: {}", r.topic(), r.partition(),
+          r.offset(), e.getMessage());
+      return;
+    }
+    if (unreadable.containsKey(source)) {
+      return;
+    }
+    try {
+      PartitionOffsetMap map = maps.computeIfAbsent(source, k -> new PartitionOffsetMap());
+      MapUpdate update = OffsetMapCodec.decodeValue(r.value());
+      if (map.apply(update)) {
+        LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("partition", source.toString())
+            .log("offset map of {} begins again at source offset {} (a run overlaps what it held: a topic was recreated or the partition was"
+                + " replicated again); positions before it are no longer translated", source, map.firstSource());
+      }
+    } catch (RuntimeException e) {
+      maps.remove(source);
+      String why = "offset map update at " + r.topic() + "-" + r.partition() + "@" + r.offset() + " cannot be read: " + e.getMessage();
+      unreadable.put(source, why);
+      LOG.atError().addKeyValue("flow", flow.name()).addKeyValue("partition", source.toString())
+          .log("{}; positions of {} are not translated from now on", why, source);
+    }
   }
 
   @Override

@@ -9,6 +9,12 @@ import java.util.OptionalLong;
  * <p>Positions are consumer positions (the offset of the next record to read), so translating a committed offset
  * gives the position of the first replicated record at or after it. Offsets that hold no replicated record (markers,
  * compaction holes, filtered records, foreign writes on the target) translate to the next one that does.
+ *
+ * <p>A run that starts before the end of the map on either side (the source or target topic was recreated, or a
+ * partition was replicated again after its progress was lost) begins a new <em>generation</em>: the map keeps only what
+ * was written from then on, since the earlier runs describe records that are gone or were copied again. Positions
+ * before the new generation's first source offset are then not translatable. Nothing is thrown: one partition's history
+ * never stops the others' translation.
  */
 public final class PartitionOffsetMap {
   private long[] sourceStart = new long[8];
@@ -16,13 +22,49 @@ public final class PartitionOffsetMap {
   private int[] count = new int[8];
   private int size;
   private long sourceNext = -1;
+  private int generation;
+  /** The first source position the current generation can translate (0 in the first generation). */
+  private long firstSource;
 
-  /** Adds what one committed transaction wrote. Updates must come in commit order. */
-  public void apply(MapUpdate update) {
+  /**
+   * Adds what one committed transaction wrote. Updates must come in commit order. Returns true when the update began a
+   * new generation (see the class comment).
+   */
+  public boolean apply(MapUpdate update) {
+    boolean restarted = false;
     for (OffsetRun r : update.runs()) {
+      if (overlaps(r)) {
+        restart(r.sourceStart());
+        restarted = true;
+      }
       append(r);
     }
-    sourceNext = Math.max(sourceNext, update.sourceNext());
+    sourceNext = restarted ? update.sourceNext() : Math.max(sourceNext, update.sourceNext());
+    return restarted;
+  }
+
+  private boolean overlaps(OffsetRun r) {
+    if (size == 0) {
+      return false;
+    }
+    int last = size - 1;
+    return r.sourceStart() < sourceStart[last] + count[last] || r.targetStart() < targetStart[last] + count[last];
+  }
+
+  private void restart(long from) {
+    size = 0;
+    generation++;
+    firstSource = from;
+  }
+
+  /** How many times the map began a new generation: 0 for a partition replicated once, without a replay. */
+  public int generation() {
+    return generation;
+  }
+
+  /** The first source position the map can translate. */
+  public long firstSource() {
+    return firstSource;
   }
 
   private void append(OffsetRun r) {
@@ -30,9 +72,6 @@ public final class PartitionOffsetMap {
       int last = size - 1;
       long lastSourceEnd = sourceStart[last] + count[last];
       long lastTargetEnd = targetStart[last] + count[last];
-      if (r.sourceStart() < lastSourceEnd || r.targetStart() < lastTargetEnd) {
-        throw new IllegalArgumentException("run " + r + " overlaps the map, which ends at " + lastSourceEnd + "->" + lastTargetEnd);
-      }
       if (r.sourceStart() == lastSourceEnd && r.targetStart() == lastTargetEnd && (long) count[last] + r.count() <= Integer.MAX_VALUE) {
         count[last] += r.count();
         return;
@@ -70,10 +109,11 @@ public final class PartitionOffsetMap {
   /**
    * The target position for a consumer whose committed source position is {@code sourcePosition}: the target offset
    * of the first replicated record at or after it. Empty when that position has not been replicated yet (it is past
-   * {@link #sourceNext()}), or when nothing is known of the partition.
+   * {@link #sourceNext()}), before the {@link #firstSource()} of a later generation, or when nothing is known of the
+   * partition.
    */
   public OptionalLong targetOffset(long sourcePosition) {
-    if (sourceNext < 0 || sourcePosition > sourceNext) {
+    if (sourceNext < 0 || sourcePosition > sourceNext || generation > 0 && sourcePosition < firstSource) {
       return OptionalLong.empty();
     }
     // first run that ends after the position: the position is inside it or before it

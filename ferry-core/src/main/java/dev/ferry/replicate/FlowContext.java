@@ -2,6 +2,7 @@ package dev.ferry.replicate;
 
 import dev.ferry.FerryException;
 import dev.ferry.config.FlowConfig;
+import dev.ferry.kafka.ProgressStore.Progress;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -26,7 +27,8 @@ final class FlowContext implements AutoCloseable {
   private final FlowConfig flow;
   private final String memberId;
   private final ReplicationState state;
-  private final Function<Collection<TopicPartition>, Map<TopicPartition, Long>> progress;
+  private final Function<Map<TopicPartition, TopicPartition>, Map<TopicPartition, Progress>> progress;
+  private final Duration progressRefresh;
   private final ShardClients clients;
   private final int mapPartitions;
   private final Consumer<FerryException> fatal;
@@ -36,15 +38,19 @@ final class FlowContext implements AutoCloseable {
   private final ExecutorService flusher;
 
   /**
-   * @param progress committed progress (next source offset) by target partition, for the target partitions asked
+   * @param progress where partitions resume, by target partition, for the partitions asked (source to target); those
+   *     left out start at the beginning, unless they were given a problem
+   * @param progressRefresh how often progress that does not advance is committed again, so the broker never expires it
    * @param fatal told of a failure that stops the flow
    */
-  FlowContext(FlowConfig flow, String memberId, ReplicationState state, Function<Collection<TopicPartition>, Map<TopicPartition, Long>> progress,
+  FlowContext(FlowConfig flow, String memberId, ReplicationState state,
+      Function<Map<TopicPartition, TopicPartition>, Map<TopicPartition, Progress>> progress, Duration progressRefresh,
       ShardClients clients, int mapPartitions, Consumer<FerryException> fatal) {
     this.flow = flow;
     this.memberId = memberId;
     this.state = state;
     this.progress = progress;
+    this.progressRefresh = progressRefresh;
     this.clients = clients;
     this.mapPartitions = mapPartitions;
     this.fatal = fatal;
@@ -116,8 +122,13 @@ final class FlowContext implements AutoCloseable {
     return clients;
   }
 
-  Map<TopicPartition, Long> progress(Collection<TopicPartition> targetPartitions) {
-    return progress.apply(targetPartitions);
+  /** Where these partitions (source to target) resume, by target partition. */
+  Map<TopicPartition, Progress> progress(Map<TopicPartition, TopicPartition> partitions) {
+    return progress.apply(partitions);
+  }
+
+  Duration progressRefresh() {
+    return progressRefresh;
   }
 
   int mapPartitions() {

@@ -5,6 +5,7 @@ import dev.ferry.config.FlowConfig;
 import dev.ferry.provenance.ProvenanceCodec;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
@@ -66,18 +67,36 @@ final class PartitionFaults {
     }
   }
 
-  /** The consumer's position fell below the start of a source partition: the records in between expired unreplicated. */
-  void skipExpired(Consumer<byte[], byte[]> consumer, OffsetOutOfRangeException e) {
+  /**
+   * The source refused a position of the consumer (which never resets one by itself). Below the start of the partition:
+   * the records in between expired unreplicated, a gap that is reported (log, status, and with the partition's
+   * progress) before reading on from the start. Past its end: the partition was truncated or recreated, and its
+   * replication stops with a problem. Within the partition (its log moved meanwhile, a new leader): read again.
+   */
+  void outOfRange(Consumer<byte[], byte[]> consumer, OffsetOutOfRangeException e, ShardAssignment assignment) {
     Map<TopicPartition, Long> starts = consumer.beginningOffsets(e.partitions(), Duration.ofSeconds(30));
+    Map<TopicPartition, Long> ends = consumer.endOffsets(e.partitions(), Duration.ofSeconds(30));
     for (TopicPartition tp : e.partitions()) {
-      long start = starts.get(tp);
+      ShardPartition p = assignment.get(tp);
       Long from = e.offsetOutOfRangePartitions().get(tp);
-      if (from != null && from >= 0 && start > from) {
-        state.expired(start - from);
-        LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("partition", tp.toString())
-            .log("gap: source offsets {}..{} expired (retention) before they were replicated", from, start - 1);
+      if (p == null || from == null) {
+        continue;
       }
-      consumer.seek(tp, start);
+      long start = starts.get(tp);
+      long end = ends.get(tp);
+      if (from < start) {
+        p.gap(from, start - 1); // counted in the status once committed
+        LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("partition", tp.toString())
+            .log("gap: source offsets {}..{} of {} expired (retention) before they were replicated; going on from {}", from, start - 1, tp, start);
+        consumer.seek(tp, start);
+      } else if (from > end) {
+        consumer.pause(List.of(tp));
+        fail(tp, new Problem(Problem.Reason.SOURCE_TRUNCATED, "source partition " + tp + " on " + flow.source().describe() + " ends at offset "
+            + end + ", below Ferry's progress " + from + ": it was truncated or recreated; replication of " + tp
+            + " stopped (to replicate the topic again from its start, delete target topic " + p.target.topic() + " and restart)"));
+      } else {
+        consumer.seek(tp, from);
+      }
     }
   }
 

@@ -4,6 +4,7 @@ import dev.ferry.FerryException;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.kafka.ProgressStore;
 import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
 import java.util.function.Consumer;
 import org.apache.kafka.common.TopicPartition;
 
@@ -20,11 +21,13 @@ public final class Replication implements AutoCloseable {
 
   /**
    * @param memberId this process's id among the flow's processes
+   * @param target an admin client of the target (used, not closed)
    * @param mapPartitions partitions of the flow's offset-map topic
    * @param fatal told of a failure that stops the flow
    */
-  public Replication(FlowConfig flow, String memberId, ProgressStore progress, int mapPartitions, Consumer<FerryException> fatal) {
-    this.ctx = new FlowContext(flow, memberId, state, progress::read, ShardClients.of(flow), mapPartitions, fatal);
+  public Replication(FlowConfig flow, String memberId, ProgressStore progress, Admin target, int mapPartitions, Consumer<FerryException> fatal) {
+    DurableProgress resume = new DurableProgress(flow, progress, target, mapPartitions, state);
+    this.ctx = new FlowContext(flow, memberId, state, resume::read, progress.refreshInterval(), ShardClients.of(flow), mapPartitions, fatal);
     this.membership = new ShardMembership(ctx, memberId);
     this.membershipThread = new Thread(membership, "ferry-" + flow.name() + "-membership");
     membershipThread.setDaemon(true);

@@ -1,5 +1,7 @@
 package dev.ferry.replicate;
 
+import dev.ferry.kafka.ProgressStore.Progress;
+import dev.ferry.kafka.SourceGaps;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -60,12 +62,13 @@ final class ShardAssignment {
    * @param ready source partition to target partition, for every partition of the flow ready to replicate
    * @param mine whether a source partition belongs to this shard and lane
    * @param hasProblem whether a source partition's replication stopped
-   * @param progress committed next source offset by target partition, for the target partitions asked
+   * @param progress where partitions resume, by target partition, for the partitions asked (source to target): those left
+   *     out start at the beginning of their source partition, unless they were given a problem meanwhile
    * @return the partitions added
    */
   List<ShardPartition> sync(Consumer<byte[], byte[]> consumer, Map<TopicPartition, TopicPartition> ready, int problems, int lanesVersion,
       Predicate<TopicPartition> mine, Predicate<TopicPartition> hasProblem,
-      Function<Collection<TopicPartition>, Map<TopicPartition, Long>> progress) {
+      Function<Map<TopicPartition, TopicPartition>, Map<TopicPartition, Progress>> progress) {
     assignedFrom = ready;
     problemsSeen = problems;
     lanesSeen = lanesVersion;
@@ -83,11 +86,15 @@ final class ShardAssignment {
     Set<TopicPartition> added = new HashSet<>(wanted.keySet());
     added.removeAll(partitions.keySet());
     partitions.keySet().retainAll(wanted.keySet());
-    Map<TopicPartition, Long> committed = progress.apply(added.stream().map(wanted::get).toList());
+    Map<TopicPartition, TopicPartition> addedTargets = new HashMap<>();
+    added.forEach(s -> addedTargets.put(s, wanted.get(s)));
+    Map<TopicPartition, Progress> committed = progress.apply(addedTargets);
+    added.removeIf(hasProblem); // where to resume is not known: not read at all
     List<ShardPartition> out = new ArrayList<>();
     for (TopicPartition s : added) {
-      Long next = committed.get(wanted.get(s));
-      ShardPartition p = new ShardPartition(s, wanted.get(s), next == null ? 0 : next, mapPartitions);
+      Progress c = committed.get(wanted.get(s));
+      ShardPartition p = c == null ? new ShardPartition(s, wanted.get(s), 0, SourceGaps.NONE, mapPartitions)
+          : new ShardPartition(s, wanted.get(s), c.next(), c.gaps(), mapPartitions);
       partitions.put(s, p);
       out.add(p);
     }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -117,7 +118,7 @@ final class ShardLane {
     } catch (WakeupException e) {
       return; // stop() woke the consumer
     } catch (OffsetOutOfRangeException e) {
-      faults.skipExpired(consumer, e);
+      faults.outOfRange(consumer, e, assignment);
       return;
     } catch (TopicAuthorizationException e) {
       faults.notAuthorizedToRead(e, assignment.sources());
@@ -210,9 +211,11 @@ final class ShardLane {
         p.consumedUpTo(consumer.position(p.source, Duration.ofSeconds(30)));
       }
     }
-    boolean advanced = assignment.partitions().stream().anyMatch(ShardPartition::advanced);
-    pacer.startAt(clock.getAsLong());
-    if (!tx.isOpen() && !advanced) {
+    long now = clock.getAsLong();
+    long refresh = ctx.progressRefresh().toNanos();
+    boolean due = assignment.partitions().stream().anyMatch(p -> p.advanced() || !state.hasProblem(p.source) && p.progressStale(now, refresh));
+    pacer.startAt(now);
+    if (!tx.isOpen() && !due) {
       return;
     }
     tx.beginIfNeeded();
@@ -233,13 +236,19 @@ final class ShardLane {
     if (lane == ShardWorker.Lane.MAIN && !stopping.getAsBoolean()) { // stopping: the shard topic may be gone (failover deletes it)
       stats.due(records, bytes, lanes.slowCount()).ifPresent(tx::write);
     }
-    if (!tx.commit(assignment.partitions())) {
+    // a stopped partition keeps the progress it has (its stop is not durable: a restart tries it again)
+    Predicate<ShardPartition> stale = p -> !state.hasProblem(p.source) && p.progressStale(now, refresh);
+    List<ShardPartition> progressed = assignment.partitions().stream().filter(p -> p.advanced() || stale.test(p)).toList();
+    if (!tx.commit(assignment.partitions(), stale)) {
       rewind();
       return;
     }
     commits++;
     ledger.reset();
+    long committedAt = clock.getAsLong();
+    progressed.forEach(p -> p.progressCommitted(committedAt));
     for (ShardPartition p : assignment.partitions()) {
+      state.expired(p.pendingGaps.records());
       p.committed();
       state.committed(p.source, p.committedNext);
     }

@@ -1,5 +1,6 @@
 package dev.ferry.replicate;
 
+import dev.ferry.kafka.SourceGaps;
 import dev.ferry.offsets.RunBuilder;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -25,14 +26,42 @@ final class ShardPartition {
   long committedNext;
   /** The next source offset once the open transaction commits. */
   long pendingNext;
+  /** Gaps committed with the progress so far. */
+  SourceGaps committedGaps;
+  /** Gaps found in the open transaction: committed with it, forgotten if it aborts (the rewind finds them again). */
+  SourceGaps pendingGaps = SourceGaps.NONE;
+  /**
+   * When its progress was last committed (clock nanoseconds); empty until this lane commits it, since the progress it
+   * started from may be about to expire.
+   */
+  OptionalLong progressCommittedAt = OptionalLong.empty();
   private OptionalLong stopAt = OptionalLong.empty();
 
-  ShardPartition(TopicPartition source, TopicPartition target, long next, int mapPartitions) {
+  ShardPartition(TopicPartition source, TopicPartition target, long next, SourceGaps gaps, int mapPartitions) {
     this.source = source;
     this.target = target;
     this.mapPartition = Shards.of(source.topic(), source.partition(), mapPartitions);
     this.committedNext = next;
     this.pendingNext = next;
+    this.committedGaps = gaps;
+  }
+
+  /** The records {@code from..to} expired on the source before they were replicated; the position moved past them. */
+  void gap(long from, long to) {
+    pendingGaps = pendingGaps.plus(from, to);
+  }
+
+  /** The gaps once the open transaction commits. */
+  SourceGaps gapsToCommit() {
+    return committedGaps.plus(pendingGaps);
+  }
+
+  /**
+   * Whether its progress must be committed again although it did not advance: it was not committed by this lane yet,
+   * or longer ago than {@code refreshNanos} (the broker expires committed offsets after offsets.retention.minutes).
+   */
+  boolean progressStale(long nowNanos, long refreshNanos) {
+    return progressCommittedAt.isEmpty() || nowNanos - progressCommittedAt.getAsLong() >= refreshNanos;
   }
 
   /** Where a record that cannot be written sits: replication goes up to it, then stops. */
@@ -68,11 +97,19 @@ final class ShardPartition {
 
   void committed() {
     committedNext = pendingNext;
+    committedGaps = gapsToCommit();
+    pendingGaps = SourceGaps.NONE;
+  }
+
+  /** Its progress was committed (with or without an advance) at {@code nowNanos}. */
+  void progressCommitted(long nowNanos) {
+    progressCommittedAt = OptionalLong.of(nowNanos);
   }
 
   /** The open transaction was aborted: back to the committed position. */
   void rewound() {
     pendingNext = committedNext;
+    pendingGaps = SourceGaps.NONE;
     runs.drain();
   }
 

@@ -3,12 +3,14 @@ package dev.ferry.replicate;
 import dev.ferry.client.FerryNames;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.kafka.ProgressStore;
+import dev.ferry.kafka.ProgressStore.Progress;
 import dev.ferry.offsets.MapUpdate;
 import dev.ferry.offsets.OffsetMapCodec;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Callback;
@@ -93,16 +95,19 @@ final class ShardTransaction {
   /**
    * Commits the open transaction with, for each partition that advanced in it, its offset-map update (the runs folded
    * from its acknowledged sends) and its progress (next source offset, by target partition, committed to the progress
-   * group). Returns false when the commit failed in a way the producer survives: the transaction was aborted and its
-   * records must be written again.
+   * group, with the gaps reported so far as its metadata). Progress that did not advance but is {@code stale} is
+   * committed again, so the broker never expires it. Returns false when the commit failed in a way the producer
+   * survives: the transaction was aborted and its records must be written again.
    */
-  boolean commit(Collection<ShardPartition> partitions) {
+  boolean commit(Collection<ShardPartition> partitions, Predicate<ShardPartition> stale) {
     Map<TopicPartition, OffsetAndMetadata> progress = new HashMap<>();
     for (ShardPartition p : partitions) {
       if (p.advanced()) {
         MapUpdate update = new MapUpdate(p.pendingNext, p.runs.drain());
         producer.send(new ProducerRecord<>(mapTopic, p.mapPartition, OffsetMapCodec.key(p.source), OffsetMapCodec.value(update)));
-        progress.put(p.target, new OffsetAndMetadata(p.pendingNext));
+      }
+      if (p.advanced() || stale.test(p)) {
+        progress.put(p.target, new Progress(p.pendingNext, p.gapsToCommit()).toOffset());
       }
     }
     try {

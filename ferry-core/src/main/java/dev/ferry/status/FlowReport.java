@@ -9,6 +9,7 @@ import dev.ferry.kafka.Clients;
 import dev.ferry.kafka.ClusterProbe;
 import dev.ferry.kafka.KafkaCalls;
 import dev.ferry.kafka.ProgressStore;
+import dev.ferry.kafka.SourceGaps;
 import dev.ferry.naming.TopicNaming;
 import dev.ferry.replicate.ShardStats;
 import java.time.Duration;
@@ -41,10 +42,10 @@ public final class FlowReport {
   /**
    * One replicated partition. {@code lagSeconds}: age of the oldest source record not yet replicated (0 when caught up).
    * The source's end, the lag and its age are empty when the source does not answer (or the record's time could not be
-   * read).
+   * read). {@code gaps}: source records that expired before they could be replicated, as committed with the progress.
    */
   public record PartitionRow(TopicPartition source, TopicPartition target, long replicatedUpTo, OptionalLong sourceEnd, OptionalLong lagRecords,
-      OptionalDouble lagSeconds) {}
+      OptionalDouble lagSeconds, SourceGaps gaps) {}
 
   /**
    * One group. {@code atRisk}: records it consumed on the source that are not replicated. {@code membersOnTarget}: its
@@ -75,7 +76,9 @@ public final class FlowReport {
     TopicNaming naming = TopicNaming.of(flow);
     try (Admin target = Admin.create(Clients.admin(flow.target())); Admin source = Admin.create(Clients.admin(flow.source()))) {
       ClusterProbe.probe(target, flow.target(), "target", Duration.ofSeconds(10));
-      Map<TopicPartition, Long> progress = new ProgressStore(target, flow).readAll();
+      Map<TopicPartition, ProgressStore.Progress> committed = new ProgressStore(target, flow).readAllProgress();
+      Map<TopicPartition, Long> progress = new HashMap<>();
+      committed.forEach((t, p) -> progress.put(t, p.next()));
       Map<TopicPartition, TopicPartition> sourceOf = new HashMap<>();
       progress.keySet().forEach(t -> naming.sourceTopic(t.topic()).ifPresent(s -> sourceOf.put(t, new TopicPartition(s, t.partition()))));
       Optional<Map<TopicPartition, Long>> ends = sourceEnds(source, sourceOf.values(), flow);
@@ -97,7 +100,7 @@ public final class FlowReport {
         OptionalLong lag = end.isPresent() ? OptionalLong.of(Math.max(0, end.getAsLong() - at)) : OptionalLong.empty();
         OptionalDouble seconds = oldest.containsKey(s) ? OptionalDouble.of(Math.max(0, now - oldest.get(s)) / 1000.0)
             : lag.isPresent() && lag.getAsLong() == 0 ? OptionalDouble.of(0) : OptionalDouble.empty();
-        rows.add(new PartitionRow(s, t, at, end, lag, seconds));
+        rows.add(new PartitionRow(s, t, at, end, lag, seconds, committed.get(t).gaps()));
       });
       rows.sort(Comparator.comparing(r -> r.source().toString()));
 

@@ -35,4 +35,12 @@ class FlowConfigTest {
     assertThatThrownBy(() -> FlowConfig.of(new ClusterConfig("A", "h:1"), new ClusterConfig("A", "h:2"), TopicSelection.of(".*", null)))
         .isInstanceOf(ConfigException.class).hasMessageContaining("target.alias");
   }
+
+  @Test
+  void clientPropertiesFerryDecidesAreRefusedWithTheirKey() {
+    assertThatThrownBy(() -> new ClusterConfig("A", "127.0.0.1:1", java.util.Map.of("auto.offset.reset", "latest")))
+        .isInstanceOf(ConfigException.class).hasMessageStartingWith("properties.auto.offset.reset: is decided by Ferry (it starts new partitions");
+    assertThatThrownBy(() -> new ClusterConfig("B", "127.0.0.1:1", java.util.Map.of("isolation.level", "read_uncommitted")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("properties.isolation.level: is decided by Ferry");
+  }
 }

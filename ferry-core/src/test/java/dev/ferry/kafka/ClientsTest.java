@@ -28,12 +28,12 @@ class ClientsTest {
   }
 
   @Test
-  void theUsersConsumerPropertiesWinButNotTheOnesExactlyOnceNeeds() {
-    ClusterConfig own = new ClusterConfig("A", "127.0.0.1:9092", Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000",
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted"));
+  void theUsersConsumerPropertiesWinAndTheSourceConsumerNeverResetsAPositionByItself() {
+    ClusterConfig own = new ClusterConfig("A", "127.0.0.1:9092", Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000"));
     java.util.Properties p = Clients.sourceConsumer(own, "c");
     assertThat(p.getProperty(ConsumerConfig.MAX_POLL_RECORDS_CONFIG)).isEqualTo("5000");
     assertThat(p.getProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG)).isEqualTo("read_committed");
+    assertThat(p.getProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG)).isEqualTo("none");
     java.util.Properties defaults = Clients.sourceConsumer(new ClusterConfig("A", "127.0.0.1:9092"), "c");
     assertThat(defaults.getProperty(ConsumerConfig.MAX_POLL_RECORDS_CONFIG)).isEqualTo("1000");
     assertThat(defaults.getProperty(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG)).isEqualTo(String.valueOf(2 * 1024 * 1024));

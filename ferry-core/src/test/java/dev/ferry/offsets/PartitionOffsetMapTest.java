@@ -174,6 +174,32 @@ class PartitionOffsetMapTest {
   }
 
   @Test
+  void aReplayOfTheSourceBeginsANewGenerationInsteadOfFailing() {
+    PartitionOffsetMap m = new PartitionOffsetMap();
+    assertThat(m.apply(new MapUpdate(100, List.of(new OffsetRun(0, 0, 100))))).isFalse();
+    // progress was lost and source 50.. was copied again after target offset 101 (a marker at 100)
+    assertThat(m.apply(new MapUpdate(80, List.of(new OffsetRun(50, 101, 30))))).isTrue();
+
+    assertThat(m.generation()).isEqualTo(1);
+    assertThat(m.sourceNext()).hasValue(80);
+    assertThat(m.targetOffset(60)).as("the latest copy").hasValue(111);
+    assertThat(m.targetOffset(49)).as("before the replay: not translated").isEmpty();
+    assertThat(m.targetOffset(90)).as("not replicated yet in this generation").isEmpty();
+    m.apply(new MapUpdate(120, List.of(new OffsetRun(80, 132, 40))));
+    assertThat(m.targetOffset(100)).hasValue(152);
+  }
+
+  @Test
+  void aRecreatedTargetTopicBeginsANewGenerationAtTheFirstRunWrittenToIt() {
+    PartitionOffsetMap m = new PartitionOffsetMap();
+    m.apply(new MapUpdate(100, List.of(new OffsetRun(0, 0, 100))));
+    assertThat(m.apply(new MapUpdate(130, List.of(new OffsetRun(100, 0, 30))))).isTrue();
+    assertThat(m.targetOffset(110)).hasValue(10);
+    assertThat(m.targetOffset(99)).isEmpty();
+    assertThat(m.targetNext()).hasValue(30);
+  }
+
+  @Test
   void codecRoundTripsUpdatesAndKeys() {
     MapUpdate u = new MapUpdate(1_000_000_007L, List.of(new OffsetRun(5, 70, 3), new OffsetRun(10, 80, 100_000)));
     assertThat(OffsetMapCodec.decodeValue(OffsetMapCodec.value(u))).isEqualTo(u);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.offsets.OffsetRun;
 import java.time.Duration;
+import dev.ferry.kafka.SourceGaps;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -12,8 +13,8 @@ import org.junit.jupiter.api.Test;
 
 class SendLedgerTest {
   private final SendLedger ledger = new SendLedger();
-  private final ShardPartition a = new ShardPartition(new TopicPartition("a", 0), new TopicPartition("A.a", 0), 0, 4);
-  private final ShardPartition b = new ShardPartition(new TopicPartition("b", 0), new TopicPartition("A.b", 0), 0, 4);
+  private final ShardPartition a = new ShardPartition(new TopicPartition("a", 0), new TopicPartition("A.a", 0), 0, SourceGaps.NONE, 4);
+  private final ShardPartition b = new ShardPartition(new TopicPartition("b", 0), new TopicPartition("A.b", 0), 0, SourceGaps.NONE, 4);
 
   @Test
   void acknowledgedSendsFoldIntoRunsPerPartitionInSendOrder() {

@@ -2,6 +2,8 @@ package dev.ferry.replicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.kafka.ProgressStore.Progress;
+import dev.ferry.kafka.SourceGaps;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -22,7 +24,7 @@ class ShardAssignmentTest {
   void newPartitionsStartAtTheirProgressOrAtTheBeginning() {
     consumer.updateBeginningOffsets(Map.of(S1, 40L));
     List<ShardPartition> added = assignment.sync(consumer, READY, 0, 0, tp -> !tp.equals(S2), tp -> false,
-        targets -> Map.of(new TopicPartition("A.s", 0), 17L));
+        targets -> Map.of(new TopicPartition("A.s", 0), new Progress(17, SourceGaps.NONE)));
 
     assertThat(added).extracting(p -> p.source).containsExactlyInAnyOrder(S0, S1);
     assertThat(consumer.assignment()).isEqualTo(Set.of(S0, S1));

@@ -8,6 +8,8 @@ import dev.ferry.Problem;
 import dev.ferry.client.FerryNames;
 import dev.ferry.config.ClusterConfig;
 import dev.ferry.config.FlowConfig;
+import dev.ferry.kafka.ProgressStore.Progress;
+import dev.ferry.kafka.SourceGaps;
 import dev.ferry.config.TopicSelection;
 import dev.ferry.offsets.MapUpdate;
 import dev.ferry.offsets.OffsetMapCodec;
@@ -25,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Callback;
@@ -49,6 +52,7 @@ class ShardLaneTest {
   private static final TopicPartition SOURCE = new TopicPartition("src", 0);
   private static final TopicPartition TARGET = new TopicPartition("A.src", 0);
 
+  private static final Duration REFRESH = Duration.ofMinutes(15);
   private final AtomicLong clock = new AtomicLong();
   private final ReplicationState state = new ReplicationState();
   private final Map<TopicPartition, Long> progress = new HashMap<>();
@@ -56,14 +60,14 @@ class ShardLaneTest {
   private final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
   private final List<FerryException> fatal = new ArrayList<>();
   private final FlowContext ctx = new FlowContext(FLOW, "m1", state, parts -> {
-    Map<TopicPartition, Long> out = new HashMap<>();
-    parts.forEach(tp -> {
+    Map<TopicPartition, Progress> out = new HashMap<>();
+    parts.values().forEach(tp -> {
       if (progress.containsKey(tp)) {
-        out.put(tp, progress.get(tp));
+        out.put(tp, new Progress(progress.get(tp), SourceGaps.NONE));
       }
     });
     return out;
-  }, new ShardClients() {
+  }, REFRESH, new ShardClients() {
     @Override
     public Producer<byte[], byte[]> producer(String transactionalId, int partitions) {
       return producer;
@@ -184,6 +188,67 @@ class ShardLaneTest {
     assertThat(copies()).extracting(r -> new String(r.value(), StandardCharsets.UTF_8)).containsExactly("own");
     assertThat(mapUpdates()).containsExactly(new MapUpdate(2, List.of(new OffsetRun(1, 0, 1))));
     assertThat(state.snapshot().filteredRecords()).isEqualTo(1);
+  }
+
+  @Test
+  void progressThatDoesNotAdvanceIsCommittedAgainBeforeTheBrokerCouldExpireIt() {
+    lane.start();
+    lane.step();
+    addRecords(0, 3, i -> "v" + i);
+    lane.step();
+    commitDue();
+    assertThat(producer.commitCount()).isEqualTo(1);
+
+    commitDue(); // idle, and its progress is fresh: nothing to commit
+    assertThat(producer.commitCount()).isEqualTo(1);
+
+    clock.addAndGet(REFRESH.toNanos());
+    lane.step();
+    assertThat(producer.commitCount()).as("the idle partition's progress, committed again").isEqualTo(2);
+    assertThat(lastProgress()).containsExactly(Map.entry(TARGET, new OffsetAndMetadata(3)));
+    assertThat(copies()).hasSize(3);
+    assertThat(mapUpdates()).as("no map update without an advance").hasSize(1);
+  }
+
+  @Test
+  void recordsThatExpiredBeforeTheyWereReplicatedAreAGapReportedWithTheProgress() {
+    progress.put(TARGET, 100L);
+    consumer.updateBeginningOffsets(Map.of(SOURCE, 1000L));
+    consumer.updateEndOffsets(Map.of(SOURCE, 1005L));
+    lane.start();
+    lane.step();
+    consumer.setPollException(new OffsetOutOfRangeException("out of range", Map.of(SOURCE, 100L)));
+    lane.step(); // the source refuses position 100: offsets 100..999 expired
+    addRecords(1000, 1005, i -> "v" + i);
+    lane.step();
+    commitDue();
+
+    assertThat(copies()).extracting(r -> new String(r.value(), StandardCharsets.UTF_8)).containsExactly("v1000", "v1001", "v1002", "v1003", "v1004");
+    assertThat(mapUpdates()).containsExactly(new MapUpdate(1005, List.of(new OffsetRun(1000, 0, 5))));
+    assertThat(lastProgress()).containsExactly(Map.entry(TARGET, new OffsetAndMetadata(1005, "gaps=1;records=900;last=100-999")));
+    assertThat(state.snapshot().expiredBeforeReplication()).isEqualTo(900);
+    assertThat(state.snapshot().partitionProblems()).isEmpty();
+  }
+
+  @Test
+  void aSourcePartitionThatEndsBelowTheProgressStopsInsteadOfStartingOver() {
+    progress.put(TARGET, 500L);
+    consumer.updateBeginningOffsets(Map.of(SOURCE, 0L));
+    consumer.updateEndOffsets(Map.of(SOURCE, 120L));
+    lane.start();
+    lane.step();
+    consumer.setPollException(new OffsetOutOfRangeException("out of range", Map.of(SOURCE, 500L)));
+    lane.step();
+    addRecords(0, 120, i -> "v" + i);
+    lane.step();
+    commitDue();
+
+    assertThat(state.snapshot().partitionProblems().get(SOURCE).reason()).isEqualTo(Problem.Reason.SOURCE_TRUNCATED);
+    assertThat(state.snapshot().partitionProblems().get(SOURCE).message()).startsWith(
+        "source partition src-0 on A (127.0.0.1:1) ends at offset 120, below Ferry's progress 500: it was truncated or recreated");
+    assertThat(copies()).isEmpty();
+    assertThat(consumer.assignment()).isEmpty();
+    assertThat(fatal).isEmpty();
   }
 
   /** Lets a commit interval pass and steps once: the lane commits what it holds. */

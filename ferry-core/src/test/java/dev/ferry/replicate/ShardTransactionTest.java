@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ferry.config.ClusterConfig;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.config.TopicSelection;
+import dev.ferry.kafka.SourceGaps;
 import java.util.List;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -20,16 +21,16 @@ class ShardTransactionTest {
       TopicSelection.of("t", null));
   private final MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
   private final ShardTransaction tx = new ShardTransaction(producer, FLOW, "shard 0");
-  private final ShardPartition p = new ShardPartition(new TopicPartition("t", 0), new TopicPartition("A.t", 0), 0, 1);
+  private final ShardPartition p = new ShardPartition(new TopicPartition("t", 0), new TopicPartition("A.t", 0), 0, SourceGaps.NONE, 1);
 
   @Test
   void onlyPartitionsThatAdvancedGetAMapUpdateAndProgress() {
-    ShardPartition idle = new ShardPartition(new TopicPartition("t", 1), new TopicPartition("A.t", 1), 7, 1);
+    ShardPartition idle = new ShardPartition(new TopicPartition("t", 1), new TopicPartition("A.t", 1), 7, SourceGaps.NONE, 1);
     tx.init();
     tx.beginIfNeeded();
     p.consumedUpTo(3);
     p.runs.add(0, 0);
-    assertThat(tx.commit(List.of(p, idle))).isTrue();
+    assertThat(tx.commit(List.of(p, idle), x -> false)).isTrue();
     assertThat(producer.history()).hasSize(1);
     assertThat(producer.consumerGroupOffsetsHistory().get(0).values().iterator().next()).containsOnlyKeys(p.target);
     assertThat(tx.isOpen()).isFalse();
@@ -41,7 +42,7 @@ class ShardTransactionTest {
     tx.beginIfNeeded();
     tx.write(new ProducerRecord<>("A.t", 0, null, new byte[1]));
     producer.commitTransactionException = new KafkaException("coordinator moved");
-    assertThat(tx.commit(List.of(p))).isFalse();
+    assertThat(tx.commit(List.of(p), x -> false)).isFalse();
     assertThat(producer.transactionAborted()).isTrue();
     assertThat(producer.history()).isEmpty();
   }
@@ -52,7 +53,7 @@ class ShardTransactionTest {
     tx.beginIfNeeded();
     producer.commitTransactionException = new KafkaException("INVALID_TXN_STATE");
     producer.abortTransactionException = new KafkaException("fatal");
-    assertThatThrownBy(() -> tx.commit(List.of(p))).isInstanceOf(ShardTransaction.ProducerFailed.class)
+    assertThatThrownBy(() -> tx.commit(List.of(p), x -> false)).isInstanceOf(ShardTransaction.ProducerFailed.class)
         .hasMessageContaining("shard 0 cannot commit");
   }
 
@@ -61,7 +62,7 @@ class ShardTransactionTest {
     tx.init();
     tx.beginIfNeeded();
     producer.commitTransactionException = new ProducerFencedException("newer epoch");
-    assertThatThrownBy(() -> tx.commit(List.of(p))).isInstanceOf(ProducerFencedException.class);
+    assertThatThrownBy(() -> tx.commit(List.of(p), x -> false)).isInstanceOf(ProducerFencedException.class);
     assertThat(producer.transactionAborted()).isFalse();
   }
 

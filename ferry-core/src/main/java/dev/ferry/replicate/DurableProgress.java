@@ -1,0 +1,97 @@
+package dev.ferry.replicate;
+
+import dev.ferry.Problem;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.kafka.KafkaCalls;
+import dev.ferry.kafka.ProgressStore;
+import dev.ferry.kafka.ProgressStore.Progress;
+import dev.ferry.kafka.SourceGaps;
+import dev.ferry.offsets.MapTail;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where partitions that a lane takes on resume: their committed progress. Where that is missing although the target
+ * partition holds data (the broker expired it after offsets.retention.minutes while no Ferry ran, or it was removed by
+ * hand), the end of the partition's offset map, which the same transactions wrote and which never expires. Resuming
+ * from the beginning instead would copy everything again.
+ *
+ * <p>A target partition that holds nothing was never written: it starts at the beginning of its source partition. A map
+ * that ends past the target partition's end (records were lost on the target) cannot say where to resume: the partition
+ * stops with a problem rather than guess.
+ */
+final class DurableProgress {
+  private static final Logger LOG = LoggerFactory.getLogger(DurableProgress.class);
+  private static final Duration MAP_READ_TIMEOUT = Duration.ofSeconds(120);
+
+  private final FlowConfig flow;
+  private final ProgressStore store;
+  private final Admin target;
+  private final int mapPartitions;
+  private final ReplicationState state;
+
+  DurableProgress(FlowConfig flow, ProgressStore store, Admin target, int mapPartitions, ReplicationState state) {
+    this.flow = flow;
+    this.store = store;
+    this.target = target;
+    this.mapPartitions = mapPartitions;
+    this.state = state;
+  }
+
+  /**
+   * The progress of these partitions (source to target), by target partition; those that start at the beginning, or
+   * that stopped with a problem, are left out.
+   */
+  Map<TopicPartition, Progress> read(Map<TopicPartition, TopicPartition> targetOf) {
+    Map<TopicPartition, Progress> out = new HashMap<>(store.readProgress(targetOf.values()));
+    Map<TopicPartition, TopicPartition> missing = new HashMap<>();
+    targetOf.forEach((s, t) -> {
+      if (!out.containsKey(t)) {
+        missing.put(s, t);
+      }
+    });
+    if (missing.isEmpty()) {
+      return out;
+    }
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    missing.values().forEach(t -> latest.put(t, OffsetSpec.latest()));
+    Map<TopicPartition, ListOffsetsResultInfo> ends = KafkaCalls.await(target.listOffsets(latest).all(), 30_000,
+        "list end offsets of target partitions on " + flow.target().describe());
+    missing.values().removeIf(t -> ends.get(t).offset() == 0); // never written
+    if (missing.isEmpty()) {
+      return out;
+    }
+    Map<TopicPartition, Integer> mapPartitionOf = new HashMap<>();
+    missing.keySet().forEach(s -> mapPartitionOf.put(s, Shards.of(s.topic(), s.partition(), mapPartitions)));
+    Map<TopicPartition, MapTail> tails = MapTail.read(flow, mapPartitionOf, MAP_READ_TIMEOUT);
+    missing.forEach((s, t) -> {
+      MapTail tail = tails.get(s);
+      long end = ends.get(t).offset();
+      if (tail == null) {
+        return; // nothing of it was replicated by this flow: the target data is someone else's
+      }
+      if (tail.targetNext().orElse(0) <= end) {
+        out.put(t, new Progress(tail.sourceNext(), SourceGaps.NONE));
+        LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("partition", s.toString())
+            .log("progress of {} was missing on {} (expired after the broker's offsets.retention.minutes?); resuming at offset {}, where its"
+                + " offset map ends", s, flow.target().describe(), tail.sourceNext());
+        return;
+      }
+      Problem problem = new Problem(Problem.Reason.PROGRESS_LOST, "progress of source partition " + s + " is missing on " + flow.target().describe()
+          + " and its offset map ends at target offset " + tail.targetNext().getAsLong() + ", past the end " + end + " of target partition " + t
+          + ": records were lost on the target; replication of " + s + " stopped (delete target topic " + t.topic()
+          + " and restart to replicate it again from its start)");
+      if (state.reportProblem(s, problem)) {
+        LOG.atError().addKeyValue("flow", flow.name()).addKeyValue("partition", s.toString()).log(problem.message());
+      }
+    });
+    return out;
+  }
+}
