@@ -12,10 +12,15 @@ import dev.ferry.drill.Verification;
 import dev.ferry.drill.Verifier;
 import dev.ferry.drill.Workload;
 import dev.ferry.flow.Replicator;
+import dev.ferry.kafka.Clients;
+import dev.ferry.kafka.SourceGaps;
+import dev.ferry.status.FlowReport;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -103,6 +108,58 @@ class ReplicationFailureIT {
       assertThat(v.duplicated() + v.unexpected() + v.mismatched() + v.outOfOrder()).isZero();
       assertThat(v.missing()).as("partition 0 from the large record on").isEqualTo(21);
     }
+  }
+
+  @Test
+  void recordsThatExpiredBeforeTheyWereReplicatedAreAGapReportedAndKeptWithTheProgress() throws Exception {
+    ClusterConfig a = clusters.clusterA();
+    Workload.createTopic(a, "expiring", 1, Map.of());
+    Workload.plain(a, "expiring", 1, 500, 0);
+    FlowConfig flow = flow("expiring", "expiring");
+    try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
+      r.awaitCaughtUp(Duration.ofSeconds(60));
+    }
+    Workload.plain(a, "expiring", 1, 1000, 500);
+    try (Admin admin = Admin.create(Clients.admin(a))) {
+      admin.deleteRecords(Map.of(new TopicPartition("expiring", 0), RecordsToDelete.beforeOffset(1000))).all().get();
+    }
+    try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
+      r.awaitCaughtUp(Duration.ofSeconds(60));
+      assertThat(r.status().replication().expiredBeforeReplication()).isEqualTo(500);
+      assertThat(r.status().replication().partitionProblems()).isEmpty();
+    }
+    Verification v = Verifier.verify(flow, "expiring", Duration.ofSeconds(30));
+    assertThat(v.targetRecords()).isEqualTo(1000);
+    assertThat(v.missing() + v.duplicated() + v.mismatched() + v.outOfOrder()).as(v.toString()).isZero();
+    assertThat(v.unexpected()).as("0..499, replicated before they were deleted on the source").isEqualTo(500);
+    FlowReport.PartitionRow row = FlowReport.read(flow).partitions().get(0);
+    assertThat(row.gaps()).isEqualTo(new SourceGaps(1, 500, 500, 999));
+    assertThat(row.replicatedUpTo()).isEqualTo(1500);
+  }
+
+  @Test
+  void aSourceTopicRecreatedWithFewerRecordsStopsInsteadOfBeingCopiedUnderOldOffsets() throws Exception {
+    ClusterConfig a = clusters.clusterA();
+    Workload.createTopic(a, "shrunk", 1, Map.of());
+    Workload.plain(a, "shrunk", 1, 100, 0);
+    FlowConfig flow = flow("shrunk", "shrunk");
+    try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
+      r.awaitCaughtUp(Duration.ofSeconds(60));
+    }
+    try (Admin admin = Admin.create(Clients.admin(a))) {
+      admin.deleteTopics(java.util.List.of("shrunk")).all().get();
+      await().atMost(Duration.ofSeconds(30)).until(() -> !admin.listTopics().names().get().contains("shrunk"));
+    }
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> Workload.createTopic(a, "shrunk", 1, Map.of()));
+    Workload.plain(a, "shrunk", 1, 10, 1000);
+    TopicPartition shrunk0 = new TopicPartition("shrunk", 0);
+    try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> r.status().replication().partitionProblems().containsKey(shrunk0));
+      assertThat(r.status().replication().partitionProblems().get(shrunk0).message()).isEqualTo("source partition shrunk-0 on A ("
+          + clusters.a().bootstrap() + ") ends at offset 10, below Ferry's progress 100: it was truncated or recreated; replication of shrunk-0"
+          + " stopped (to replicate the topic again from its start, delete target topic A.shrunk and restart)");
+    }
+    assertThat(Verifier.verify(flow, "shrunk", Duration.ofSeconds(10)).targetRecords()).as("only the first topic's records").isEqualTo(100);
   }
 
   @Test

@@ -18,12 +18,20 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * first test and stops them after its last. {@link #start()} gives a pair to close by hand.
  */
 public final class TwoClusters implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
+  private final Map<String, String> brokerOverrides;
   private Path dir;
   private LocalKafka a;
   private LocalKafka b;
 
   /** Started with {@link #start()} or, registered as an extension, before the class's tests. */
-  public TwoClusters() {}
+  public TwoClusters() {
+    this(Map.of());
+  }
+
+  /** Clusters whose brokers run with these settings over the defaults. */
+  public TwoClusters(Map<String, String> brokerOverrides) {
+    this.brokerOverrides = Map.copyOf(brokerOverrides);
+  }
 
   public static TwoClusters start() {
     TwoClusters c = new TwoClusters();
@@ -37,7 +45,7 @@ public final class TwoClusters implements BeforeAllCallback, AfterAllCallback, A
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    List<LocalKafka> both = LocalKafka.startAll(dir, Map.of(), "A", "B");
+    List<LocalKafka> both = LocalKafka.startAll(dir, brokerOverrides, "A", "B");
     a = both.get(0);
     b = both.get(1);
   }
