@@ -15,6 +15,8 @@ public class FerryException extends RuntimeException {
     NOT_AUTHORIZED,
     /** A topic or record cannot be replicated as it is (incompatible target topic, record too large, ...). */
     INCOMPATIBLE,
+    /** Ferry refused to act, since acting would harm data (replicating into a target that failed over, say). */
+    REFUSED,
     /** A verification (drill, check) found a difference. */
     VERIFICATION_FAILED,
     /** Anything else. */

@@ -12,12 +12,19 @@ public final class ExitCodes {
   public static final int BAD_INPUT = 2;
   /** {@code failover}: done, but records consumed on the source had not been replicated: they are lost. */
   public static final int DATA_AT_RISK = 3;
-  /** {@code failover}: refused (target unhealthy) or a group was left alone (active on the target). */
+  /**
+   * Refused: {@code failover} found the target unhealthy or left a group alone (active on the target); {@code run} found
+   * the flow failed over.
+   */
   public static final int REFUSED = 4;
 
   private ExitCodes() {}
 
   public static int of(FerryException.Reason reason) {
-    return reason == FerryException.Reason.BAD_INPUT ? BAD_INPUT : FAILURE;
+    return switch (reason) {
+      case BAD_INPUT -> BAD_INPUT;
+      case REFUSED -> REFUSED;
+      default -> FAILURE;
+    };
   }
 }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code ferry run}: replicates (and checkpoints consumer groups) until SIGTERM, then stops with everything committed. */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
@@ -17,6 +18,10 @@ import picocli.CommandLine.Mixin;
         + "with everything committed. Give flows in a YAML file (--config) or one flow on the command line (--source, --target, --topics)."})
 final class RunCommand implements Callable<Integer> {
   @Mixin FlowOptions flows;
+
+  @Option(names = "--resume-after-failover", description = "Replicate again into a target that a flow failed over to (refused without it: "
+      + "consumers and producers work there now). Records the source received since are copied into the target's topics.")
+  boolean resumeAfterFailover;
 
   @Override
   public Integer call() throws InterruptedException {
@@ -26,7 +31,8 @@ final class RunCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       for (FlowConfig flow : cfg.flows()) {
-        running.add(Replicator.start(flow, Replicator.Startup.RETRY));
+        running.add(Replicator.start(flow, Replicator.Startup.RETRY,
+            resumeAfterFailover ? Replicator.AfterFailover.RESUME : Replicator.AfterFailover.REFUSE));
       }
       while (running.stream().allMatch(r -> r.failure().isEmpty())) {
         for (Replicator r : running) {

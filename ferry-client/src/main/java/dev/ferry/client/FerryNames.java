@@ -29,6 +29,11 @@ public final class FerryNames {
     return INTERNAL_TOPIC_PREFIX + flow + ".checkpoints";
   }
 
+  /** The compacted topic that records a flow's state changes, such as a failover, that must outlive every process. */
+  public static String stateTopic(String flow) {
+    return INTERNAL_TOPIC_PREFIX + flow + ".state";
+  }
+
   /** The consumer group through which a flow's processes share its shards. */
   public static String membershipGroup(String flow) {
     return GROUP_PREFIX + flow + ".members";

@@ -5,6 +5,7 @@ import dev.ferry.client.Checkpoint;
 import dev.ferry.client.FerryCheckpoints;
 import dev.ferry.client.FerryNames;
 import dev.ferry.config.FlowConfig;
+import dev.ferry.flow.FailedOver;
 import dev.ferry.groups.Checkpointer;
 import dev.ferry.groups.Translation;
 import dev.ferry.kafka.Clients;
@@ -13,6 +14,7 @@ import dev.ferry.kafka.KafkaCalls;
 import dev.ferry.kafka.ProgressStore;
 import dev.ferry.replicate.ShardFence;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -39,6 +41,8 @@ import org.slf4j.LoggerFactory;
 public final class Failover {
   private static final Logger LOG = LoggerFactory.getLogger(Failover.class);
   private static final long TIMEOUT_MS = 30_000;
+  /** How long running processes get to commit what they hold and release their shards before they are fenced. */
+  private static final Duration RELEASE_DEADLINE = Duration.ofSeconds(60);
 
   /** What the failover did with one group's partition. */
   public enum Outcome {
@@ -98,15 +102,16 @@ public final class Failover {
       try (Checkpointer checkpointer = new Checkpointer(flow, source, target)) {
         List<Checkpoint> checkpoints;
         String from;
-        if (sourceUp) {
-          checkpoints = checkpointer.translate(checkpointer.sourceOffsets(selected(checkpointer.followedGroups())));
+        Optional<List<Checkpoint>> fresh = sourceUp ? finalCheckpoint(checkpointer) : Optional.empty();
+        if (fresh.isPresent()) {
+          checkpoints = fresh.get();
           if (!dryRun) {
             checkpointer.write(checkpoints);
           }
           from = "final checkpoint from " + flow.source().describe();
         } else {
           checkpoints = lastCheckpoints(target);
-          from = "last checkpoints (source " + flow.source().describe() + " does not answer)";
+          from = "last checkpoints (source " + flow.source().describe() + (sourceUp ? " answers but its groups cannot be read" : " does not answer") + ")";
         }
         Checkpointer.SyncResult sync = checkpointer.commitToTarget(checkpoints, forceRewind, dryRun);
         List<Row> rows = new ArrayList<>();
@@ -126,6 +131,19 @@ public final class Failover {
         rows.sort(java.util.Comparator.comparing(Row::group).thenComparing(r -> r.target().toString()));
         return new Report(dryRun, Optional.empty(), replication, from, rows, sync.activeOnTarget(), sync.failed());
       }
+    }
+  }
+
+  /**
+   * The translation of the source's committed offsets now; empty when they cannot be read (the source answers but
+   * fails the group listing or the offset fetch): the last checkpoints are used then, as with a dead source.
+   */
+  private Optional<List<Checkpoint>> finalCheckpoint(Checkpointer checkpointer) {
+    try {
+      return Optional.of(checkpointer.translate(checkpointer.sourceOffsets(selected(checkpointer.followedGroups()))));
+    } catch (FerryException e) {
+      LOG.atWarn().addKeyValue("flow", flow.name()).log("cannot read the source's consumer groups ({}): using the last checkpoints", e.getMessage());
+      return Optional.empty();
     }
   }
 
@@ -160,8 +178,10 @@ public final class Failover {
   }
 
   /**
-   * Stops replication: deletes the shard topic (running processes release their shards, committing what they hold),
-   * waits until no member owns a shard, then fences every shard's transactional.id so nothing can commit after.
+   * Stops replication: records the failover on the target (so no {@code ferry run} replicates into it again unasked),
+   * deletes the shard topic (running processes release their shards, committing what they hold), waits until no member
+   * owns a shard, then fences every shard's transactional.id so nothing can commit after. Running it again finishes
+   * what an interrupted run left.
    */
   private String stopReplication(Admin target) {
     String shardTopic = FerryNames.shardTopic(flow.name());
@@ -170,6 +190,9 @@ public final class Failover {
     if (dryRun) {
       return running > 0 ? running + " process(es) replicating; would be stopped" : "not running";
     }
+    Optional<FailedOver> earlier = FailedOver.read(flow);
+    int shards = shardCount(target, shardTopic).orElse(earlier.map(FailedOver::shards).filter(n -> n > 0).orElse(flow.shards()));
+    FailedOver.record(flow, target, new FailedOver(earlier.map(FailedOver::at).orElse(Instant.now()), shards));
     try {
       KafkaCalls.await(target.deleteTopics(List.of(shardTopic)).all(), TIMEOUT_MS, "delete " + shardTopic + " on " + flow.target().describe());
     } catch (FerryException e) {
@@ -177,13 +200,35 @@ public final class Failover {
         throw e;
       }
     }
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (membersWithShards(target, members) > 0 && System.nanoTime() < deadline) {
+    long deadline = System.nanoTime() + RELEASE_DEADLINE.toNanos();
+    int holding = running;
+    while (holding > 0 && System.nanoTime() < deadline) {
       pause(200);
+      holding = membersWithShards(target, members);
     }
-    ShardFence.fence(flow, flow.shards());
-    LOG.atInfo().addKeyValue("flow", flow.name()).log("replication stopped and all {} shards fenced", flow.shards());
-    return running > 0 ? "stopped (" + running + " process(es) released their shards; all shards fenced)" : "not running (all shards fenced)";
+    ShardFence.fence(flow, shards);
+    LOG.atInfo().addKeyValue("flow", flow.name()).log("replication stopped and all {} shards fenced", shards);
+    if (running == 0) {
+      return "not running (all " + shards + " shards fenced)";
+    }
+    if (holding == 0) {
+      return "stopped (" + running + " process(es) released their shards; all " + shards + " shards fenced)";
+    }
+    return "stopped (" + (running - holding) + " of " + running + " process(es) released their shards, " + holding + " did not within "
+        + RELEASE_DEADLINE.toSeconds() + " s; all " + shards + " shards fenced, so nothing more of theirs is committed)";
+  }
+
+  /** The partitions of the shard topic (the flow's real shard count); empty when it is gone. */
+  private Optional<Integer> shardCount(Admin target, String shardTopic) {
+    try {
+      return Optional.of(KafkaCalls.await(target.describeTopics(List.of(shardTopic)).allTopicNames(), TIMEOUT_MS,
+          "describe " + shardTopic + " on " + flow.target().describe()).get(shardTopic).partitions().size());
+    } catch (FerryException e) {
+      if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+        return Optional.empty();
+      }
+      throw e;
+    }
   }
 
   private int membersWithShards(Admin target, String group) {

@@ -39,7 +39,16 @@ public final class Replicator implements AutoCloseable {
     RETRY
   }
 
+  /** What to do with a flow that failed over (its target is live). */
+  public enum AfterFailover {
+    /** Refuse to start, and stop if the flow fails over while running. */
+    REFUSE,
+    /** Forget the failover and replicate into the target again (asked for on purpose). */
+    RESUME
+  }
+
   private final FlowConfig flow;
+  private final StateReader state;
   private final Admin sourceAdmin;
   private final Admin targetAdmin;
   private final AtomicReference<FerryException> failure = new AtomicReference<>();
@@ -55,6 +64,7 @@ public final class Replicator implements AutoCloseable {
 
   private Replicator(FlowConfig flow) {
     this.flow = flow;
+    this.state = new StateReader(flow);
     this.sourceAdmin = Admin.create(Clients.admin(flow.source()));
     this.targetAdmin = Admin.create(Clients.admin(flow.target()));
     AtomicInteger n = new AtomicInteger();
@@ -65,11 +75,19 @@ public final class Replicator implements AutoCloseable {
     });
   }
 
-  /** Starts the flow; returns once its topics are reconciled and it has joined its membership group. */
+  /**
+   * Starts the flow; returns once its topics are reconciled and it has joined its membership group. A flow that failed
+   * over is refused.
+   */
   public static Replicator start(FlowConfig flow, Startup startup) {
+    return start(flow, startup, AfterFailover.REFUSE);
+  }
+
+  /** As {@link #start(FlowConfig, Startup)}, replicating into a target that failed over when {@code afterFailover} says so. */
+  public static Replicator start(FlowConfig flow, Startup startup, AfterFailover afterFailover) {
     Replicator r = new Replicator(flow);
     try {
-      r.begin(startup);
+      r.begin(startup, afterFailover);
       return r;
     } catch (RuntimeException e) {
       r.close();
@@ -109,7 +127,7 @@ public final class Replicator implements AutoCloseable {
     CatchUp.await(this, sourceAdmin, reconciler.selectedTopics(), timeout);
   }
 
-  private void begin(Startup startup) {
+  private void begin(Startup startup, AfterFailover afterFailover) {
     for (boolean source : new boolean[] {true, false}) {
       Admin admin = source ? sourceAdmin : targetAdmin;
       String role = source ? "source" : "target";
@@ -118,6 +136,15 @@ public final class Replicator implements AutoCloseable {
       } else {
         ClusterProbe.awaitReachable(admin, source ? flow.source() : flow.target(), role, () -> closed, this::pause);
       }
+    }
+    Optional<FailedOver> failedOver = state.poll(Duration.ofSeconds(30));
+    if (failedOver.isPresent()) {
+      if (afterFailover == AfterFailover.REFUSE) {
+        throw new FerryException(FerryException.Reason.REFUSED, failedOver.get().refusal(flow));
+      }
+      FailedOver.clear(flow, targetAdmin);
+      LOG.atWarn().addKeyValue("flow", flow.name()).log("flow failed over to {} at {}; replicating into it again, as asked", flow.target().describe(),
+          failedOver.get().at());
     }
     int mapPartitions = new InternalTopics(flow, targetAdmin).ensure();
     String memberId = UUID.randomUUID().toString().substring(0, 8);
@@ -143,6 +170,11 @@ public final class Replicator implements AutoCloseable {
       return;
     }
     try {
+      Optional<FailedOver> failedOver = state.poll(Duration.ofSeconds(10));
+      if (failedOver.isPresent()) {
+        fail(new FerryException(FerryException.Reason.REFUSED, failedOver.get().refusal(flow)));
+        return;
+      }
       replication.publishReady(reconciler.reconcile());
     } catch (RuntimeException e) {
       LOG.atWarn().addKeyValue("flow", flow.name()).log("topic refresh failed, retrying: {}", describe(e));
@@ -219,8 +251,11 @@ public final class Replicator implements AutoCloseable {
       if (replication != null) {
         replication.close();
       }
-      if (awaitJobs() && checkpointer != null) {
-        checkpointer.close(); // only once no round can be using it
+      if (awaitJobs()) { // only once no job can be using them
+        state.close();
+        if (checkpointer != null) {
+          checkpointer.close();
+        }
       }
     } finally {
       sourceAdmin.close(Duration.ofSeconds(5));

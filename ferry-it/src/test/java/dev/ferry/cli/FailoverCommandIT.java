@@ -77,16 +77,25 @@ class FailoverCommandIT {
       try {
         Cli.Result real = Cli.ferry(flowArgs("failover"));
         assertThat(real.code()).as(real.out() + real.err()).isEqualTo(4); // busy was refused
-        assertThat(real.out()).contains("stopped (1 process(es) released their shards; all shards fenced)", "committed",
+        assertThat(real.out()).contains("stopped (1 process(es) released their shards; all 4 shards fenced)", "committed",
             "left alone: group busy has 1 active member(s)");
       } finally {
         stop.set(true);
         busy.join();
       }
       assertThat(targetOffsets("busy")).as("an active group is never touched").isEmpty();
-      Cli.Result status = Cli.ferry(flowArgs("status"));
-      assertThat(status.out()).contains("processes: 1").doesNotContain("owns shards [0");
+      // the running process learns of the failover and stops rather than replicate into the live target
+      await().atMost(Duration.ofSeconds(60)).until(() -> !ferry.isAlive());
+      assertThat(ferry.exitCode()).as(ferry.output()).isEqualTo(4);
+      assertThat(ferry.output()).contains("flow A-to-B failed over to B (" + b.bootstrap() + ") at ");
     }
+    Cli.Result again = Cli.ferry(flowArgs("run"));
+    assertThat(again.code()).as(again.out() + again.err()).isEqualTo(4);
+    assertThat(again.err().strip()).startsWith("ferry: flow A-to-B failed over to B (" + b.bootstrap() + ") at ")
+        .endsWith("replication refused (to replicate into it again on purpose, start with --resume-after-failover)")
+        .doesNotContain("\n");
+    Cli.Result status = Cli.ferry(flowArgs("status"));
+    assertThat(status.out()).contains("processes: 0");
     ResumeCheck.assertResumedExactlyOnce(seenOnSource, consumeOnTarget("app"), sourceRecords());
   }
 

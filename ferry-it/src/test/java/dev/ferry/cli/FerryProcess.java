@@ -45,6 +45,11 @@ final class FerryProcess implements AutoCloseable {
     return process.isAlive();
   }
 
+  /** The exit code of a process that has ended. */
+  int exitCode() {
+    return process.exitValue();
+  }
+
   String output() {
     try {
       return Files.readString(log);

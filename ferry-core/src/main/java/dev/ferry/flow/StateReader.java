@@ -1,0 +1,65 @@
+package dev.ferry.flow;
+
+import dev.ferry.FerryException;
+import dev.ferry.client.FerryNames;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.kafka.Clients;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Follows a flow's state topic: each {@link #poll(Duration)} reads what is new and says whether the flow stands failed
+ * over. A missing topic is a flow that never failed over. Not thread-safe: one owner thread.
+ */
+final class StateReader implements AutoCloseable {
+  private final FlowConfig flow;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final String topic;
+  private TopicPartition partition;
+  private Optional<FailedOver> failedOver = Optional.empty();
+
+  StateReader(FlowConfig flow) {
+    this.flow = flow;
+    this.topic = FerryNames.stateTopic(flow.name());
+    this.consumer = new KafkaConsumer<>(Clients.readerProperties(flow.target()));
+  }
+
+  /** Reads the topic up to its end as of now. */
+  Optional<FailedOver> poll(Duration timeout) {
+    if (partition == null) {
+      Map<String, List<PartitionInfo>> topics = consumer.listTopics(timeout);
+      if (!topics.containsKey(topic)) {
+        return Optional.empty();
+      }
+      partition = new TopicPartition(topic, 0);
+      consumer.assign(List.of(partition));
+      consumer.seekToBeginning(List.of(partition));
+    }
+    long end = consumer.endOffsets(List.of(partition), timeout).get(partition);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (consumer.position(partition, timeout) < end) {
+      if (System.nanoTime() > deadline) {
+        throw new FerryException(FerryException.Reason.UNREACHABLE, "reading " + topic + " on " + flow.target().describe() + " took longer than "
+            + timeout);
+      }
+      for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+        if (FailedOver.isFailoverKey(r.key())) {
+          failedOver = FailedOver.decode(r.value());
+        }
+      }
+    }
+    return failedOver;
+  }
+
+  @Override
+  public void close() {
+    consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+  }
+}
