@@ -1,6 +1,7 @@
 package dev.ferry.kafka;
 
 import dev.ferry.config.ClusterConfig;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -73,6 +74,24 @@ public final class Clients {
    * batch holds a buffer of the whole batch size: 200 partitions at 256 KiB would take 50 MiB per shard.
    */
   public static Properties targetProducer(ClusterConfig c, String transactionalId, int partitions) {
+    return targetProducer(c, transactionalId, partitions, MIN_TRANSACTION_TIMEOUT);
+  }
+
+  /** Transactions are never given less than this before the coordinator aborts them. */
+  public static final Duration MIN_TRANSACTION_TIMEOUT = Duration.ofSeconds(60);
+
+  /**
+   * The transaction timeout for transactions that stay open up to {@code longest} before their commit begins: twice
+   * that (the commit's flush and round trips need time too), at least {@link #MIN_TRANSACTION_TIMEOUT}. A transaction
+   * that outlived it would be aborted by its coordinator, and the lane would write it again forever.
+   */
+  public static Duration transactionTimeout(Duration longest) {
+    Duration twice = longest.multipliedBy(2);
+    return twice.compareTo(MIN_TRANSACTION_TIMEOUT) > 0 ? twice : MIN_TRANSACTION_TIMEOUT;
+  }
+
+  /** As {@link #targetProducer(ClusterConfig, String, int)}, with this transaction timeout. */
+  public static Properties targetProducer(ClusterConfig c, String transactionalId, int partitions, Duration transactionTimeout) {
     Properties p = new Properties();
     p.put(ProducerConfig.CLIENT_ID_CONFIG, transactionalId);
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
@@ -80,7 +99,7 @@ public final class Clients {
     p.put(ProducerConfig.LINGER_MS_CONFIG, "10");
     p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(16 * 1024 * 1024));
     p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(64 * 1024 * 1024));
-    p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "60000");
+    p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, String.valueOf(transactionTimeout.toMillis()));
     // below the transaction timeout, so a write that cannot be delivered fails the transaction before the coordinator aborts it
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "45000");
     p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "60000");

@@ -29,6 +29,7 @@ final class FlowContext implements AutoCloseable {
   private final ReplicationState state;
   private final Function<Map<TopicPartition, TopicPartition>, Map<TopicPartition, Progress>> progress;
   private final Duration progressRefresh;
+  private final java.util.function.IntFunction<Ownership> ownership;
   private final ShardClients clients;
   private final int mapPartitions;
   private final Consumer<FerryException> fatal;
@@ -41,16 +42,18 @@ final class FlowContext implements AutoCloseable {
    * @param progress where partitions resume, by target partition, for the partitions asked (source to target); those
    *     left out start at the beginning, unless they were given a problem
    * @param progressRefresh how often progress that does not advance is committed again, so the broker never expires it
+   * @param ownership what the group coordinator says now of this process and a shard
    * @param fatal told of a failure that stops the flow
    */
   FlowContext(FlowConfig flow, String memberId, ReplicationState state,
       Function<Map<TopicPartition, TopicPartition>, Map<TopicPartition, Progress>> progress, Duration progressRefresh,
-      ShardClients clients, int mapPartitions, Consumer<FerryException> fatal) {
+      java.util.function.IntFunction<Ownership> ownership, ShardClients clients, int mapPartitions, Consumer<FerryException> fatal) {
     this.flow = flow;
     this.memberId = memberId;
     this.state = state;
     this.progress = progress;
     this.progressRefresh = progressRefresh;
+    this.ownership = ownership;
     this.clients = clients;
     this.mapPartitions = mapPartitions;
     this.fatal = fatal;
@@ -125,6 +128,11 @@ final class FlowContext implements AutoCloseable {
   /** Where these partitions (source to target) resume, by target partition. */
   Map<TopicPartition, Progress> progress(Map<TopicPartition, TopicPartition> partitions) {
     return progress.apply(partitions);
+  }
+
+  /** What the group coordinator says now of this process and {@code shard}. */
+  Ownership ownership(int shard) {
+    return ownership.apply(shard);
   }
 
   Duration progressRefresh() {

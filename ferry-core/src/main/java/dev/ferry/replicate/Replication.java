@@ -27,7 +27,9 @@ public final class Replication implements AutoCloseable {
    */
   public Replication(FlowConfig flow, String memberId, ProgressStore progress, Admin target, int mapPartitions, Consumer<FerryException> fatal) {
     DurableProgress resume = new DurableProgress(flow, progress, target, mapPartitions, state);
-    this.ctx = new FlowContext(flow, memberId, state, resume::read, progress.refreshInterval(), ShardClients.of(flow), mapPartitions, fatal);
+    MemberCheck members = new MemberCheck(flow, memberId, target);
+    this.ctx = new FlowContext(flow, memberId, state, resume::read, progress.refreshInterval(), members::ownership, ShardClients.of(flow),
+        mapPartitions, fatal);
     this.membership = new ShardMembership(ctx, memberId);
     this.membershipThread = new Thread(membership, "ferry-" + flow.name() + "-membership");
     membershipThread.setDaemon(true);

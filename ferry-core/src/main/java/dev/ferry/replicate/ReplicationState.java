@@ -25,6 +25,7 @@ final class ReplicationState {
   private final Map<Integer, String> ownedShards = new ConcurrentHashMap<>();
   private final Map<Integer, ShardLanes> lanes = new ConcurrentHashMap<>();
   private final Map<Integer, ShardStats.Counters> shardLoad = new ConcurrentHashMap<>();
+  private final Map<Integer, String> shardFaults = new ConcurrentHashMap<>();
 
   void filtered() {
     filtered.increment();
@@ -61,7 +62,13 @@ final class ReplicationState {
     committedNext.put(source, next);
   }
 
+  /** A shard cannot go on for now (an outage, commits that fail); cleared by its next commit. */
+  void shardFault(int shard, String message) {
+    shardFaults.put(shard, message);
+  }
+
   void transactionCommitted(int shard, long records, long bytes) {
+    shardFaults.remove(shard);
     replicated.add(records);
     transactions.increment();
     shardLoad(shard).add(records, bytes);
@@ -102,6 +109,7 @@ final class ReplicationState {
   ReplicationStatus snapshot() {
     Set<TopicPartition> slow = lanes.values().stream().flatMap(l -> l.slowPartitions().stream()).collect(Collectors.toUnmodifiableSet());
     return new ReplicationStatus(replicated.sum(), filtered.sum(), transactions.sum(), expiredBeforeReplication.sum(), corruptProvenance.sum(),
-        restarts.sum(), Map.copyOf(problems), Map.copyOf(committedNext), Set.copyOf(ownedShards.keySet()), slow, shardBytes());
+        restarts.sum(), Map.copyOf(problems), Map.copyOf(committedNext), Set.copyOf(ownedShards.keySet()), slow, shardBytes(),
+        new TreeMap<>(shardFaults));
   }
 }

@@ -2,6 +2,7 @@ package dev.ferry.replicate;
 
 import dev.ferry.config.FlowConfig;
 import dev.ferry.kafka.Clients;
+import java.time.Duration;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -16,10 +17,11 @@ interface ShardClients {
 
   /** The real clients of a flow. */
   static ShardClients of(FlowConfig flow) {
+    Duration transactionTimeout = Clients.transactionTimeout(TransactionPacer.longest(flow.commitInterval()));
     return new ShardClients() {
       @Override
       public Producer<byte[], byte[]> producer(String transactionalId, int partitions) {
-        return new KafkaProducer<>(Clients.targetProducer(flow.target(), transactionalId, partitions));
+        return new KafkaProducer<>(Clients.targetProducer(flow.target(), transactionalId, partitions, transactionTimeout));
       }
 
       @Override

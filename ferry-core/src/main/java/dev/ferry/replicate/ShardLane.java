@@ -51,6 +51,9 @@ final class ShardLane {
   private volatile Consumer<byte[], byte[]> consumer;
   private ShardTransaction tx;
   private long commits;
+  /** Commits in a row that failed without a partition to blame: after this many, an operator must act. */
+  private static final int COMMIT_FAILURES_REPORTED = 10;
+  private int failedCommits;
 
   /**
    * @param stopping whether the lane was asked to stop (no more stats records then: the shard topic may be gone)
@@ -240,9 +243,12 @@ final class ShardLane {
     Predicate<ShardPartition> stale = p -> !state.hasProblem(p.source) && p.progressStale(now, refresh);
     List<ShardPartition> progressed = assignment.partitions().stream().filter(p -> p.advanced() || stale.test(p)).toList();
     if (!tx.commit(assignment.partitions(), stale)) {
+      commitFailed(tx.lastCommitFailure());
       rewind();
+      sleepQuietly(Duration.ofMillis(Math.min(5_000, 100L * failedCommits)));
       return;
     }
+    failedCommits = 0;
     commits++;
     ledger.reset();
     long committedAt = clock.getAsLong();
@@ -283,6 +289,21 @@ final class ShardLane {
     abortAndRewind();
     lanes.moveToSlowLane(moved);
     return false;
+  }
+
+  /**
+   * A commit failed in a way not tied to a partition (no permission on the progress group or the map topic, a
+   * coordinator that moved): the shard's fault until a commit succeeds, logged at ERROR once it keeps failing.
+   */
+  private void commitFailed(String why) {
+    failedCommits++;
+    String message = describe() + " cannot commit (" + why + "); retrying";
+    state.shardFault(shard, message);
+    if (failedCommits == COMMIT_FAILURES_REPORTED) {
+      LOG.atError().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard)
+          .log("{} failed {} commits in a row, the last with {}; replication of its partitions is stalled until that is fixed", describe(),
+              failedCommits, why);
+    }
   }
 
   private void abortAndRewind() {

@@ -35,6 +35,7 @@ final class ShardTransaction {
   private final String lane;
   private boolean open;
   private boolean failed;
+  private String lastCommitFailure = "";
 
   /** {@code lane} names the lane in messages ("shard 3 of flow A-to-B on B (host:9092)"). */
   ShardTransaction(Producer<byte[], byte[]> producer, FlowConfig flow, String lane) {
@@ -119,6 +120,7 @@ final class ShardTransaction {
       if (WriteFault.of(e).endsProducer()) {
         throw e;
       }
+      lastCommitFailure = e.toString();
       LOG.atWarn().addKeyValue("lane", lane).log("commit failed, retrying: {}", e.getMessage());
       try {
         abort();
@@ -127,6 +129,11 @@ final class ShardTransaction {
       }
       return false;
     }
+  }
+
+  /** Why the last commit that returned false failed. */
+  String lastCommitFailure() {
+    return lastCommitFailure;
   }
 
   /** Aborts the open transaction, if one is open. */

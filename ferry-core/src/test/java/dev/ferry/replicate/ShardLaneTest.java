@@ -67,7 +67,7 @@ class ShardLaneTest {
       }
     });
     return out;
-  }, REFRESH, new ShardClients() {
+  }, REFRESH, shard -> Ownership.CONFIRMED, new ShardClients() {
     @Override
     public Producer<byte[], byte[]> producer(String transactionalId, int partitions) {
       return producer;

@@ -93,4 +93,19 @@ class TransactionPacerTest {
       }
     }
   }
+
+  @Test
+  void noTransactionOutlivesItsTimeoutWhateverTheCommitInterval() {
+    for (Duration interval : List.of(Duration.ofMillis(10), Duration.ofMillis(200), Duration.ofSeconds(10), Duration.ofSeconds(30),
+        Duration.ofMinutes(1), Duration.ofMinutes(5))) {
+      Duration longest = TransactionPacer.longest(interval);
+      Duration timeout = dev.ferry.kafka.Clients.transactionTimeout(longest);
+      assertThat(timeout).as("interval " + interval).isGreaterThanOrEqualTo(longest.multipliedBy(2)).isGreaterThanOrEqualTo(Duration.ofSeconds(60))
+          .isLessThanOrEqualTo(Duration.ofMinutes(15)); // the brokers' default transaction.max.timeout.ms
+    }
+    assertThat(TransactionPacer.maxNominal(Duration.ofMillis(200))).isEqualTo(Duration.ofSeconds(1));
+    assertThat(TransactionPacer.maxNominal(Duration.ofSeconds(30))).as("backlog growth stops at a minute").isEqualTo(Duration.ofMinutes(1));
+    assertThat(TransactionPacer.maxNominal(Duration.ofMinutes(5))).isEqualTo(Duration.ofMinutes(5));
+    assertThat(dev.ferry.kafka.Clients.transactionTimeout(TransactionPacer.longest(Duration.ofSeconds(10)))).isEqualTo(Duration.ofSeconds(125));
+  }
 }
