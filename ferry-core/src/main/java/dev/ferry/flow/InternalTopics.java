@@ -41,9 +41,11 @@ final class InternalTopics {
     String mapTopic = FerryNames.offsetMapTopic(flow.name());
     String shardTopic = FerryNames.shardTopic(flow.name());
     String checkpointTopic = FerryNames.checkpointTopic(flow.name());
+    // compacted: the latest snapshot and the last updates of each source partition stay, so the map's size follows the
+    // partition count, not uptime; segments roll every 10 minutes so the cleaner gets to them
     NewTopic map = new NewTopic(mapTopic, Optional.of(flow.shards()), flow.replicationFactor())
-        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "delete", TopicConfig.RETENTION_MS_CONFIG, "-1",
-            TopicConfig.RETENTION_BYTES_CONFIG, "-1"));
+        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact", TopicConfig.SEGMENT_MS_CONFIG, "600000",
+            TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.25", TopicConfig.DELETE_RETENTION_MS_CONFIG, "3600000"));
     NewTopic shards = new NewTopic(shardTopic, Optional.of(flow.shards()), flow.replicationFactor());
     NewTopic checkpoints = new NewTopic(checkpointTopic, Optional.of(1), flow.replicationFactor())
         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact"));
@@ -59,11 +61,29 @@ final class InternalTopics {
     TopicLeaders.await(target, List.of(mapTopic, shardTopic, checkpointTopic), Duration.ofSeconds(30), flow.target().describe());
     Map<String, TopicDescription> d = KafkaCalls.await(target.describeTopics(List.of(mapTopic, shardTopic)).allTopicNames(), TIMEOUT_MS,
         "describe Ferry's topics on " + flow.target().describe());
+    warnIfMapUnbounded(mapTopic);
     int shardPartitions = d.get(shardTopic).partitions().size();
     if (shardPartitions != flow.shards()) {
       changeShardCount(shardTopic, shardPartitions);
     }
     return d.get(mapTopic).partitions().size();
+  }
+
+  /** A map topic created by an earlier Ferry keeps every record (cleanup.policy=delete, infinite retention): said once. */
+  private void warnIfMapUnbounded(String mapTopic) {
+    try {
+      org.apache.kafka.common.config.ConfigResource r = new org.apache.kafka.common.config.ConfigResource(
+          org.apache.kafka.common.config.ConfigResource.Type.TOPIC, mapTopic);
+      org.apache.kafka.clients.admin.ConfigEntry policy = KafkaCalls.await(target.describeConfigs(List.of(r)).all(), TIMEOUT_MS,
+          "describe " + mapTopic + " on " + flow.target().describe()).get(r).get(TopicConfig.CLEANUP_POLICY_CONFIG);
+      if (policy != null && !policy.value().contains("compact")) {
+        LOG.atWarn().addKeyValue("flow", flow.name()).log("offset map {} on {} was created by an earlier Ferry with cleanup.policy={}: it keeps every"
+            + " record and its size grows with uptime (translation stays exact); recreate the flow's internal topics to bound it", mapTopic,
+            flow.target().describe(), policy.value());
+      }
+    } catch (FerryException e) {
+      LOG.atDebug().addKeyValue("flow", flow.name()).log("cannot read the cleanup policy of {}: {}", mapTopic, e.getMessage());
+    }
   }
 
   /**

@@ -53,6 +53,7 @@ public final class Checkpointer implements AutoCloseable {
   private final Admin source;
   private final Admin target;
   private final OffsetMapIndex index;
+  private final ProvenanceSearch search;
   private final KafkaProducer<byte[], byte[]> producer;
   private final Set<String> reportedActive = ConcurrentHashMap.newKeySet();
   private final Set<String> reportedFailed = ConcurrentHashMap.newKeySet();
@@ -62,6 +63,7 @@ public final class Checkpointer implements AutoCloseable {
     this.source = source;
     this.target = target;
     this.index = new OffsetMapIndex(flow);
+    this.search = new ProvenanceSearch(flow);
     KafkaProducer<byte[], byte[]> p = null;
     try {
       p = new KafkaProducer<>(Clients.checkpointProducer(flow.target(), FerryNames.checkpointClientId(flow.name())));
@@ -73,6 +75,7 @@ public final class Checkpointer implements AutoCloseable {
         p.close(Duration.ZERO);
       }
       index.close();
+      search.close();
       throw e;
     }
     this.producer = p;
@@ -95,7 +98,7 @@ public final class Checkpointer implements AutoCloseable {
     Map<TopicPartition, PartitionOffsetMap> maps = index.catchUp(Duration.ofSeconds(30));
     long now = System.currentTimeMillis();
     List<Checkpoint> out = new ArrayList<>();
-    offsets.forEach((g, o) -> out.addAll(Translation.translate(flow, maps, g, o, now)));
+    offsets.forEach((g, o) -> out.addAll(Translation.translate(flow, maps, search::settle, g, o, now)));
     return out;
   }
 
@@ -230,5 +233,6 @@ public final class Checkpointer implements AutoCloseable {
   public void close() {
     producer.close(Duration.ofSeconds(5));
     index.close();
+    search.close();
   }
 }

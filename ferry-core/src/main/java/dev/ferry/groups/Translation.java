@@ -5,13 +5,18 @@ import dev.ferry.client.FerryNames;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.naming.TopicNaming;
 import dev.ferry.offsets.PartitionOffsetMap;
+import dev.ferry.offsets.PartitionOffsetMap.TargetBounds;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
-/** Translates a group's committed source offsets into target positions with a flow's offset map. Pure logic. */
+/**
+ * Translates a group's committed source offsets into target positions with a flow's offset map. Pure logic, but for the
+ * settling of positions older than the map's exact window, which is given.
+ */
 public final class Translation {
   private Translation() {}
 
@@ -20,12 +25,19 @@ public final class Translation {
     return !FerryNames.isFerryGroup(group) && flow.groups().matches(group);
   }
 
+  /** Settles a translation the map only bounds (older than its exact window) from the target's records. */
+  @FunctionalInterface
+  public interface Settle {
+    long settle(TopicPartition source, TopicPartition target, int generation, long position, TargetBounds bounds);
+  }
+
   /**
    * One checkpoint per committed partition of a topic the flow replicates and has a map for. A position already
-   * replicated translates exactly; a position ahead of replication translates to the end of what is replicated and
-   * counts the offsets in between as at risk.
+   * replicated translates exactly (settled from the target's records when older than the map's exact window); a
+   * position ahead of replication translates to the end of what is replicated and counts the offsets in between as at
+   * risk. A position the map cannot translate (before a recreated topic's first record) gets no checkpoint.
    */
-  public static List<Checkpoint> translate(FlowConfig flow, Map<TopicPartition, PartitionOffsetMap> maps, String group,
+  public static List<Checkpoint> translate(FlowConfig flow, Map<TopicPartition, PartitionOffsetMap> maps, Settle settle, String group,
       Map<TopicPartition, OffsetAndMetadata> committed, long now) {
     TopicNaming naming = TopicNaming.of(flow);
     List<Checkpoint> out = new ArrayList<>();
@@ -40,9 +52,13 @@ public final class Translation {
       long c = om.offset();
       long replicated = map.sourceNext().getAsLong();
       long at = Math.min(c, replicated);
-      long target = map.targetOffset(at).orElseThrow();
-      out.add(new Checkpoint(group, tp, new TopicPartition(naming.targetTopic(tp.topic()), tp.partition()), c, target,
-          Math.max(0, c - replicated), now));
+      Optional<TargetBounds> bounds = map.targetBounds(at);
+      if (bounds.isEmpty()) {
+        return;
+      }
+      TopicPartition targetPartition = new TopicPartition(naming.targetTopic(tp.topic()), tp.partition());
+      long target = settle.settle(tp, targetPartition, map.generation(), at, bounds.get());
+      out.add(new Checkpoint(group, tp, targetPartition, c, target, Math.max(0, c - replicated), now));
     });
     return out;
   }

@@ -6,8 +6,7 @@ import dev.ferry.kafka.KafkaCalls;
 import dev.ferry.kafka.ProgressStore;
 import dev.ferry.kafka.ProgressStore.Progress;
 import dev.ferry.kafka.SourceGaps;
-import dev.ferry.offsets.MapTail;
-import java.time.Duration;
+import dev.ferry.offsets.PartitionOffsetMap;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
@@ -29,19 +28,18 @@ import org.slf4j.LoggerFactory;
  */
 final class DurableProgress {
   private static final Logger LOG = LoggerFactory.getLogger(DurableProgress.class);
-  private static final Duration MAP_READ_TIMEOUT = Duration.ofSeconds(120);
 
   private final FlowConfig flow;
   private final ProgressStore store;
   private final Admin target;
-  private final int mapPartitions;
+  private final MapCache maps;
   private final ReplicationState state;
 
-  DurableProgress(FlowConfig flow, ProgressStore store, Admin target, int mapPartitions, ReplicationState state) {
+  DurableProgress(FlowConfig flow, ProgressStore store, Admin target, MapCache maps, ReplicationState state) {
     this.flow = flow;
     this.store = store;
     this.target = target;
-    this.mapPartitions = mapPartitions;
+    this.maps = maps;
     this.state = state;
   }
 
@@ -68,20 +66,18 @@ final class DurableProgress {
     if (missing.isEmpty()) {
       return out;
     }
-    Map<TopicPartition, Integer> mapPartitionOf = new HashMap<>();
-    missing.keySet().forEach(s -> mapPartitionOf.put(s, Shards.of(s.topic(), s.partition(), mapPartitions)));
-    Map<TopicPartition, MapTail> tails = MapTail.read(flow, mapPartitionOf, MAP_READ_TIMEOUT);
+    Map<TopicPartition, PartitionOffsetMap> tails = maps.get(missing.keySet());
     missing.forEach((s, t) -> {
-      MapTail tail = tails.get(s);
+      PartitionOffsetMap tail = tails.get(s);
       long end = ends.get(t).offset();
-      if (tail == null) {
+      if (tail.sourceNext().isEmpty()) {
         return; // nothing of it was replicated by this flow: the target data is someone else's
       }
       if (tail.targetNext().orElse(0) <= end) {
-        out.put(t, new Progress(tail.sourceNext(), SourceGaps.NONE));
+        out.put(t, new Progress(tail.sourceNext().getAsLong(), SourceGaps.NONE));
         LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("partition", s.toString())
             .log("progress of {} was missing on {} (expired after the broker's offsets.retention.minutes?); resuming at offset {}, where its"
-                + " offset map ends", s, flow.target().describe(), tail.sourceNext());
+                + " offset map ends", s, flow.target().describe(), tail.sourceNext().getAsLong());
         return;
       }
       Problem problem = new Problem(Problem.Reason.PROGRESS_LOST, "progress of source partition " + s + " is missing on " + flow.target().describe()

@@ -3,6 +3,7 @@ package dev.ferry.replicate;
 import dev.ferry.FerryException;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.kafka.ProgressStore.Progress;
+import dev.ferry.offsets.PartitionOffsetMap;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -30,6 +31,7 @@ final class FlowContext implements AutoCloseable {
   private final Function<Map<TopicPartition, TopicPartition>, Map<TopicPartition, Progress>> progress;
   private final Duration progressRefresh;
   private final java.util.function.IntFunction<Ownership> ownership;
+  private final MapCache maps;
   private final ShardClients clients;
   private final int mapPartitions;
   private final Consumer<FerryException> fatal;
@@ -43,17 +45,19 @@ final class FlowContext implements AutoCloseable {
    *     left out start at the beginning, unless they were given a problem
    * @param progressRefresh how often progress that does not advance is committed again, so the broker never expires it
    * @param ownership what the group coordinator says now of this process and a shard
+   * @param maps the committed offset maps of source partitions
    * @param fatal told of a failure that stops the flow
    */
   FlowContext(FlowConfig flow, String memberId, ReplicationState state,
       Function<Map<TopicPartition, TopicPartition>, Map<TopicPartition, Progress>> progress, Duration progressRefresh,
-      java.util.function.IntFunction<Ownership> ownership, ShardClients clients, int mapPartitions, Consumer<FerryException> fatal) {
+      java.util.function.IntFunction<Ownership> ownership, MapCache maps, ShardClients clients, int mapPartitions, Consumer<FerryException> fatal) {
     this.flow = flow;
     this.memberId = memberId;
     this.state = state;
     this.progress = progress;
     this.progressRefresh = progressRefresh;
     this.ownership = ownership;
+    this.maps = maps;
     this.clients = clients;
     this.mapPartitions = mapPartitions;
     this.fatal = fatal;
@@ -128,6 +132,16 @@ final class FlowContext implements AutoCloseable {
   /** Where these partitions (source to target) resume, by target partition. */
   Map<TopicPartition, Progress> progress(Map<TopicPartition, TopicPartition> partitions) {
     return progress.apply(partitions);
+  }
+
+  /** The committed offset maps of these source partitions. */
+  Map<TopicPartition, PartitionOffsetMap> maps(Collection<TopicPartition> sources) {
+    return maps.get(sources);
+  }
+
+  /** Forgets the maps of a shard's partitions: they are loaded again when it next starts here. */
+  void forgetMaps(int shard) {
+    maps.forgetShard(shard);
   }
 
   /** What the group coordinator says now of this process and {@code shard}. */

@@ -26,10 +26,11 @@ public final class Replication implements AutoCloseable {
    * @param fatal told of a failure that stops the flow
    */
   public Replication(FlowConfig flow, String memberId, ProgressStore progress, Admin target, int mapPartitions, Consumer<FerryException> fatal) {
-    DurableProgress resume = new DurableProgress(flow, progress, target, mapPartitions, state);
+    MapCache maps = new MapCache(flow, mapPartitions);
+    DurableProgress resume = new DurableProgress(flow, progress, target, maps, state);
     MemberCheck members = new MemberCheck(flow, memberId, target);
-    this.ctx = new FlowContext(flow, memberId, state, resume::read, progress.refreshInterval(), members::ownership, ShardClients.of(flow),
-        mapPartitions, fatal);
+    this.ctx = new FlowContext(flow, memberId, state, resume::read, progress.refreshInterval(), members::ownership, maps,
+        ShardClients.of(flow), mapPartitions, fatal);
     this.membership = new ShardMembership(ctx, memberId);
     this.membershipThread = new Thread(membership, "ferry-" + flow.name() + "-membership");
     membershipThread.setDaemon(true);

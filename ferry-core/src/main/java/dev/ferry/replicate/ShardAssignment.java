@@ -2,6 +2,7 @@ package dev.ferry.replicate;
 
 import dev.ferry.kafka.ProgressStore.Progress;
 import dev.ferry.kafka.SourceGaps;
+import dev.ferry.offsets.PartitionOffsetMap;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -64,11 +65,13 @@ final class ShardAssignment {
    * @param hasProblem whether a source partition's replication stopped
    * @param progress where partitions resume, by target partition, for the partitions asked (source to target): those left
    *     out start at the beginning of their source partition, unless they were given a problem meanwhile
+   * @param maps the committed offset maps of source partitions
    * @return the partitions added
    */
   List<ShardPartition> sync(Consumer<byte[], byte[]> consumer, Map<TopicPartition, TopicPartition> ready, int problems, int lanesVersion,
       Predicate<TopicPartition> mine, Predicate<TopicPartition> hasProblem,
-      Function<Map<TopicPartition, TopicPartition>, Map<TopicPartition, Progress>> progress) {
+      Function<Map<TopicPartition, TopicPartition>, Map<TopicPartition, Progress>> progress,
+      Function<Collection<TopicPartition>, Map<TopicPartition, PartitionOffsetMap>> maps) {
     assignedFrom = ready;
     problemsSeen = problems;
     lanesSeen = lanesVersion;
@@ -90,11 +93,12 @@ final class ShardAssignment {
     added.forEach(s -> addedTargets.put(s, wanted.get(s)));
     Map<TopicPartition, Progress> committed = progress.apply(addedTargets);
     added.removeIf(hasProblem); // where to resume is not known: not read at all
+    Map<TopicPartition, PartitionOffsetMap> addedMaps = maps.apply(added);
     List<ShardPartition> out = new ArrayList<>();
     for (TopicPartition s : added) {
       Progress c = committed.get(wanted.get(s));
-      ShardPartition p = c == null ? new ShardPartition(s, wanted.get(s), 0, SourceGaps.NONE, mapPartitions)
-          : new ShardPartition(s, wanted.get(s), c.next(), c.gaps(), mapPartitions);
+      ShardPartition p = c == null ? new ShardPartition(s, wanted.get(s), 0, SourceGaps.NONE, mapPartitions, addedMaps.get(s))
+          : new ShardPartition(s, wanted.get(s), c.next(), c.gaps(), mapPartitions, addedMaps.get(s));
       partitions.put(s, p);
       out.add(p);
     }

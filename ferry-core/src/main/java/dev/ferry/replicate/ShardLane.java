@@ -167,7 +167,8 @@ final class ShardLane {
     // itself move partitions to the slow lane.
     commit();
     List<ShardPartition> added = assignment.sync(consumer, ready, state.problemCount(), lanes.version(),
-        s -> inThisShard(s) && lanes.isSlow(s) == (lane == ShardWorker.Lane.SLOW), state::hasProblem, ctx::progress);
+        s -> inThisShard(s) && lanes.isSlow(s) == (lane == ShardWorker.Lane.SLOW), state::hasProblem, ctx::progress,
+        ctx::maps);
     ctx.warmMetadata(tx.producer(), added.stream().map(p -> p.target.topic()).distinct().toList());
     added.forEach(p -> state.committed(p.source, p.committedNext));
     pacer.startAt(clock.getAsLong());

@@ -148,6 +148,7 @@ final class ShardMembership implements Runnable {
           continue;
         }
         // Both lanes start at once: each initialises its transactional.id, fencing whatever a previous owner left.
+        ctx.forgetMaps(shard); // another process may have written them since this one last ran the shard
         ShardLanes lanes = new ShardLanes();
         ctx.state().lanesStarted(shard, lanes);
         List<ShardWorker> lanesWorkers = List.of(new ShardWorker(ctx, shard, lanes, ShardWorker.Lane.MAIN),
@@ -197,6 +198,7 @@ final class ShardMembership implements Runnable {
         }
       }
       ctx.state().lanesStopped(r.shard(), r.lanes());
+      ctx.forgetMaps(r.shard());
     }
   }
 }

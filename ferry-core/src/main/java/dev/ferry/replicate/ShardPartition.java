@@ -1,6 +1,8 @@
 package dev.ferry.replicate;
 
 import dev.ferry.kafka.SourceGaps;
+import dev.ferry.offsets.MapUpdate;
+import dev.ferry.offsets.PartitionOffsetMap;
 import dev.ferry.offsets.RunBuilder;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,6 +22,11 @@ final class ShardPartition {
   final int mapPartition;
   /** Sends of the open transaction not yet acknowledged by the target. */
   final AtomicInteger unacknowledged = new AtomicInteger();
+  /** Its offset map as committed: the open transaction's update is applied once it commits. */
+  final PartitionOffsetMap map;
+  /** The open transaction's map update and its number, once the commit wrote it. */
+  private MapUpdate pendingUpdate;
+  private long pendingSeq;
   /** Runs of the open transaction, filled from the acknowledged target offsets when it commits. */
   final RunBuilder runs = new RunBuilder();
   /** The next source offset as of the last commit. */
@@ -38,6 +45,11 @@ final class ShardPartition {
   private OptionalLong stopAt = OptionalLong.empty();
 
   ShardPartition(TopicPartition source, TopicPartition target, long next, SourceGaps gaps, int mapPartitions) {
+    this(source, target, next, gaps, mapPartitions, new PartitionOffsetMap());
+  }
+
+  ShardPartition(TopicPartition source, TopicPartition target, long next, SourceGaps gaps, int mapPartitions, PartitionOffsetMap map) {
+    this.map = map;
     this.source = source;
     this.target = target;
     this.mapPartition = Shards.of(source.topic(), source.partition(), mapPartitions);
@@ -95,7 +107,17 @@ final class ShardPartition {
     return pendingNext > committedNext;
   }
 
+  /** The open transaction carries map update {@code seq}. */
+  void mapUpdateWritten(long seq, MapUpdate update) {
+    pendingSeq = seq;
+    pendingUpdate = update;
+  }
+
   void committed() {
+    if (pendingUpdate != null) {
+      map.apply(pendingSeq, pendingUpdate);
+      pendingUpdate = null;
+    }
     committedNext = pendingNext;
     committedGaps = gapsToCommit();
     pendingGaps = SourceGaps.NONE;
@@ -110,6 +132,7 @@ final class ShardPartition {
   void rewound() {
     pendingNext = committedNext;
     pendingGaps = SourceGaps.NONE;
+    pendingUpdate = null;
     runs.drain();
   }
 

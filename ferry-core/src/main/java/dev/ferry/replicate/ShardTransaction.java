@@ -95,7 +95,8 @@ final class ShardTransaction {
 
   /**
    * Commits the open transaction with, for each partition that advanced in it, its offset-map update (the runs folded
-   * from its acknowledged sends) and its progress (next source offset, by target partition, committed to the progress
+   * from its acknowledged sends, numbered after the map's last; every {@link OffsetMapCodec#SNAPSHOT_EVERY}-th one with a
+   * snapshot of the map as committed before it) and its progress (next source offset, by target partition, committed to the progress
    * group, with the gaps reported so far as its metadata). Progress that did not advance but is {@code stale} is
    * committed again, so the broker never expires it. Returns false when the commit failed in a way the producer
    * survives: the transaction was aborted and its records must be written again.
@@ -104,8 +105,13 @@ final class ShardTransaction {
     Map<TopicPartition, OffsetAndMetadata> progress = new HashMap<>();
     for (ShardPartition p : partitions) {
       if (p.advanced()) {
+        long seq = p.map.seq() + 1;
         MapUpdate update = new MapUpdate(p.pendingNext, p.runs.drain());
-        producer.send(new ProducerRecord<>(mapTopic, p.mapPartition, OffsetMapCodec.key(p.source), OffsetMapCodec.value(update)));
+        if (OffsetMapCodec.snapshotDue(seq)) {
+          producer.send(new ProducerRecord<>(mapTopic, p.mapPartition, OffsetMapCodec.snapshotKey(p.source), OffsetMapCodec.snapshotValue(p.map)));
+        }
+        producer.send(new ProducerRecord<>(mapTopic, p.mapPartition, OffsetMapCodec.updateKey(p.source, seq), OffsetMapCodec.updateValue(seq, update)));
+        p.mapUpdateWritten(seq, update);
       }
       if (p.advanced() || stale.test(p)) {
         progress.put(p.target, new Progress(p.pendingNext, p.gapsToCommit()).toOffset());

@@ -202,8 +202,70 @@ class PartitionOffsetMapTest {
   @Test
   void codecRoundTripsUpdatesAndKeys() {
     MapUpdate u = new MapUpdate(1_000_000_007L, List.of(new OffsetRun(5, 70, 3), new OffsetRun(10, 80, 100_000)));
-    assertThat(OffsetMapCodec.decodeValue(OffsetMapCodec.value(u))).isEqualTo(u);
+    assertThat(OffsetMapCodec.decodeUpdate(OffsetMapCodec.updateValue(7, u))).isEqualTo(u);
     var tp = new org.apache.kafka.common.TopicPartition("orders.eu-1", 12);
-    assertThat(OffsetMapCodec.decodeKey(OffsetMapCodec.key(tp))).isEqualTo(tp);
+    assertThat(OffsetMapCodec.decodeKey(OffsetMapCodec.updateKey(tp, 515))).isEqualTo(new OffsetMapCodec.Key(tp, OffsetMapCodec.Kind.UPDATE));
+    assertThat(new String(OffsetMapCodec.updateKey(tp, 515), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("orders.eu-1:12:u3");
+    assertThat(OffsetMapCodec.decodeKey(OffsetMapCodec.snapshotKey(tp))).isEqualTo(new OffsetMapCodec.Key(tp, OffsetMapCodec.Kind.SNAPSHOT));
+    assertThat(OffsetMapCodec.decodeKey("orders.eu-1:12".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+        .as("the first format").isEqualTo(new OffsetMapCodec.Key(tp, OffsetMapCodec.Kind.UNNUMBERED_UPDATE));
+  }
+
+  /** One transaction per call: {@code n} records from source {@code s}, after Ferry's own marker on the target. */
+  private static long[] transaction(PartitionOffsetMap m, long s, long t, int n) {
+    m.apply(new MapUpdate(s + n, List.of(new OffsetRun(s, t, n))));
+    return new long[] {s + n, t + n + 1};
+  }
+
+  @Test
+  void memoryStaysBoundedAndOldPositionsAreBoundedByAnchorsAroundTheExactRecord() {
+    PartitionOffsetMap m = new PartitionOffsetMap(16, 8);
+    long[] at = {0, 0};
+    List<long[]> truth = new ArrayList<>(); // (source, target) of the first record of each transaction
+    List<Long> targetOf = new ArrayList<>(); // target offset of every source offset
+    for (int i = 0; i < 10_000; i++) {
+      truth.add(new long[] {at[0], at[1]});
+      int n = 1 + i % 5;
+      for (int k = 0; k < n; k++) {
+        targetOf.add(at[1] + k);
+      }
+      at = transaction(m, at[0], at[1], n);
+    }
+    assertThat(m.runCount()).isEqualTo(16);
+    assertThat(m.anchorCount()).isBetween(4, 8);
+    for (int source = 0; source < targetOf.size(); source++) {
+      PartitionOffsetMap.TargetBounds b = m.targetBounds(source).orElseThrow();
+      assertThat(targetOf.get(source)).as("bounds of %d", source).isBetween(b.low(), b.high());
+    }
+    long[] recent = truth.get(truth.size() - 3);
+    assertThat(m.targetOffset(recent[0])).as("the exact window").hasValue(recent[1]);
+    assertThat(m.targetOffset(0)).as("the first record is always an anchor").hasValue(0);
+    assertThat(m.targetBounds(truth.get(5_000)[0]).orElseThrow().exact()).isFalse();
+  }
+
+  @Test
+  void aSnapshotRestoresTheMapAndOlderUpdatesAreIgnored() {
+    PartitionOffsetMap m = new PartitionOffsetMap(16, 8);
+    long[] at = {0, 0};
+    for (int i = 0; i < 100; i++) {
+      at = transaction(m, at[0], at[1], 3);
+    }
+    byte[] snapshot = OffsetMapCodec.snapshotValue(m);
+    PartitionOffsetMap restored = new PartitionOffsetMap(16, 8);
+    // what survives compaction before the snapshot: updates 90..100, applied to an empty map, then the snapshot
+    restored.apply(90, new MapUpdate(270, List.of(new OffsetRun(267, 356, 3))));
+    assertThat(restored.incomplete()).isTrue();
+    assertThat(restored.targetBounds(268)).as("nothing is translated from an incomplete map").isEmpty();
+    OffsetMapCodec.apply(restored, OffsetMapCodec.Kind.SNAPSHOT, snapshot);
+    assertThat(restored.incomplete()).isFalse();
+    assertThat(restored.seq()).isEqualTo(100);
+    OffsetMapCodec.apply(restored, OffsetMapCodec.Kind.UPDATE, OffsetMapCodec.updateValue(100, new MapUpdate(300, List.of(new OffsetRun(297, 396, 3)))));
+    assertThat(restored.generation()).as("an update it holds is ignored").isZero();
+    for (long s = 0; s <= 300; s++) {
+      assertThat(restored.targetBounds(s)).as("position %d", s).isEqualTo(m.targetBounds(s));
+    }
+    at = transaction(m, at[0], at[1], 3);
+    OffsetMapCodec.apply(restored, OffsetMapCodec.Kind.UPDATE, OffsetMapCodec.updateValue(101, new MapUpdate(303, List.of(new OffsetRun(300, 400, 3)))));
+    assertThat(restored.targetOffset(301)).isEqualTo(m.targetOffset(301)).hasValue(401);
   }
 }

@@ -67,7 +67,7 @@ class ShardLaneTest {
       }
     });
     return out;
-  }, REFRESH, shard -> Ownership.CONFIRMED, new ShardClients() {
+  }, REFRESH, shard -> Ownership.CONFIRMED, new MapCache(FLOW, 1, missing -> Map.of()), new ShardClients() {
     @Override
     public Producer<byte[], byte[]> producer(String transactionalId, int partitions) {
       return producer;
@@ -275,7 +275,8 @@ class ShardLaneTest {
 
   private List<MapUpdate> mapUpdates() {
     return producer.history().stream().filter(r -> r.topic().equals(FerryNames.offsetMapTopic(FLOW.name())))
-        .map(r -> OffsetMapCodec.decodeValue(r.value())).toList();
+        .filter(r -> OffsetMapCodec.decodeKey(r.key()).kind() == OffsetMapCodec.Kind.UPDATE)
+        .map(r -> OffsetMapCodec.decodeUpdate(r.value())).toList();
   }
 
   private Map<TopicPartition, OffsetAndMetadata> lastProgress() {

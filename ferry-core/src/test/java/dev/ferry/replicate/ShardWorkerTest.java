@@ -40,7 +40,8 @@ class ShardWorkerTest {
 
   private void start(java.util.function.Predicate<List<Duration>> stopWhen) {
     ctx = new FlowContext(FLOW, "m1", state, parts -> Map.of(), Duration.ofMinutes(15),
-        shard -> coordinator.isEmpty() ? Ownership.UNKNOWN : coordinator.poll(), new ShardClients() {
+        shard -> coordinator.isEmpty() ? Ownership.UNKNOWN : coordinator.poll(), new MapCache(FLOW, 1, missing -> Map.of()),
+        new ShardClients() {
           @Override
           public Producer<byte[], byte[]> producer(String transactionalId, int partitions) {
             MockProducer<byte[], byte[]> p = nextProducer.get();
