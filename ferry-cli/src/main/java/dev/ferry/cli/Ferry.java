@@ -16,7 +16,8 @@ import picocli.CommandLine;
     description = "Replicates Kafka topics between clusters, exactly once, with an exact offset map.",
     subcommands = {RunCommand.class, StatusCommand.class, FailoverCommand.class, OffsetsCommand.class, DrillCommand.class,
         CommandLine.HelpCommand.class},
-    footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad input; failover: 3 done with data at risk, 4 refused."})
+    footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad input, 3 failover done with data at risk, 4 refused (failover: target unhealthy"
+        + " or a group active there; run: the flow failed over)."})
 public final class Ferry {
   @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces and debug logs.")
   boolean verbose;

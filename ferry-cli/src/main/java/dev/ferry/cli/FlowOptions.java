@@ -172,6 +172,10 @@ final class FlowOptions {
     try {
       return make.get();
     } catch (ConfigException e) {
+      if (e.key().startsWith("properties.") && (flag.equals("--source") || flag.equals("--target"))) {
+        // a client property given with --source-property / --target-property: name that flag and the property
+        throw new ConfigException(flag + "-property " + e.key().substring("properties.".length()), e.problem());
+      }
       throw new ConfigException(flag.isEmpty() ? "--" + e.key() : flag + (e.key().isEmpty() ? "" : " (" + e.key() + ")"), e.problem());
     }
   }
