@@ -110,7 +110,7 @@ public final class Failover {
           }
           from = "final checkpoint from " + flow.source().describe();
         } else {
-          checkpoints = lastCheckpoints(target);
+          checkpoints = lastCheckpoints(g -> true);
           from = "last checkpoints (source " + flow.source().describe() + (sourceUp ? " answers but its groups cannot be read" : " does not answer") + ")";
         }
         Checkpointer.SyncResult sync = checkpointer.commitToTarget(checkpoints, forceRewind, dryRun);
@@ -140,7 +140,14 @@ public final class Failover {
    */
   private Optional<List<Checkpoint>> finalCheckpoint(Checkpointer checkpointer) {
     try {
-      return Optional.of(checkpointer.translate(checkpointer.sourceOffsets(selected(checkpointer.followedGroups()))));
+      List<Checkpoint> fresh = new ArrayList<>(checkpointer.translate(checkpointer.sourceOffsets(selected(checkpointer.followedGroups()))));
+      Set<String> unreadable = checkpointer.unreadableGroups().keySet();
+      if (!unreadable.isEmpty()) {
+        LOG.atWarn().addKeyValue("flow", flow.name()).log("the offsets of groups {} cannot be read on the source: using their last checkpoints",
+            new java.util.TreeSet<>(unreadable));
+        fresh.addAll(lastCheckpoints(unreadable::contains));
+      }
+      return Optional.of(fresh);
     } catch (FerryException e) {
       LOG.atWarn().addKeyValue("flow", flow.name()).log("cannot read the source's consumer groups ({}): using the last checkpoints", e.getMessage());
       return Optional.empty();
@@ -252,11 +259,12 @@ public final class Failover {
     return up;
   }
 
-  private List<Checkpoint> lastCheckpoints(Admin target) {
+  /** The last checkpoints of the selected groups that {@code wanted} accepts. */
+  private List<Checkpoint> lastCheckpoints(java.util.function.Predicate<String> wanted) {
     Map<String, Object> client = Clients.asMap(flow.target());
     List<Checkpoint> out = new ArrayList<>();
     for (String group : targetGroupsWithCheckpoints(client)) {
-      if (Translation.follows(flow, group) && (groups == null || groups.matcher(group).matches())) {
+      if (wanted.test(group) && Translation.follows(flow, group) && (groups == null || groups.matcher(group).matches())) {
         out.addAll(FerryCheckpoints.read(client, flow.name(), group, Duration.ofSeconds(30)).values());
       }
     }

@@ -42,10 +42,12 @@ final class InternalTopics {
     String shardTopic = FerryNames.shardTopic(flow.name());
     String checkpointTopic = FerryNames.checkpointTopic(flow.name());
     // compacted: the latest snapshot and the last updates of each source partition stay, so the map's size follows the
-    // partition count, not uptime; segments roll every minute so the cleaner gets to them soon
+    // partition count, not uptime. Segments roll every minute so the cleaner gets to them soon; every transaction leaves
+    // a commit marker, which the cleaner keeps for delete.retention.ms: a minute of markers, not an hour (the default
+    // one day would be tens of megabytes per partition at 10 ms commits)
     NewTopic map = new NewTopic(mapTopic, Optional.of(flow.shards()), flow.replicationFactor())
         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact", TopicConfig.SEGMENT_MS_CONFIG, "60000",
-            TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.25", TopicConfig.DELETE_RETENTION_MS_CONFIG, "3600000"));
+            TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.25", TopicConfig.DELETE_RETENTION_MS_CONFIG, "60000"));
     NewTopic shards = new NewTopic(shardTopic, Optional.of(flow.shards()), flow.replicationFactor());
     NewTopic checkpoints = new NewTopic(checkpointTopic, Optional.of(1), flow.replicationFactor())
         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact"));

@@ -14,9 +14,11 @@ import java.util.Map;
  * @param synced groups whose target offsets were moved forward, with how many partitions
  * @param activeOnTarget groups not synced because they have members on the target, with the reason
  * @param syncFailed groups whose sync failed for another reason (not authorized, no answer), retried next round
+ * @param unreadable groups whose committed offsets could not be read on the source (a transaction stuck on them, no
+ *     permission): not checkpointed this round, the others were
  */
 public record CheckpointRound(Instant at, Duration took, int groups, List<Checkpoint> checkpoints, Map<String, Integer> synced,
-    Map<String, String> activeOnTarget, Map<String, String> syncFailed) {
+    Map<String, String> activeOnTarget, Map<String, String> syncFailed, Map<String, String> unreadable) {
 
   /** Offsets consumed on the source but not replicated yet, over all groups and partitions. */
   public long recordsAtRisk() {

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
@@ -57,6 +58,7 @@ public final class Checkpointer implements AutoCloseable {
   private final KafkaProducer<byte[], byte[]> producer;
   private final Set<String> reportedActive = ConcurrentHashMap.newKeySet();
   private final Set<String> reportedFailed = ConcurrentHashMap.newKeySet();
+  private volatile Map<String, String> unreadable = Map.of();
 
   public Checkpointer(FlowConfig flow, Admin source, Admin target) {
     this.flow = flow;
@@ -88,9 +90,26 @@ public final class Checkpointer implements AutoCloseable {
         .stream().map(GroupListing::groupId).filter(g -> Translation.follows(flow, g)).sorted().toList();
   }
 
-  /** Committed source offsets of {@code groups}, in one batched fetch. */
+  /**
+   * Committed source offsets of {@code groups}, in one batched fetch; a group that cannot be read is left out, logged
+   * once, and listed by {@link #unreadableGroups()} until it can be read again.
+   */
   public Map<String, Map<TopicPartition, OffsetAndMetadata>> sourceOffsets(List<String> groups) {
-    return committedOffsets(source, groups, flow.source().describe());
+    Map<String, String> failed = new HashMap<>();
+    Map<String, Map<TopicPartition, OffsetAndMetadata>> out = committedOffsets(source, groups, flow.source().describe(), failed);
+    failed.forEach((g, why) -> {
+      if (!why.equals(unreadable.get(g))) {
+        LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("group", g).log("cannot read the group's offsets on the source, checkpointing the"
+            + " others: {}", why);
+      }
+    });
+    unreadable = Map.copyOf(failed);
+    return out;
+  }
+
+  /** Groups whose committed offsets could not be read on the source in the last fetch, with the reason. */
+  public Map<String, String> unreadableGroups() {
+    return unreadable;
   }
 
   /** Translates with the offset map as committed on the target right now. */
@@ -110,7 +129,7 @@ public final class Checkpointer implements AutoCloseable {
     write(checkpoints);
     SyncResult r = sync ? commitToTarget(checkpoints, false, false, MAX_SYNCS_PER_ROUND) : new SyncResult(Map.of(), Map.of(), Map.of(), Map.of());
     return new CheckpointRound(Instant.now(), Duration.ofNanos(System.nanoTime() - started), groups.size(), checkpoints, r.synced(),
-        r.activeOnTarget(), r.failed());
+        r.activeOnTarget(), r.failed(), unreadable);
   }
 
   /**
@@ -155,10 +174,12 @@ public final class Checkpointer implements AutoCloseable {
     // described to say why. (In a dry run nothing is altered, so every group is described up front.)
     Map<String, String> active = dryRun ? activeOnTarget(wanted.keySet()) : new ConcurrentHashMap<>();
     List<String> candidates = wanted.keySet().stream().filter(g -> !active.containsKey(g)).toList();
-    Map<String, Map<TopicPartition, OffsetAndMetadata>> current = committedOffsets(target, candidates, flow.target().describe());
+    Map<String, String> unreadableOnTarget = new HashMap<>();
+    Map<String, Map<TopicPartition, OffsetAndMetadata>> current = committedOffsets(target, candidates, flow.target().describe(), unreadableOnTarget);
+    candidates = candidates.stream().filter(g -> !unreadableOnTarget.containsKey(g)).toList();
     Map<String, Map<TopicPartition, Long>> moves = SyncPlan.moves(candidates, wanted, current, forceRewind, maxGroups);
     Map<String, Integer> synced = new HashMap<>();
-    Map<String, String> failed = new HashMap<>();
+    Map<String, String> failed = new HashMap<>(unreadableOnTarget);
     if (!dryRun) {
       Map<String, KafkaFuture<Void>> results = new HashMap<>();
       moves.forEach((g, m) -> results.put(g, target.alterConsumerGroupOffsets(g,
@@ -219,14 +240,30 @@ public final class Checkpointer implements AutoCloseable {
     return active;
   }
 
-  private static Map<String, Map<TopicPartition, OffsetAndMetadata>> committedOffsets(Admin admin, List<String> groups, String where) {
+  /**
+   * Committed offsets of {@code groups}, fetched in one batched call and awaited group by group: a group that cannot be
+   * read (a transaction stuck on its offsets, no permission) goes to {@code failed} with the reason, the others are
+   * returned.
+   */
+  private static Map<String, Map<TopicPartition, OffsetAndMetadata>> committedOffsets(Admin admin, List<String> groups, String where,
+      Map<String, String> failed) {
     if (groups.isEmpty()) {
       return Map.of();
     }
     Map<String, ListConsumerGroupOffsetsSpec> specs = new HashMap<>();
     groups.forEach(g -> specs.put(g, new ListConsumerGroupOffsetsSpec()));
-    return KafkaCalls.await(admin.listConsumerGroupOffsets(specs, new ListConsumerGroupOffsetsOptions().requireStable(true)).all(),
-        TIMEOUT_MS, "fetch committed offsets of " + groups.size() + " groups on " + where);
+    var result = admin.listConsumerGroupOffsets(specs, new ListConsumerGroupOffsetsOptions().requireStable(true));
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
+    Map<String, Map<TopicPartition, OffsetAndMetadata>> out = new HashMap<>();
+    for (String g : groups) {
+      long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+      try {
+        out.put(g, KafkaCalls.await(result.partitionsToOffsetAndMetadata(g), left, "fetch committed offsets of group " + g + " on " + where));
+      } catch (FerryException e) {
+        failed.put(g, e.getMessage());
+      }
+    }
+    return out;
   }
 
   @Override

@@ -27,6 +27,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -58,6 +59,8 @@ public final class TopicReconciler {
   private final Set<String> owned = new HashSet<>();
   /** Partition count of target topics already checked, by target topic. */
   private final Map<String, Integer> checkedTargets = new HashMap<>();
+  /** The topic id of every target topic checked: a new id is a topic created again. */
+  private final Map<String, Uuid> checkedIds = new HashMap<>();
   /** Problems from calls that failed (not authorized, ...): cleared at the next round, which tries again. */
   private final Map<String, Problem> retryable = new HashMap<>();
   /** Last round's retryable problems: the same one again is not logged again. */
@@ -106,8 +109,18 @@ public final class TopicReconciler {
     Map<String, Integer> counts = new HashMap<>();
     sourceTopics.values().forEach(d -> counts.put(d.name(), d.partitions().size()));
     selectedPartitionCounts = Map.copyOf(counts);
-    Set<String> targetNames =
-        KafkaCalls.await(target.listTopics(new ListTopicsOptions().listInternal(false)).names(), TIMEOUT_MS, "list topics on " + tgt);
+    Map<String, Uuid> targetIds = new HashMap<>();
+    KafkaCalls.await(target.listTopics(new ListTopicsOptions().listInternal(false)).listings(), TIMEOUT_MS, "list topics on " + tgt)
+        .forEach(l -> targetIds.put(l.name(), l.topicId()));
+    Set<String> targetNames = targetIds.keySet();
+    // a target topic deleted and created again (by hand, or with fewer partitions) is checked again, like a new one
+    checkedIds.forEach((tt, id) -> {
+      Uuid now = targetIds.get(tt);
+      if (now != null && !now.equals(id) && checkedTargets.remove(tt) != null) {
+        LOG.atInfo().addKeyValue("flow", flow.name()).addKeyValue("topic", tt).log("target topic was created again (new topic id); checking it again");
+      }
+    });
+    checkedIds.keySet().retainAll(targetIds.keySet());
 
     List<String> toCreate = new ArrayList<>();
     List<String> toCheck = new ArrayList<>();
@@ -222,6 +235,13 @@ public final class TopicReconciler {
         continue;
       }
       checkedTargets.put(tt, tp);
+      Uuid id = d.topicId();
+      if (id != null) {
+        checkedIds.put(tt, id);
+      }
+      // it replicates into this topic now: when the source topic grows, the target grows with it (as after a restart,
+      // when the committed progress says the flow replicated the topic before)
+      owned.add(tt);
       problems.remove(t);
     }
   }

@@ -163,6 +163,26 @@ class ReplicationFailureIT {
   }
 
   @Test
+  void aTargetTopicCreatedByTheUserGrowsWithItsSourceTopic() {
+    ClusterConfig a = clusters.clusterA();
+    Workload.createTopic(a, "growing", 2, Map.of());
+    Workload.createTopic(clusters.clusterB(), "A.growing", 2, Map.of());
+    Workload.plain(a, "growing", 2, 100, 0);
+    FlowConfig flow = flow("growing", "growing");
+    try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST); Admin admin = Admin.create(Clients.admin(a))) {
+      r.awaitCaughtUp(Duration.ofSeconds(60));
+      admin.createPartitions(Map.of("growing", org.apache.kafka.clients.admin.NewPartitions.increaseTo(3))).all().get();
+      Workload.plain(a, "growing", 3, 90, 100);
+      await().atMost(Duration.ofSeconds(60)).until(() -> r.status().replication().committedPositions().containsKey(new TopicPartition("growing", 2)));
+      r.awaitCaughtUp(Duration.ofSeconds(60));
+      assertThat(r.status().topicProblems()).isEmpty();
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+    assertThat(Verifier.verify(flow, "growing", Duration.ofSeconds(30)).exact()).isTrue();
+  }
+
+  @Test
   void anUnreachableClusterFailsFastNamingItsBootstrapServers() {
     FlowConfig flow = FlowConfig.of(new ClusterConfig("gone", "127.0.0.1:1"), clusters.clusterB(), TopicSelection.of(".*", null));
     assertThatThrownBy(() -> Replicator.start(flow, Replicator.Startup.FAIL_FAST))
