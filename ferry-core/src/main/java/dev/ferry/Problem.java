@@ -29,6 +29,8 @@ public record Problem(Reason reason, String message) {
      * the target): where to resume is not known, so replication of the partition stopped.
      */
     PROGRESS_LOST,
+    /** The partition's offset map disagrees with its committed progress: replication of the partition stopped. */
+    OFFSET_MAP_BEHIND,
     /** A call about the topic failed (not authorized to describe it, say); retried every topic refresh. */
     UNAVAILABLE
   }

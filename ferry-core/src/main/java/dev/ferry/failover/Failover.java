@@ -148,7 +148,7 @@ public final class Failover {
         fresh.addAll(lastCheckpoints(unreadable::contains));
       }
       return Optional.of(fresh);
-    } catch (FerryException e) {
+    } catch (RuntimeException e) {
       LOG.atWarn().addKeyValue("flow", flow.name()).log("cannot read the source's consumer groups ({}): using the last checkpoints", e.getMessage());
       return Optional.empty();
     }

@@ -117,8 +117,22 @@ public final class Checkpointer implements AutoCloseable {
     Map<TopicPartition, PartitionOffsetMap> maps = index.catchUp(Duration.ofSeconds(30));
     long now = System.currentTimeMillis();
     List<Checkpoint> out = new ArrayList<>();
-    offsets.forEach((g, o) -> out.addAll(Translation.translate(flow, maps, search::settle, g, o, now)));
+    offsets.forEach((g, o) -> out.addAll(Translation.translate(flow, maps, this::settle, g, o, now)));
     return out;
+  }
+
+  /**
+   * Settles a translation older than the map's exact window from the target's records; when they cannot be read now,
+   * the lower bound (a few records read again, none skipped), settled exactly in a later round.
+   */
+  private long settle(TopicPartition source, TopicPartition target, int generation, long position, PartitionOffsetMap.TargetBounds bounds) {
+    try {
+      return search.settle(source, target, generation, position, bounds);
+    } catch (RuntimeException e) {
+      LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("partition", source.toString())
+          .log("cannot settle the translation of {}@{} from {} ({}): using its lower bound for now", source, position, target, e.getMessage());
+      return bounds.low();
+    }
   }
 
   /** One round: list, fetch, translate, write what changed, sync inactive target groups (when {@code sync}). */

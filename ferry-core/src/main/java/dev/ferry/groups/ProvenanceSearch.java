@@ -16,18 +16,22 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Settles a translation the offset map only bounds (a position older than the map's exact window) by reading the
  * provenance headers of the target records between the bounds: a binary search for the first record copied from the
  * source partition at or after the position. A few small reads, whatever the lag; results are cached.
  *
- * <p>Without provenance headers (a flow run with {@code --no-provenance}) nothing can be read back: the lower bound is
- * used, which re-reads at most the records between the bounds and never skips one.
+ * <p>Without provenance headers (a flow run with {@code --no-provenance}, or a record between the bounds without a
+ * readable header) nothing can be told apart: the lower bound is used, which re-reads at most the records between the
+ * bounds and never skips one.
  *
  * <p>Not thread-safe: one owner thread.
  */
 public final class ProvenanceSearch implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ProvenanceSearch.class);
   private static final int CACHED = 10_000;
   private static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
 
@@ -40,6 +44,7 @@ public final class ProvenanceSearch implements AutoCloseable {
     }
   };
   private long reads;
+  private boolean unmarkedReported;
 
   public ProvenanceSearch(FlowConfig flow) {
     this.flow = flow;
@@ -69,7 +74,18 @@ public final class ProvenanceSearch implements AutoCloseable {
     if (cached != null) {
       return cached;
     }
-    long answer = search(source, target, position, bounds);
+    long answer;
+    try {
+      answer = search(source, target, position, bounds);
+    } catch (Unmarked e) {
+      answer = bounds.low(); // a record without a readable header among them: never skip, re-read at most up to here
+      if (!unmarkedReported) {
+        unmarkedReported = true;
+        LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("partition", target.toString()).log("{}@{} has no readable provenance header"
+            + " (written while provenance was off, or by someone else under its name): positions near it translate to the earliest they can be,"
+            + " which re-reads up to {} records", target, e.offset, bounds.high() - bounds.low());
+      }
+    }
     cache.put(key, answer);
     return answer;
   }
@@ -102,9 +118,17 @@ public final class ProvenanceSearch implements AutoCloseable {
             settled = true;
             break;
           }
-          Provenance p = ProvenanceCodec.read(r.headers());
+          Provenance p;
+          try {
+            p = ProvenanceCodec.read(r.headers());
+          } catch (RuntimeException e) {
+            throw new Unmarked(r.offset());
+          }
+          if (p == null) {
+            throw new Unmarked(r.offset()); // ours without a header, or someone else's: cannot tell
+          }
           if (!ours(p, source)) {
-            continue; // written to the target by someone else
+            continue; // copied from elsewhere (another cluster, another partition)
           }
           if (p.sourceOffset() >= position) {
             best = r.offset();
@@ -127,8 +151,18 @@ public final class ProvenanceSearch implements AutoCloseable {
     return best;
   }
 
+  /** A record between the bounds whose origin cannot be told. */
+  private static final class Unmarked extends RuntimeException {
+    final long offset;
+
+    Unmarked(long offset) {
+      super(null, null, false, false);
+      this.offset = offset;
+    }
+  }
+
   private boolean ours(Provenance p, TopicPartition source) {
-    return p != null && p.sourcePartition() == source.partition() && p.path().get(p.path().size() - 1).equals(flow.source().alias());
+    return p.sourcePartition() == source.partition() && p.path().get(p.path().size() - 1).equals(flow.source().alias());
   }
 
   @Override

@@ -134,9 +134,17 @@ final class FlowContext implements AutoCloseable {
     return progress.apply(partitions);
   }
 
-  /** The committed offset maps of these source partitions. */
-  Map<TopicPartition, PartitionOffsetMap> maps(Collection<TopicPartition> sources) {
-    return maps.get(sources);
+  /**
+   * The committed offset maps of these source partitions, consistent with their committed progress (null: none); a
+   * partition whose map cannot be made to agree is left out and stops with a problem.
+   */
+  Map<TopicPartition, PartitionOffsetMap> maps(Map<TopicPartition, Long> progress) {
+    return maps.consistent(progress, (source, message) -> {
+      if (state.reportProblem(source, new dev.ferry.Problem(dev.ferry.Problem.Reason.OFFSET_MAP_BEHIND, message))) {
+        org.slf4j.LoggerFactory.getLogger(FlowContext.class).atError().addKeyValue("flow", flow.name())
+            .addKeyValue("partition", source.toString()).log(message);
+      }
+    });
   }
 
   /** Forgets the maps of a shard's partitions: they are loaded again when it next starts here. */

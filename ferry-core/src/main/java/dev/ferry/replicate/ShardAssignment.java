@@ -65,13 +65,14 @@ final class ShardAssignment {
    * @param hasProblem whether a source partition's replication stopped
    * @param progress where partitions resume, by target partition, for the partitions asked (source to target): those left
    *     out start at the beginning of their source partition, unless they were given a problem meanwhile
-   * @param maps the committed offset maps of source partitions
+   * @param maps the committed offset maps of source partitions, checked against the progress given (null: none); those
+   *     left out stopped with a problem
    * @return the partitions added
    */
   List<ShardPartition> sync(Consumer<byte[], byte[]> consumer, Map<TopicPartition, TopicPartition> ready, int problems, int lanesVersion,
       Predicate<TopicPartition> mine, Predicate<TopicPartition> hasProblem,
       Function<Map<TopicPartition, TopicPartition>, Map<TopicPartition, Progress>> progress,
-      Function<Collection<TopicPartition>, Map<TopicPartition, PartitionOffsetMap>> maps) {
+      Function<Map<TopicPartition, Long>, Map<TopicPartition, PartitionOffsetMap>> maps) {
     assignedFrom = ready;
     problemsSeen = problems;
     lanesSeen = lanesVersion;
@@ -93,12 +94,19 @@ final class ShardAssignment {
     added.forEach(s -> addedTargets.put(s, wanted.get(s)));
     Map<TopicPartition, Progress> committed = progress.apply(addedTargets);
     added.removeIf(hasProblem); // where to resume is not known: not read at all
-    Map<TopicPartition, PartitionOffsetMap> addedMaps = maps.apply(added);
+    Map<TopicPartition, Long> resumeAt = new HashMap<>();
+    added.forEach(s -> {
+      Progress c = committed.get(wanted.get(s));
+      resumeAt.put(s, c == null ? null : c.next());
+    });
+    Map<TopicPartition, PartitionOffsetMap> addedMaps = maps.apply(resumeAt);
+    added.removeIf(s -> !addedMaps.containsKey(s)); // its map disagrees with its progress: stopped with a problem
     List<ShardPartition> out = new ArrayList<>();
     for (TopicPartition s : added) {
       Progress c = committed.get(wanted.get(s));
       ShardPartition p = c == null ? new ShardPartition(s, wanted.get(s), 0, SourceGaps.NONE, mapPartitions, addedMaps.get(s))
           : new ShardPartition(s, wanted.get(s), c.next(), c.gaps(), mapPartitions, addedMaps.get(s));
+      p.hasProgress = c != null;
       partitions.put(s, p);
       out.add(p);
     }

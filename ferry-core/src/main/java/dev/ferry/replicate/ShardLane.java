@@ -153,6 +153,10 @@ final class ShardLane {
     return (int) ctx.readyPartitions().keySet().stream().filter(this::inThisShard).count();
   }
 
+  private boolean inThisLane(TopicPartition source) {
+    return lanes.isSlow(source) == (lane == ShardWorker.Lane.SLOW);
+  }
+
   private boolean inThisShard(TopicPartition source) {
     return Shards.of(source.topic(), source.partition(), ctx.flow().shards()) == shard;
   }
@@ -167,7 +171,7 @@ final class ShardLane {
     // itself move partitions to the slow lane.
     commit();
     List<ShardPartition> added = assignment.sync(consumer, ready, state.problemCount(), lanes.version(),
-        s -> inThisShard(s) && lanes.isSlow(s) == (lane == ShardWorker.Lane.SLOW), state::hasProblem, ctx::progress,
+        s -> inThisShard(s) && inThisLane(s), state::hasProblem, ctx::progress,
         ctx::maps);
     ctx.warmMetadata(tx.producer(), added.stream().map(p -> p.target.topic()).distinct().toList());
     added.forEach(p -> state.committed(p.source, p.committedNext));
@@ -217,7 +221,10 @@ final class ShardLane {
     }
     long now = clock.getAsLong();
     long refresh = ctx.progressRefresh().toNanos();
-    boolean due = assignment.partitions().stream().anyMatch(p -> p.advanced() || !state.hasProblem(p.source) && p.progressStale(now, refresh));
+    // progress is refreshed only for partitions still in this lane (one moving to the other lane may have newer progress
+    // there already) and without a problem (a stopped partition keeps what it has: its stop is not durable)
+    Predicate<ShardPartition> stale = p -> !state.hasProblem(p.source) && inThisLane(p.source) && p.progressStale(now, refresh);
+    boolean due = assignment.partitions().stream().anyMatch(p -> p.advanced() || stale.test(p));
     pacer.startAt(now);
     if (!tx.isOpen() && !due) {
       return;
@@ -240,8 +247,6 @@ final class ShardLane {
     if (lane == ShardWorker.Lane.MAIN && !stopping.getAsBoolean()) { // stopping: the shard topic may be gone (failover deletes it)
       stats.due(records, bytes, lanes.slowCount()).ifPresent(tx::write);
     }
-    // a stopped partition keeps the progress it has (its stop is not durable: a restart tries it again)
-    Predicate<ShardPartition> stale = p -> !state.hasProblem(p.source) && p.progressStale(now, refresh);
     List<ShardPartition> progressed = assignment.partitions().stream().filter(p -> p.advanced() || stale.test(p)).toList();
     if (!tx.commit(assignment.partitions(), stale)) {
       commitFailed(tx.lastCommitFailure());

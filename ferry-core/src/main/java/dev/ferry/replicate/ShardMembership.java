@@ -52,11 +52,12 @@ final class ShardMembership implements Runnable {
   /** The consumer through which a process joins its flow's membership group on the target. */
   static Properties consumerProperties(FlowConfig flow, String memberId, LoadAwareAssignor.MeasuredLoad load) {
     Properties p = new Properties();
-    p.put(ConsumerConfig.CLIENT_ID_CONFIG, FerryNames.memberClientId(flow.name(), memberId));
     p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "15000");
     p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "3000");
     p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "300000");
     Clients.withCluster(flow.target(), p);
+    // set after the user's properties: the group coordinator's answer about who owns a shard names this process by it
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, FerryNames.memberClientId(flow.name(), memberId));
     p.put(ConsumerConfig.GROUP_ID_CONFIG, FerryNames.membershipGroup(flow.name()));
     p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
     // load-aware first; cooperative-sticky as well, so processes of an older Ferry can share the group during an upgrade

@@ -42,6 +42,11 @@ final class ShardPartition {
    * started from may be about to expire.
    */
   OptionalLong progressCommittedAt = OptionalLong.empty();
+  /**
+   * Whether it has committed progress (read at start, or committed since): only such progress is committed again when
+   * it does not advance (a partition without any starts at the beginning, with or without a refresh).
+   */
+  boolean hasProgress;
   private OptionalLong stopAt = OptionalLong.empty();
 
   ShardPartition(TopicPartition source, TopicPartition target, long next, SourceGaps gaps, int mapPartitions) {
@@ -73,7 +78,7 @@ final class ShardPartition {
    * or longer ago than {@code refreshNanos} (the broker expires committed offsets after offsets.retention.minutes).
    */
   boolean progressStale(long nowNanos, long refreshNanos) {
-    return progressCommittedAt.isEmpty() || nowNanos - progressCommittedAt.getAsLong() >= refreshNanos;
+    return hasProgress && (progressCommittedAt.isEmpty() || nowNanos - progressCommittedAt.getAsLong() >= refreshNanos);
   }
 
   /** Where a record that cannot be written sits: replication goes up to it, then stops. */
@@ -126,6 +131,7 @@ final class ShardPartition {
   /** Its progress was committed (with or without an advance) at {@code nowNanos}. */
   void progressCommitted(long nowNanos) {
     progressCommittedAt = OptionalLong.of(nowNanos);
+    hasProgress = true;
   }
 
   /** The open transaction was aborted: back to the committed position. */

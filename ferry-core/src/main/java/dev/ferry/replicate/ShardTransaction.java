@@ -18,6 +18,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -122,6 +123,10 @@ final class ShardTransaction {
       producer.commitTransaction();
       open = false;
       return true;
+    } catch (TimeoutException e) {
+      // The commit may still complete: the producer can only wait for it, not abort it. New clients settle it (their
+      // initTransactions completes or aborts it) and read on from the committed progress, whichever it was.
+      throw new ProducerFailed(lane + " cannot commit: " + e.getMessage(), e);
     } catch (KafkaException e) {
       if (WriteFault.of(e).endsProducer()) {
         throw e;
@@ -155,6 +160,9 @@ final class ShardTransaction {
       if (WriteFault.of(e).endsProducer()) {
         throw e;
       }
+      throw new ProducerFailed(lane + " cannot abort its transaction: " + e.getMessage(), e);
+    } catch (IllegalStateException e) {
+      // an earlier call that timed out must be completed first: new clients settle the transaction
       throw new ProducerFailed(lane + " cannot abort its transaction: " + e.getMessage(), e);
     }
   }

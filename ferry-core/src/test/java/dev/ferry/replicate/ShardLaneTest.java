@@ -13,6 +13,7 @@ import dev.ferry.kafka.SourceGaps;
 import dev.ferry.config.TopicSelection;
 import dev.ferry.offsets.MapUpdate;
 import dev.ferry.offsets.OffsetMapCodec;
+import dev.ferry.offsets.PartitionOffsetMap;
 import dev.ferry.offsets.OffsetRun;
 import dev.ferry.provenance.Provenance;
 import dev.ferry.provenance.ProvenanceCodec;
@@ -67,7 +68,7 @@ class ShardLaneTest {
       }
     });
     return out;
-  }, REFRESH, shard -> Ownership.CONFIRMED, new MapCache(FLOW, 1, missing -> Map.of()), new ShardClients() {
+  }, REFRESH, shard -> Ownership.CONFIRMED, new MapCache(FLOW, 1, this::mapsAtProgress), new ShardClients() {
     @Override
     public Producer<byte[], byte[]> producer(String transactionalId, int partitions) {
       return producer;
@@ -249,6 +250,17 @@ class ShardLaneTest {
     assertThat(copies()).isEmpty();
     assertThat(consumer.assignment()).isEmpty();
     assertThat(fatal).isEmpty();
+  }
+
+  /** The map topic as the progress says: each partition with progress has a map ending there. */
+  private Map<TopicPartition, PartitionOffsetMap> mapsAtProgress(Map<TopicPartition, Integer> missing) {
+    Map<TopicPartition, PartitionOffsetMap> out = new HashMap<>();
+    if (missing.containsKey(SOURCE) && progress.containsKey(TARGET)) {
+      PartitionOffsetMap m = new PartitionOffsetMap();
+      m.apply(new MapUpdate(progress.get(TARGET), List.of()));
+      out.put(SOURCE, m);
+    }
+    return out;
   }
 
   /** Lets a commit interval pass and steps once: the lane commits what it holds. */

@@ -49,6 +49,16 @@ class ShardTransactionTest {
   }
 
   @Test
+  void aCommitThatTimesOutHasAnUnknownOutcomeThatNewClientsSettle() {
+    tx.init();
+    tx.beginIfNeeded();
+    producer.commitTransactionException = new org.apache.kafka.common.errors.TimeoutException("Timeout expired after 60000ms while awaiting EndTxn(true)");
+    assertThatThrownBy(() -> tx.commit(List.of(p), x -> false)).isInstanceOf(ShardTransaction.ProducerFailed.class)
+        .hasMessageContaining("shard 0 cannot commit").satisfies(e -> assertThat(ShardWorker.heals(e.getCause())).isTrue());
+    assertThat(producer.transactionAborted()).as("not aborted: the commit may still complete").isFalse();
+  }
+
+  @Test
   void aProducerThatCanNeitherCommitNorAbortFailsAsAWhole() {
     tx.init();
     tx.beginIfNeeded();
