@@ -91,6 +91,6 @@ class CliInputTest {
   void helpListsTheCommands() {
     Result r = ferry("--help");
     assertThat(r.code()).isZero();
-    assertThat(r.out()).contains("run", "status", "failover", "offsets", "drill", "Exit codes: 0 ok, 1 failure, 2 bad input;");
+    assertThat(r.out()).contains("run", "status", "failover", "offsets", "drill", "Exit codes: 0 ok, 1 failure, 2 bad input, 3 failover done with data at risk, 4");
   }
 }
