@@ -9,6 +9,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -35,6 +37,15 @@ final class DrillCommand implements Callable<Integer> {
       description = "Use this running target cluster instead of a local one.")
   Map.Entry<String, String> target;
 
+  @Option(names = "--source-property", paramLabel = "KEY=VALUE", converter = KeyValueConverter.class,
+      description = "Kafka client property for --source (repeatable): security settings and the like. The drill creates and writes its"
+          + " topics there, so its principal needs Create and Write on them.")
+  List<Map.Entry<String, String>> sourceProperties = new ArrayList<>();
+
+  @Option(names = "--target-property", paramLabel = "KEY=VALUE", converter = KeyValueConverter.class,
+      description = "Kafka client property for --target (repeatable).")
+  List<Map.Entry<String, String>> targetProperties = new ArrayList<>();
+
   @Option(names = "--timeout", paramLabel = "DURATION", converter = Converters.DurationConverter.class,
       description = "How long replication may take (default: 5m).")
   Duration timeout = Duration.ofMinutes(5);
@@ -43,6 +54,9 @@ final class DrillCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     Duration limit = timeout;
+    if (source == null && (!sourceProperties.isEmpty() || !targetProperties.isEmpty())) {
+      throw new FerryException(FerryException.Reason.BAD_INPUT, "--source-property: only with --source and --target (the local clusters need none)");
+    }
     if ((source == null) != (target == null)) {
       throw new FerryException(FerryException.Reason.BAD_INPUT, (source == null ? "--source" : "--target") + ": give both --source and --target, or neither");
     }
@@ -58,8 +72,8 @@ final class DrillCommand implements Callable<Integer> {
         s = new ClusterConfig("A", local.bootstrap(0));
         t = new ClusterConfig("B", local.bootstrap(1));
       } else {
-        s = cluster("--source", source);
-        t = cluster("--target", target);
+        s = cluster("--source", source, sourceProperties);
+        t = cluster("--target", target, targetProperties);
       }
       out.println("Writing " + records + " records to " + s.describe() + " and replicating them to " + t.describe() + " ...");
       out.flush();
@@ -71,10 +85,15 @@ final class DrillCommand implements Callable<Integer> {
     }
   }
 
-  private static ClusterConfig cluster(String flag, Map.Entry<String, String> e) {
+  private static ClusterConfig cluster(String flag, Map.Entry<String, String> e, List<Map.Entry<String, String>> properties) {
+    Map<String, String> props = new java.util.LinkedHashMap<>();
+    properties.forEach(p -> props.put(p.getKey(), p.getValue()));
     try {
-      return new ClusterConfig(e.getKey(), e.getValue());
+      return new ClusterConfig(e.getKey(), e.getValue(), props);
     } catch (dev.ferry.config.ConfigException ex) {
+      if (ex.key().startsWith("properties.")) {
+        throw new dev.ferry.config.ConfigException(flag + "-property " + ex.key().substring("properties.".length()), ex.problem());
+      }
       throw new dev.ferry.config.ConfigException(flag + " (" + ex.key() + ")", ex.problem());
     }
   }

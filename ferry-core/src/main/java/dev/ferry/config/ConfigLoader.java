@@ -63,13 +63,25 @@ public final class ConfigLoader {
     return parse(text, file.toString());
   }
 
+  /**
+   * The parser's problem without the excerpts of the file it quotes (indented lines under "in 'reader', line N"): the
+   * offending line may hold a secret (a password, a JAAS line), and the error is one line.
+   */
+  static String problemWithoutSnippets(String message) {
+    if (message == null) {
+      return "syntax error";
+    }
+    return java.util.Arrays.stream(message.split("\\R")).filter(l -> !l.isBlank() && !Character.isWhitespace(l.charAt(0)))
+        .collect(java.util.stream.Collectors.joining("; "));
+  }
+
   public static FerryConfig parse(String yaml, String origin) {
     JsonNode root;
     try {
       root = YAML.readTree(yaml);
     } catch (JsonProcessingException e) {
       String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-      throw new ConfigException("", origin + " is not valid YAML" + where + ": " + e.getOriginalMessage());
+      throw new ConfigException("", origin + " is not valid YAML" + where + ": " + problemWithoutSnippets(e.getOriginalMessage()));
     }
     if (root == null || root.isMissingNode() || root.isNull()) {
       throw new ConfigException("flows", "is required (the file " + origin + " is empty)");

@@ -145,4 +145,15 @@ class ConfigLoaderTest {
     assertThat(Durations.parse("k", "3m")).isEqualTo(Duration.ofMinutes(3));
     assertThat(Durations.parse("k", "PT2S")).isEqualTo(Duration.ofSeconds(2));
   }
+
+  @Test
+  void aYamlErrorOnALineHoldingASecretNamesThePlaceButNeverQuotesTheLine() {
+    String yaml = "flows:\n  - topics: t\n    source:\n      alias: A\n      bootstrap: \"h:1\"\n      properties:\n"
+        + "        sasl.jaas.config: \"ScramLoginModule required username=\\\"u\\\" password=\\\"TOPSECRET\\\";\" ]\n";
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ConfigLoader.parse(yaml, "f.yaml"))
+        .hasMessageStartingWith("f.yaml is not valid YAML at line 7, column ")
+        .hasMessageContaining("expected <block end>, but found ']'")
+        .hasMessageNotContaining("TOPSECRET")
+        .satisfies(e -> org.assertj.core.api.Assertions.assertThat(e.getMessage()).doesNotContain("\n"));
+  }
 }

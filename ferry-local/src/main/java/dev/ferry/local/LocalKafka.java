@@ -38,19 +38,31 @@ public final class LocalKafka implements AutoCloseable {
   private boolean everReady;
   private final String clusterId;
   private final Map<String, String> overrides;
-  /** SASL/PLAIN users (name to password) with ACLs enforced, or empty for a plain, open cluster. */
+  /** Users (name to password) with ACLs enforced, or empty for a plain, open cluster. */
   private final Map<String, String> saslUsers;
+  /** How clients authenticate to a secured cluster. */
+  private final Security security;
   /** 1 for the combined broker+controller node; 2, 3, ... for broker-only nodes added with {@link #addBroker()}. */
   private final int nodeId;
   private int brokersAdded;
   private Process process;
 
   private LocalKafka(String name, Path dir, Map<String, String> overrides, Map<String, String> saslUsers) {
-    this(name, dir, overrides, saslUsers, 1, Uuid.randomUuid().toString(), freePort());
+    this(name, dir, overrides, saslUsers, Security.SASL_PLAIN);
+  }
+
+  private LocalKafka(String name, Path dir, Map<String, String> overrides, Map<String, String> saslUsers, Security security) {
+    this(name, dir, overrides, saslUsers, 1, Uuid.randomUuid().toString(), freePort(), security);
   }
 
   private LocalKafka(String name, Path dir, Map<String, String> overrides, Map<String, String> saslUsers, int nodeId,
       String clusterId, int controllerPort) {
+    this(name, dir, overrides, saslUsers, nodeId, clusterId, controllerPort, Security.SASL_PLAIN);
+  }
+
+  private LocalKafka(String name, Path dir, Map<String, String> overrides, Map<String, String> saslUsers, int nodeId,
+      String clusterId, int controllerPort, Security security) {
+    this.security = security;
     this.name = name;
     this.dir = dir;
     this.brokerPort = freePort();
@@ -96,6 +108,31 @@ public final class LocalKafka implements AutoCloseable {
     return new LocalKafka(name, dir, Map.of(), all);
   }
 
+  /** How clients authenticate to a secured cluster; every one enforces ACLs. */
+  public enum Security {
+    /** SASL/PLAIN over a plaintext listener. */
+    SASL_PLAIN,
+    /** SASL/SCRAM-SHA-512 over TLS ({@value #ADMIN} uses PLAIN over the same listener, to create the SCRAM credentials). */
+    SASL_SSL_SCRAM,
+    /** Mutual TLS: each user has a certificate (CN = user name), the principal is the user name. */
+    MUTUAL_TLS
+  }
+
+  /**
+   * Creates (but does not start) a cluster secured as {@code security}, with ACLs (nothing allowed without one).
+   * {@value #ADMIN} is a superuser; {@code users} maps further user names to their passwords (for TLS, their key
+   * store's password). Key stores and trust stores (PKCS12) are made with the JDK's keytool under {@code dir/tls}.
+   */
+  public static LocalKafka createSecured(String name, Path dir, Map<String, String> users, Security security) {
+    Map<String, String> all = new LinkedHashMap<>(users);
+    all.put(ADMIN, "admin-secret");
+    LocalKafka k = new LocalKafka(name, dir, Map.of(), all, security);
+    if (security != Security.SASL_PLAIN) {
+      Tls.make(dir.resolve("tls"), all, security == Security.MUTUAL_TLS);
+    }
+    return k;
+  }
+
   /** Client properties for {@code user} of a secured cluster (empty for a plain cluster). */
   public Map<String, String> clientProperties(String user) {
     if (saslUsers.isEmpty()) {
@@ -105,7 +142,42 @@ public final class LocalKafka implements AutoCloseable {
     if (password == null) {
       throw new IllegalArgumentException("no user " + user + " on " + name);
     }
-    return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN", "sasl.jaas.config", jaas(user, password, ""));
+    Path tls = dir.resolve("tls");
+    return switch (security) {
+      case SASL_PLAIN -> Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN", "sasl.jaas.config", jaas(user, password, ""));
+      case SASL_SSL_SCRAM -> Map.of("security.protocol", "SASL_SSL",
+          "sasl.mechanism", user.equals(ADMIN) ? "PLAIN" : "SCRAM-SHA-512",
+          "sasl.jaas.config", user.equals(ADMIN) ? jaas(user, password, "")
+              : "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + user + "\" password=\"" + password + "\";",
+          "ssl.truststore.location", tls.resolve("client-trust.p12").toString(), "ssl.truststore.password", Tls.TRUST_PASSWORD,
+          "ssl.truststore.type", "PKCS12");
+      case MUTUAL_TLS -> Map.of("security.protocol", "SSL",
+          "ssl.keystore.location", tls.resolve(user + ".p12").toString(), "ssl.keystore.password", password, "ssl.key.password", password,
+          "ssl.keystore.type", "PKCS12",
+          "ssl.truststore.location", tls.resolve("client-trust.p12").toString(), "ssl.truststore.password", Tls.TRUST_PASSWORD,
+          "ssl.truststore.type", "PKCS12");
+    };
+  }
+
+  /** Creates SCRAM credentials for every user but the admin (SASL_SSL_SCRAM clusters, once they answer). */
+  private void createScramUsers() {
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+    p.putAll(clientProperties(ADMIN));
+    try (Admin admin = Admin.create(p)) {
+      List<org.apache.kafka.clients.admin.UserScramCredentialAlteration> creds = new ArrayList<>();
+      saslUsers.forEach((u, pw) -> {
+        if (!u.equals(ADMIN)) {
+          creds.add(new org.apache.kafka.clients.admin.UserScramCredentialUpsertion(u,
+              new org.apache.kafka.clients.admin.ScramCredentialInfo(org.apache.kafka.clients.admin.ScramMechanism.SCRAM_SHA_512, 4096), pw));
+        }
+      });
+      if (!creds.isEmpty()) {
+        admin.alterUserScramCredentials(creds).all().get(30, TimeUnit.SECONDS);
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot create the SCRAM users of " + name + ": " + e.getMessage(), e);
+    }
   }
 
   private static String jaas(String user, String password, String extra) {
@@ -179,6 +251,9 @@ public final class LocalKafka implements AutoCloseable {
       try {
         awaitReady();
         everReady = true;
+        if (security == Security.SASL_SSL_SCRAM) {
+          createScramUsers();
+        }
         return;
       } catch (PortTaken e) {
         if (attempt == 3) {
@@ -356,23 +431,62 @@ public final class LocalKafka implements AutoCloseable {
     p.put("num.network.threads", "2");
     p.put("num.io.threads", "4");
     if (!saslUsers.isEmpty()) {
-      p.put("listeners", "SASL_PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-      p.put("advertised.listeners", "SASL_PLAINTEXT://127.0.0.1:" + brokerPort);
-      p.put("inter.broker.listener.name", "SASL_PLAINTEXT");
-      p.put("listener.security.protocol.map", "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT");
-      p.put("sasl.enabled.mechanisms", "PLAIN");
-      p.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
-      StringBuilder users = new StringBuilder();
-      saslUsers.forEach((u, pw) -> users.append(" user_").append(u).append("=\"").append(pw).append('"'));
-      p.put("listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas(ADMIN, saslUsers.get(ADMIN), users.toString()));
       p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
-      p.put("super.users", "User:" + ADMIN + ";User:ANONYMOUS");
       p.put("allow.everyone.if.no.acl.found", "false");
+      Path tls = dir.resolve("tls");
+      switch (security) {
+        case SASL_PLAIN -> {
+          p.put("listeners", "SASL_PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+          p.put("advertised.listeners", "SASL_PLAINTEXT://127.0.0.1:" + brokerPort);
+          p.put("inter.broker.listener.name", "SASL_PLAINTEXT");
+          p.put("listener.security.protocol.map", "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT");
+          p.put("sasl.enabled.mechanisms", "PLAIN");
+          p.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+          StringBuilder users = new StringBuilder();
+          saslUsers.forEach((u, pw) -> users.append(" user_").append(u).append("=\"").append(pw).append('"'));
+          p.put("listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas(ADMIN, saslUsers.get(ADMIN), users.toString()));
+          p.put("super.users", "User:" + ADMIN + ";User:ANONYMOUS");
+        }
+        case SASL_SSL_SCRAM -> {
+          p.put("listeners", "SASL_SSL://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+          p.put("advertised.listeners", "SASL_SSL://127.0.0.1:" + brokerPort);
+          p.put("inter.broker.listener.name", "SASL_SSL");
+          p.put("listener.security.protocol.map", "SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT");
+          p.put("sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-512");
+          p.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+          p.put("listener.name.sasl_ssl.plain.sasl.jaas.config",
+              jaas(ADMIN, saslUsers.get(ADMIN), " user_" + ADMIN + "=\"" + saslUsers.get(ADMIN) + "\""));
+          p.put("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+          brokerTls(p, tls);
+          p.put("super.users", "User:" + ADMIN + ";User:ANONYMOUS");
+        }
+        case MUTUAL_TLS -> {
+          p.put("listeners", "SSL://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+          p.put("advertised.listeners", "SSL://127.0.0.1:" + brokerPort);
+          p.put("inter.broker.listener.name", "SSL");
+          p.put("listener.security.protocol.map", "SSL:SSL,CONTROLLER:PLAINTEXT");
+          p.put("ssl.client.auth", "required");
+          p.put("ssl.principal.mapping.rules", "RULE:^CN=([^,]+)$/$1/,DEFAULT");
+          brokerTls(p, tls);
+          p.put("super.users", "User:" + ADMIN + ";User:broker;User:ANONYMOUS");
+        }
+        default -> throw new IllegalStateException("unknown security " + security);
+      }
     }
     p.putAll(overrides);
     StringBuilder sb = new StringBuilder();
     p.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
     return sb.toString();
+  }
+
+  private static void brokerTls(Map<String, String> p, Path tls) {
+    p.put("ssl.keystore.location", tls.resolve("broker.p12").toString());
+    p.put("ssl.keystore.password", Tls.BROKER_PASSWORD);
+    p.put("ssl.key.password", Tls.BROKER_PASSWORD);
+    p.put("ssl.keystore.type", "PKCS12");
+    p.put("ssl.truststore.location", tls.resolve("broker-trust.p12").toString());
+    p.put("ssl.truststore.password", Tls.TRUST_PASSWORD);
+    p.put("ssl.truststore.type", "PKCS12");
   }
 
   private static int freePort() {
