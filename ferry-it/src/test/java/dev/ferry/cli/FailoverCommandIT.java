@@ -103,12 +103,16 @@ class FailoverCommandIT {
   void failoverWithTheSourceKilledUsesTheLastCheckpoints() throws Exception {
     Set<String> seenOnSource = prepare();
     Set<String> source = sourceRecords();
-    try (FerryProcess ferry = FerryProcess.start(dir, flowArgs("run", "--no-sync-group-offsets", "--checkpoint-interval", "500ms"))) {
+    // the flow runs with 2 shards; the failover is given none (4 by default) and must fence the 2 the flow has
+    try (FerryProcess ferry = FerryProcess.start(dir, flowArgs("run", "--no-sync-group-offsets", "--checkpoint-interval", "500ms", "--shards", "2"))) {
       awaitReplicatedAndCheckpointed();
       clusters.get(0).kill(); // the source cluster dies (SIGKILL of its broker process)
       Cli.Result real = Cli.ferry(flowArgs("failover"));
       assertThat(real.code()).as(real.out() + real.err()).isZero();
-      assertThat(real.out()).contains("last checkpoints (source A (" + a.bootstrap() + ") does not answer)", "committed");
+      assertThat(real.out()).contains("last checkpoints (source A (" + a.bootstrap() + ") does not answer)", "committed", "all 2 shards fenced");
+      Cli.Result again = Cli.ferry(flowArgs("failover"));
+      assertThat(again.code()).as("running it again finishes nothing more and changes nothing: " + again.out() + again.err()).isZero();
+      assertThat(again.out()).contains("all 2 shards fenced", "already there");
     }
     ResumeCheck.assertResumedExactlyOnce(seenOnSource, consumeOnTarget("app"), source);
   }
