@@ -39,7 +39,9 @@ class PermissionIT {
   static void startClusters() throws Exception {
     Path dir = Files.createTempDirectory("ferry-acl");
     source = LocalKafka.create("A", dir.resolve("A"), Map.of());
-    target = LocalKafka.createSecured("B", dir.resolve("B"), Map.of("ferry", "ferry-secret"));
+    Map<String, String> users = new java.util.HashMap<>(Map.of("ferry", "ferry-secret"));
+    MISSING.keySet().forEach(u -> users.put(u, u + "-secret"));
+    target = LocalKafka.createSecured("B", dir.resolve("B"), users);
     source.start();
     target.start();
     Properties admin = new Properties();
@@ -53,14 +55,59 @@ class PermissionIT {
       allow(acls, ResourceType.TOPIC, "__ferry.", PatternType.PREFIXED, AclOperation.ALL);
       allow(acls, ResourceType.GROUP, "ferry.", PatternType.PREFIXED, AclOperation.ALL);
       allow(acls, ResourceType.TRANSACTIONAL_ID, "ferry.", PatternType.PREFIXED, AclOperation.ALL);
+      // each of these users has every permission the operations guide lists on the target but one
+      for (String user : MISSING.keySet()) {
+        if (!user.equals("no-create")) {
+          allowTo(user, acls, ResourceType.TOPIC, "A.", PatternType.PREFIXED, AclOperation.CREATE);
+        }
+        allowTo(user, acls, ResourceType.TOPIC, "A.", PatternType.PREFIXED, AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER,
+            AclOperation.WRITE, AclOperation.READ);
+        if (!user.equals("no-internal-topics")) {
+          allowTo(user, acls, ResourceType.TOPIC, "__ferry.", PatternType.PREFIXED, AclOperation.ALL);
+        }
+        if (!user.equals("no-groups")) {
+          allowTo(user, acls, ResourceType.GROUP, "ferry.", PatternType.PREFIXED, AclOperation.ALL);
+        }
+        if (!user.equals("no-transactional-ids")) {
+          allowTo(user, acls, ResourceType.TRANSACTIONAL_ID, "ferry.", PatternType.PREFIXED, AclOperation.ALL);
+        }
+      }
       a.createAcls(acls).all().get();
     }
   }
 
+  /** A user without one permission, and what the one-line error must name. */
+  private static final Map<String, String> MISSING = Map.of("no-create", "A.lacking-no-create", "no-internal-topics", "__ferry.",
+      "no-groups", "ferry.", "no-transactional-ids", "transactional.id ferry.");
+
   private static void allow(List<AclBinding> acls, ResourceType type, String name, PatternType pattern, AclOperation... ops) {
+    allowTo("ferry", acls, type, name, pattern, ops);
+  }
+
+  private static void allowTo(String user, List<AclBinding> acls, ResourceType type, String name, PatternType pattern, AclOperation... ops) {
     for (AclOperation op : ops) {
-      acls.add(new AclBinding(new ResourcePattern(type, name, pattern), new AccessControlEntry("User:ferry", "*", op, AclPermissionType.ALLOW)));
+      acls.add(new AclBinding(new ResourcePattern(type, name, pattern), new AccessControlEntry("User:" + user, "*", op, AclPermissionType.ALLOW)));
     }
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"no-create", "no-internal-topics", "no-groups", "no-transactional-ids"})
+  void eachMissingPermissionIsAOneLineErrorNamingWhatItIsFor(String user) {
+    ClusterConfig a = new ClusterConfig("A", source.bootstrap());
+    ClusterConfig b = new ClusterConfig("B", target.bootstrap(), target.clientProperties(user));
+    String topic = "lacking-" + user;
+    Workload.createTopic(a, topic, 1, Map.of());
+    Workload.plain(a, topic, 1, 10, 0);
+    FlowConfig flow = FlowConfig.builder(a, b, TopicSelection.of(topic, null)).name("perm-" + user).topicRefreshInterval(Duration.ofMillis(500)).build();
+    String error;
+    try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> r.failure().isPresent() || !r.status().topicProblems().isEmpty());
+      error = r.failure().map(Throwable::getMessage).orElseGet(() -> r.status().topicProblems().values().iterator().next().message());
+    } catch (dev.ferry.FerryException e) {
+      error = e.getMessage();
+    }
+    assertThat(error).as(user).contains(MISSING.get(user)).contains("on B (" + target.bootstrap() + ")").doesNotContain("\n");
+    assertThat(error.toLowerCase(java.util.Locale.ROOT)).contains("authoriz");
   }
 
   @AfterAll
