@@ -43,6 +43,8 @@ public final class Failover {
   private static final long TIMEOUT_MS = 30_000;
   /** How long running processes get to commit what they hold and release their shards before they are fenced. */
   private static final Duration RELEASE_DEADLINE = Duration.ofSeconds(60);
+  /** The same with the source gone: a process stuck in calls to it does not hold the failover up. */
+  private static final Duration RELEASE_DEADLINE_SOURCE_DOWN = Duration.ofSeconds(10);
 
   /** What the failover did with one group's partition. */
   public enum Outcome {
@@ -97,8 +99,10 @@ public final class Failover {
       if (unhealthy.isPresent()) {
         return new Report(dryRun, unhealthy, "not touched", "none", List.of(), Map.of(), Map.of());
       }
-      String replication = stopReplication(target);
+      // asked first: with the source gone, running processes may be stuck in calls to it, and what they hold is fenced
+      // anyway, so they are not waited for long
       boolean sourceUp = sourceAnswers(source);
+      String replication = stopReplication(target, sourceUp ? RELEASE_DEADLINE : RELEASE_DEADLINE_SOURCE_DOWN);
       try (Checkpointer checkpointer = new Checkpointer(flow, source, target)) {
         List<Checkpoint> checkpoints;
         String from;
@@ -190,7 +194,7 @@ public final class Failover {
    * owns a shard, then fences every shard's transactional.id so nothing can commit after. Running it again finishes
    * what an interrupted run left.
    */
-  private String stopReplication(Admin target) {
+  private String stopReplication(Admin target, Duration releaseDeadline) {
     String shardTopic = FerryNames.shardTopic(flow.name());
     String members = FerryNames.membershipGroup(flow.name());
     int running = membersWithShards(target, members);
@@ -207,7 +211,7 @@ public final class Failover {
         throw e;
       }
     }
-    long deadline = System.nanoTime() + RELEASE_DEADLINE.toNanos();
+    long deadline = System.nanoTime() + releaseDeadline.toNanos();
     int holding = running;
     while (holding > 0 && System.nanoTime() < deadline) {
       pause(200);
@@ -222,7 +226,7 @@ public final class Failover {
       return "stopped (" + running + " process(es) released their shards; all " + shards + " shards fenced)";
     }
     return "stopped (" + (running - holding) + " of " + running + " process(es) released their shards, " + holding + " did not within "
-        + RELEASE_DEADLINE.toSeconds() + " s; all " + shards + " shards fenced, so nothing more of theirs is committed)";
+        + releaseDeadline.toSeconds() + " s; all " + shards + " shards fenced, so nothing more of theirs is committed)";
   }
 
   /** The partitions of the shard topic (the flow's real shard count); empty when it is gone. */

@@ -163,6 +163,30 @@ class ShardLaneTest {
   }
 
   @Test
+  void commitsThatFailWithoutAPartitionToBlameAreTheShardsReportedFaultUntilOneSucceeds() {
+    lane.start();
+    lane.step();
+    addRecords(0, 3, i -> "v" + i);
+    lane.step();
+    producer.sendOffsetsToTransactionException = new org.apache.kafka.common.errors.GroupAuthorizationException("Not authorized to access group");
+    commitDue();
+    addRecords(0, 3, i -> "v" + i);
+    lane.step();
+    commitDue();
+    assertThat(copies()).isEmpty();
+    assertThat(state.snapshot().shardFaults().get(0)).startsWith("shard 0 of flow A-to-B on B (127.0.0.1:2) cannot commit (")
+        .contains("Not authorized to access group");
+    assertThat(state.snapshot().partitionProblems()).as("not the partition's fault").isEmpty();
+
+    producer.sendOffsetsToTransactionException = null;
+    addRecords(0, 3, i -> "v" + i);
+    lane.step();
+    commitDue();
+    assertThat(copies()).hasSize(3);
+    assertThat(state.snapshot().shardFaults()).as("cleared by the commit").isEmpty();
+  }
+
+  @Test
   void aFencedProducerEndsTheLaneInsteadOfWriting() {
     lane.start();
     lane.step();
