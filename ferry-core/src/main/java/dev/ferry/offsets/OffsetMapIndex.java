@@ -24,11 +24,29 @@ public final class OffsetMapIndex implements AutoCloseable {
   private final MapRecords records;
   private List<TopicPartition> parts = List.of();
 
+  /** An index of the whole map. */
   public OffsetMapIndex(FlowConfig flow) {
+    this(flow, List.of(), tp -> true);
+  }
+
+  /**
+   * An index of the maps of the source partitions {@code wanted} accepts, reading only the map partitions given (all of
+   * them when none are).
+   */
+  OffsetMapIndex(FlowConfig flow, List<Integer> mapPartitions, java.util.function.Predicate<TopicPartition> wanted) {
     this.flow = flow;
     this.topic = FerryNames.offsetMapTopic(flow.name());
     this.consumer = new KafkaConsumer<>(Clients.readerProperties(flow.target()));
-    this.records = new MapRecords(flow.name(), tp -> true);
+    this.records = new MapRecords(flow.name(), wanted);
+    if (!mapPartitions.isEmpty()) {
+      assign(mapPartitions.stream().map(p -> new TopicPartition(topic, p)).toList());
+    }
+  }
+
+  private void assign(List<TopicPartition> partitions) {
+    parts = partitions;
+    consumer.assign(parts);
+    consumer.seekToBeginning(parts);
   }
 
   /** Reads the map topic up to its end as of now; returns the maps by source partition. */
@@ -38,9 +56,7 @@ public final class OffsetMapIndex implements AutoCloseable {
       if (infos == null || infos.isEmpty()) {
         return records.maps();
       }
-      parts = infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
-      consumer.assign(parts);
-      consumer.seekToBeginning(parts);
+      assign(infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList());
     }
     Map<TopicPartition, Long> end = consumer.endOffsets(parts, timeout);
     long deadline = System.nanoTime() + timeout.toNanos();

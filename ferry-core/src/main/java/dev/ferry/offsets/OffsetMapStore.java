@@ -1,15 +1,8 @@
 package dev.ferry.offsets;
 
-import dev.ferry.FerryException;
-import dev.ferry.client.FerryNames;
 import dev.ferry.config.FlowConfig;
-import dev.ferry.kafka.Clients;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 
 /** Loads the maps of some source partitions from a flow's map topic (committed transactions only). */
@@ -26,25 +19,8 @@ public final class OffsetMapStore {
     if (mapPartitionOf.isEmpty()) {
       return Map.of();
     }
-    String topic = FerryNames.offsetMapTopic(flow.name());
-    List<TopicPartition> parts = mapPartitionOf.values().stream().distinct().map(p -> new TopicPartition(topic, p)).toList();
-    Set<TopicPartition> wanted = mapPartitionOf.keySet();
-    MapRecords records = new MapRecords(flow.name(), wanted::contains);
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Clients.readerProperties(flow.target()))) {
-      consumer.assign(parts);
-      consumer.seekToBeginning(parts);
-      Map<TopicPartition, Long> end = consumer.endOffsets(parts, timeout);
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (parts.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-        if (System.nanoTime() > deadline) {
-          throw new FerryException(FerryException.Reason.UNREACHABLE, "reading offset map " + topic + " on " + flow.target().describe()
-              + " took longer than " + timeout);
-        }
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-          records.apply(r);
-        }
-      }
+    try (OffsetMapIndex index = new OffsetMapIndex(flow, mapPartitionOf.values().stream().distinct().toList(), mapPartitionOf::containsKey)) {
+      return Map.copyOf(index.catchUp(timeout));
     }
-    return Map.copyOf(records.maps());
   }
 }
