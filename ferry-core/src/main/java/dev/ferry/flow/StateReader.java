@@ -22,7 +22,9 @@ final class StateReader implements AutoCloseable {
   private final FlowConfig flow;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final String topic;
+  private static final Duration LOOKUP_INTERVAL = Duration.ofSeconds(30);
   private TopicPartition partition;
+  private long lastLookup;
   private Optional<FailedOver> failedOver = Optional.empty();
 
   StateReader(FlowConfig flow) {
@@ -31,9 +33,18 @@ final class StateReader implements AutoCloseable {
     this.consumer = new KafkaConsumer<>(Clients.readerProperties(flow.target()));
   }
 
-  /** Reads the topic up to its end as of now. */
+  /**
+   * Reads the topic up to its end as of now. While the topic does not exist, whether it does is asked at most every
+   * {@link #LOOKUP_INTERVAL} (listing every topic of a large cluster at each topic refresh would cost more than a
+   * failover noticed 30 s later).
+   */
   Optional<FailedOver> poll(Duration timeout) {
     if (partition == null) {
+      long now = System.nanoTime();
+      if (lastLookup != 0 && now - lastLookup < LOOKUP_INTERVAL.toNanos()) {
+        return Optional.empty();
+      }
+      lastLookup = now;
       Map<String, List<PartitionInfo>> topics = consumer.listTopics(timeout);
       if (!topics.containsKey(topic)) {
         return Optional.empty();
