@@ -106,13 +106,7 @@ public final class ProgressStore {
 
   /** Like {@link #read(Collection)}, with each partition's reported gaps. */
   public Map<TopicPartition, Progress> readProgress(Collection<TopicPartition> targetPartitions) {
-    Map<TopicPartition, Progress> out = new HashMap<>();
-    readCommitted(targetPartitions).forEach((tp, om) -> {
-      if (om != null) {
-        out.put(tp, new Progress(om.offset(), SourceGaps.decode(om.metadata())));
-      }
-    });
-    return out;
+    return progress(readCommitted(targetPartitions));
   }
 
   private Map<TopicPartition, OffsetAndMetadata> readCommitted(Collection<TopicPartition> targetPartitions) {
@@ -133,8 +127,12 @@ public final class ProgressStore {
 
   /** All committed progress of the flow with each partition's reported gaps, by target partition. */
   public Map<TopicPartition, Progress> readAllProgress() {
+    return progress(readAllCommitted());
+  }
+
+  private static Map<TopicPartition, Progress> progress(Map<TopicPartition, OffsetAndMetadata> committed) {
     Map<TopicPartition, Progress> out = new HashMap<>();
-    readAllCommitted().forEach((tp, om) -> {
+    committed.forEach((tp, om) -> {
       if (om != null) {
         out.put(tp, new Progress(om.offset(), SourceGaps.decode(om.metadata())));
       }
