@@ -17,12 +17,21 @@ import org.apache.kafka.common.TopicPartition;
  * </pre>
  *
  * UTF is Java's modified UTF-8 with a 2-byte length ({@link DataOutputStream#writeUTF}); the record timestamp is the
- * checkpoint's time.
+ * checkpoint's time. All of a group's records are in one partition of the topic, {@link #partition(String, int)}.
  */
 public final class CheckpointCodec {
   private static final byte VERSION = 1;
 
   private CheckpointCodec() {}
+
+  /**
+   * The partition of the checkpoint topic that holds {@code group}'s checkpoints: all of a group's records go to one
+   * partition (chosen by a hash of its name), so reading one group's checkpoints reads that partition only.
+   */
+  public static int partition(String group, int partitions) {
+    return org.apache.kafka.common.utils.Utils.toPositive(
+        org.apache.kafka.common.utils.Utils.murmur2(group.getBytes(java.nio.charset.StandardCharsets.UTF_8))) % partitions;
+  }
 
   /** The checkpoint topic of a flow. */
   public static String topic(String flow) {

@@ -24,7 +24,7 @@ public final class FerryCheckpoints {
    */
   public static Map<TopicPartition, Checkpoint> read(Map<String, Object> targetClient, String flow, String group, Duration timeout) {
     Map<TopicPartition, Checkpoint> latest = new HashMap<>();
-    scan(targetClient, flow, timeout, (key, r) -> {
+    scan(targetClient, flow, group, timeout, (key, r) -> {
       if (group.equals(CheckpointCodec.groupOf(key))) {
         Checkpoint c = CheckpointCodec.decode(key, r.value(), r.timestamp());
         latest.put(c.target(), c);
@@ -36,7 +36,7 @@ public final class FerryCheckpoints {
   /** Every group's current checkpoints, by group and target partition, in one read of the topic. */
   public static Map<String, Map<TopicPartition, Checkpoint>> readAll(Map<String, Object> targetClient, String flow, Duration timeout) {
     Map<String, Map<TopicPartition, Checkpoint>> all = new java.util.TreeMap<>();
-    scan(targetClient, flow, timeout, (key, r) -> {
+    scan(targetClient, flow, null, timeout, (key, r) -> {
       Checkpoint c = CheckpointCodec.decode(key, r.value(), r.timestamp());
       all.computeIfAbsent(c.group(), g -> new HashMap<>()).put(c.target(), c);
     });
@@ -46,11 +46,12 @@ public final class FerryCheckpoints {
   /** Every group that has checkpoints in the flow's checkpoint topic. */
   public static java.util.Set<String> groups(Map<String, Object> targetClient, String flow, Duration timeout) {
     java.util.Set<String> out = new java.util.TreeSet<>();
-    scan(targetClient, flow, timeout, (key, r) -> out.add(CheckpointCodec.groupOf(key)));
+    scan(targetClient, flow, null, timeout, (key, r) -> out.add(CheckpointCodec.groupOf(key)));
     return out;
   }
 
-  private static void scan(Map<String, Object> targetClient, String flow, Duration timeout,
+  /** Reads the checkpoint topic to its end: the partition of {@code group}, or every partition when it is null. */
+  private static void scan(Map<String, Object> targetClient, String flow, String group, Duration timeout,
       java.util.function.BiConsumer<byte[], ConsumerRecord<byte[], byte[]>> each) {
     Map<String, Object> props = new HashMap<>(targetClient);
     props.remove(ConsumerConfig.GROUP_ID_CONFIG);
@@ -64,7 +65,9 @@ public final class FerryCheckpoints {
       if (infos == null || infos.isEmpty()) {
         return;
       }
-      List<TopicPartition> parts = infos.stream().map(i -> new TopicPartition(topic, i.partition())).collect(Collectors.toList());
+      List<TopicPartition> parts = group == null
+          ? infos.stream().map(i -> new TopicPartition(topic, i.partition())).collect(Collectors.toList())
+          : List.of(new TopicPartition(topic, CheckpointCodec.partition(group, infos.size())));
       consumer.assign(parts);
       consumer.seekToBeginning(parts);
       Map<TopicPartition, Long> end = consumer.endOffsets(parts, timeout);

@@ -36,4 +36,15 @@ class CheckpointCodecTest {
   void theTopicIsTheFlowsCheckpointTopic() {
     assertThat(CheckpointCodec.topic("A-to-B")).isEqualTo("__ferry.A-to-B.checkpoints").isEqualTo(FerryNames.checkpointTopic("A-to-B"));
   }
+
+  @Test
+  void aGroupsCheckpointsGoToOnePartitionChosenByItsNameAndSpreadOverAll() {
+    assertThat(CheckpointCodec.partition("billing", 1)).isZero();
+    assertThat(CheckpointCodec.partition("billing", 16)).isEqualTo(CheckpointCodec.partition("billing", 16)).isBetween(0, 15);
+    java.util.Set<Integer> used = new java.util.HashSet<>();
+    for (int i = 0; i < 200; i++) {
+      used.add(CheckpointCodec.partition("group-" + i, 16));
+    }
+    assertThat(used).hasSize(16);
+  }
 }

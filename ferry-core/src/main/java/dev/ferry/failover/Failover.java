@@ -267,16 +267,13 @@ public final class Failover {
   private List<Checkpoint> lastCheckpoints(java.util.function.Predicate<String> wanted) {
     Map<String, Object> client = Clients.asMap(flow.target());
     List<Checkpoint> out = new ArrayList<>();
-    for (String group : targetGroupsWithCheckpoints(client)) {
+    // one read of the checkpoint topic for every group, not one per group
+    FerryCheckpoints.readAll(client, flow.name(), Duration.ofSeconds(30)).forEach((group, checkpoints) -> {
       if (wanted.test(group) && Translation.follows(flow, group) && (groups == null || groups.matcher(group).matches())) {
-        out.addAll(FerryCheckpoints.read(client, flow.name(), group, Duration.ofSeconds(30)).values());
+        out.addAll(checkpoints.values());
       }
-    }
+    });
     return out;
-  }
-
-  private Set<String> targetGroupsWithCheckpoints(Map<String, Object> client) {
-    return FerryCheckpoints.groups(client, flow.name(), Duration.ofSeconds(30));
   }
 
   private static void pause(long ms) {

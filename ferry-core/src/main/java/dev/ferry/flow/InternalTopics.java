@@ -24,6 +24,8 @@ import org.slf4j.LoggerFactory;
 final class InternalTopics {
   private static final Logger LOG = LoggerFactory.getLogger(InternalTopics.class);
   private static final long TIMEOUT_MS = 30_000;
+  /** Partitions of a new checkpoint topic (one created by an earlier Ferry keeps its one partition). */
+  static final int CHECKPOINT_PARTITIONS = 16;
 
   private final FlowConfig flow;
   private final Admin target;
@@ -49,7 +51,8 @@ final class InternalTopics {
         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact", TopicConfig.SEGMENT_MS_CONFIG, "60000",
             TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.25", TopicConfig.DELETE_RETENTION_MS_CONFIG, "60000"));
     NewTopic shards = new NewTopic(shardTopic, Optional.of(flow.shards()), flow.replicationFactor());
-    NewTopic checkpoints = new NewTopic(checkpointTopic, Optional.of(1), flow.replicationFactor())
+    // a group's checkpoints are in one partition (by a hash of its name): a reader of one group reads one partition
+    NewTopic checkpoints = new NewTopic(checkpointTopic, Optional.of(CHECKPOINT_PARTITIONS), flow.replicationFactor())
         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact"));
     target.createTopics(List.of(map, shards, checkpoints)).values().forEach((name, f) -> {
       try {

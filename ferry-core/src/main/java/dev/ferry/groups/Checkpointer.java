@@ -151,8 +151,10 @@ public final class Checkpointer implements AutoCloseable {
    * failover report, so it must say when the translation was last confirmed.
    */
   public void write(List<Checkpoint> checkpoints) {
+    String topic = FerryNames.checkpointTopic(flow.name());
+    int partitions = checkpoints.isEmpty() ? 1 : producer.partitionsFor(topic).size();
     for (Checkpoint c : checkpoints) {
-      producer.send(new ProducerRecord<>(FerryNames.checkpointTopic(flow.name()), null, c.timestamp(), CheckpointCodec.key(c.group(), c.source()),
+      producer.send(new ProducerRecord<>(topic, CheckpointCodec.partition(c.group(), partitions), c.timestamp(), CheckpointCodec.key(c.group(), c.source()),
           CheckpointCodec.value(c)));
     }
     if (!checkpoints.isEmpty()) {
