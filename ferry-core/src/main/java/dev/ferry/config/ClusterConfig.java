@@ -23,7 +23,8 @@ public record ClusterConfig(String alias, String bootstrap, Map<String, String> 
       "enable.auto.commit", "progress is committed with the data",
       "enable.idempotence", "its producers are transactional",
       "transactional.id", "each shard has its own",
-      "group.id", "its clients use their own groups or none");
+      "group.id", "its clients use their own groups or none",
+      "allow.auto.create.topics", "it never creates a topic by reading it");
   private static final Pattern SECRET_KEY = Pattern.compile("(?i).*(password|secret|jaas|token|credential|key\\.pem|keystore\\.key).*");
 
   public ClusterConfig {

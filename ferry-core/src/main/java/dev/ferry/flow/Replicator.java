@@ -150,8 +150,8 @@ public final class Replicator implements AutoCloseable {
     String memberId = UUID.randomUUID().toString().substring(0, 8);
     ProgressStore progress = new ProgressStore(targetAdmin, flow);
     reconciler = new TopicReconciler(flow, sourceAdmin, targetAdmin, progress.topics());
-    replication = new Replication(flow, memberId, progress, targetAdmin, mapPartitions, this::fail);
-    replication.publishReady(reconciler.reconcile());
+    replication = new Replication(flow, memberId, progress, sourceAdmin, targetAdmin, mapPartitions, this::fail);
+    replication.publishReady(reconciler.reconcile(), reconciler.incarnations());
     synchronized (lifecycle) {
       if (closed) {
         return;
@@ -175,7 +175,7 @@ public final class Replicator implements AutoCloseable {
         fail(new FerryException(FerryException.Reason.REFUSED, failedOver.get().refusal(flow)));
         return;
       }
-      replication.publishReady(reconciler.reconcile());
+      replication.publishReady(reconciler.reconcile(), reconciler.incarnations());
     } catch (RuntimeException e) {
       LOG.atWarn().addKeyValue("flow", flow.name()).log("topic refresh failed, retrying: {}", describe(e));
     }

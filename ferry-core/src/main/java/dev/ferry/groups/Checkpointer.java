@@ -9,12 +9,16 @@ import dev.ferry.kafka.Clients;
 import dev.ferry.kafka.KafkaCalls;
 import dev.ferry.offsets.OffsetMapIndex;
 import dev.ferry.offsets.PartitionOffsetMap;
+import dev.ferry.naming.TopicNaming;
+import dev.ferry.kafka.Incarnation;
+import dev.ferry.kafka.Incarnations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -115,10 +119,48 @@ public final class Checkpointer implements AutoCloseable {
   /** Translates with the offset map as committed on the target right now. */
   public List<Checkpoint> translate(Map<String, Map<TopicPartition, OffsetAndMetadata>> offsets) {
     Map<TopicPartition, PartitionOffsetMap> maps = index.catchUp(Duration.ofSeconds(30));
+    Map<String, String> replicated = replicatedTopics(offsets);
+    Optional<Map<String, Incarnation>> incarnations = incarnations(replicated);
     long now = System.currentTimeMillis();
     List<Checkpoint> out = new ArrayList<>();
-    offsets.forEach((g, o) -> out.addAll(Translation.translate(flow, maps, this::settle, g, o, now)));
+    offsets.forEach((g, o) -> {
+      Map<TopicPartition, OffsetAndMetadata> existing = new HashMap<>(o);
+      // a topic that is gone on either side (deleted, not created again yet) has nothing to translate to
+      incarnations.ifPresent(ids -> existing.keySet().removeIf(tp -> replicated.containsKey(tp.topic()) && !ids.containsKey(tp.topic())));
+      out.addAll(Translation.translate(flow, maps, incarnations.orElse(Map.of()), this::settle, g, existing, now));
+    });
     return out;
+  }
+
+  /** The replicated source topics among these offsets, with their target topics. */
+  private Map<String, String> replicatedTopics(Map<String, Map<TopicPartition, OffsetAndMetadata>> offsets) {
+    TopicNaming naming = TopicNaming.of(flow);
+    Map<String, String> targetOf = new HashMap<>();
+    offsets.values().forEach(o -> o.keySet().forEach(tp -> {
+      if (flow.topics().matches(tp.topic()) && naming.isReplicable(tp.topic())) {
+        targetOf.put(tp.topic(), naming.targetTopic(tp.topic()));
+      }
+    }));
+    return targetOf;
+  }
+
+  /**
+   * The incarnations now of these replicated topics (source to target topic); empty when they cannot be asked (the maps
+   * are then used as they are, a topic created again since the last round being the only risk, until the next round).
+   */
+  private Optional<Map<String, Incarnation>> incarnations(Map<String, String> targetOf) {
+    if (targetOf.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Incarnations.current(source, target, targetOf).get(TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      LOG.atInfo().addKeyValue("flow", flow.name()).log("cannot ask the topic ids of the replicated topics ({}); translating without", e.toString());
+      return Optional.empty();
+    }
   }
 
   /**

@@ -6,6 +6,7 @@ import dev.ferry.config.FlowConfig;
 import dev.ferry.naming.TopicNaming;
 import dev.ferry.offsets.PartitionOffsetMap;
 import dev.ferry.offsets.PartitionOffsetMap.TargetBounds;
+import dev.ferry.kafka.Incarnation;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,10 +36,15 @@ public final class Translation {
    * One checkpoint per committed partition of a topic the flow replicates and has a map for. A position already
    * replicated translates exactly (settled from the target's records when older than the map's exact window); a
    * position ahead of replication translates to the end of what is replicated and counts the offsets in between as at
-   * risk. A position the map cannot translate (before a recreated topic's first record) gets no checkpoint.
+   * risk. A position the map cannot translate (before a recreated topic's first record) gets no checkpoint, nor does a
+   * partition whose map describes another incarnation of its source or target topic than {@code incarnations} says
+   * exists now (the topic was deleted and created again, and the new one is not replicated yet).
+   *
+   * @param incarnations the incarnations of source topics and their target topics now, by source topic; a topic left
+   *     out is not checked
    */
-  public static List<Checkpoint> translate(FlowConfig flow, Map<TopicPartition, PartitionOffsetMap> maps, Settle settle, String group,
-      Map<TopicPartition, OffsetAndMetadata> committed, long now) {
+  public static List<Checkpoint> translate(FlowConfig flow, Map<TopicPartition, PartitionOffsetMap> maps, Map<String, Incarnation> incarnations,
+      Settle settle, String group, Map<TopicPartition, OffsetAndMetadata> committed, long now) {
     TopicNaming naming = TopicNaming.of(flow);
     List<Checkpoint> out = new ArrayList<>();
     committed.forEach((tp, om) -> {
@@ -46,7 +52,7 @@ public final class Translation {
         return;
       }
       PartitionOffsetMap map = maps.get(tp);
-      if (map == null || map.sourceNext().isEmpty()) {
+      if (map == null || map.sourceNext().isEmpty() || map.incarnation().differs(incarnations.getOrDefault(tp.topic(), Incarnation.UNKNOWN))) {
         return;
       }
       long c = om.offset();

@@ -9,6 +9,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -88,11 +90,30 @@ public final class ProgressStore {
     return new ConsumerGroupMetadata(FerryNames.progressGroup(flow.name()));
   }
 
-  /** One partition's committed progress: the next source offset to replicate and the gaps reported so far. */
-  public record Progress(long next, SourceGaps gaps) {
-    /** The committed form: the offset, with the gaps as its metadata. */
+  /**
+   * One partition's committed progress: the next source offset to replicate, the gaps reported so far, and the
+   * incarnations (topic ids) of the source and target topic it belongs to ({@link Incarnation#UNKNOWN} when it was
+   * committed without them).
+   */
+  public record Progress(long next, SourceGaps gaps, Incarnation incarnation) {
+    private static final Pattern IDS = Pattern.compile("(?:^|;)ids=([^;]*)");
+
+    public Progress(long next, SourceGaps gaps) {
+      this(next, gaps, Incarnation.UNKNOWN);
+    }
+
+    /** The committed form: the offset, with the topic ids and the gaps as its metadata ({@code ids=<src>/<tgt>;gaps=...}). */
     public OffsetAndMetadata toOffset() {
-      return new OffsetAndMetadata(next, gaps.encode());
+      String g = gaps.encode();
+      String ids = incarnation.known() ? "ids=" + incarnation.encode() : "";
+      return new OffsetAndMetadata(next, ids.isEmpty() ? g : g.isEmpty() ? ids : ids + ";" + g);
+    }
+
+    /** Reads {@link #toOffset()}'s form. */
+    public static Progress of(OffsetAndMetadata committed) {
+      Matcher m = IDS.matcher(committed.metadata() == null ? "" : committed.metadata());
+      Incarnation ids = m.find() ? Incarnation.decode(m.group(1)).orElse(Incarnation.UNKNOWN) : Incarnation.UNKNOWN;
+      return new Progress(committed.offset(), SourceGaps.decode(committed.metadata()), ids);
     }
   }
 
@@ -134,7 +155,7 @@ public final class ProgressStore {
     Map<TopicPartition, Progress> out = new HashMap<>();
     committed.forEach((tp, om) -> {
       if (om != null) {
-        out.put(tp, new Progress(om.offset(), SourceGaps.decode(om.metadata())));
+        out.put(tp, Progress.of(om));
       }
     });
     return out;

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  */
 public record SourceGaps(long count, long records, long lastFrom, long lastTo) {
   public static final SourceGaps NONE = new SourceGaps(0, 0, -1, -1);
-  private static final Pattern FORMAT = Pattern.compile("gaps=(\\d+);records=(\\d+);last=(\\d+)-(\\d+)");
+  private static final Pattern FORMAT = Pattern.compile("(?:^|;)gaps=(\\d+);records=(\\d+);last=(\\d+)-(\\d+)(?:$|;)");
 
   public SourceGaps {
     if (count < 0 || records < 0 || (count == 0) != (lastFrom < 0) || lastTo < lastFrom) {
@@ -39,13 +39,16 @@ public record SourceGaps(long count, long records, long lastFrom, long lastTo) {
     return count == 0 ? "" : "gaps=" + count + ";records=" + records + ";last=" + lastFrom + "-" + lastTo;
   }
 
-  /** Reads {@link #encode()}'s form; anything else (empty, null, written by an older Ferry) means no gap. */
+  /**
+   * Reads {@link #encode()}'s form, also among other {@code ;}-separated fields; anything else (empty, null, written by
+   * an older Ferry) means no gap.
+   */
   public static SourceGaps decode(String metadata) {
     if (metadata == null) {
       return NONE;
     }
     Matcher m = FORMAT.matcher(metadata);
-    if (!m.matches()) {
+    if (!m.find()) {
       return NONE;
     }
     try {

@@ -1,10 +1,12 @@
 package dev.ferry.offsets;
 
+import dev.ferry.kafka.Incarnation;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.ByteUtils;
 
 /**
@@ -13,18 +15,20 @@ import org.apache.kafka.common.utils.ByteUtils;
  *
  * <ul>
  *   <li>update, key {@code <source topic>:<partition>:u<slot>}, where slot = sequence number mod {@link #SLOTS}: what
- *       one replication transaction added. Value version 2: byte 2, varlong seq, varlong sourceNext, varint run count,
- *       then per run varlong sourceStart, varlong targetStart, varint count.
+ *       one replication transaction added. Value version 4: byte 4, varlong seq, the source and the target topic id (16
+ *       bytes each, most significant half first; zero when unknown), varlong sourceNext, varint run count, then per run
+ *       varlong sourceStart, varlong targetStart, varint count. Version 2 is the same without the topic ids.
  *   <li>snapshot, key {@code <source topic>:<partition>:s}: the partition's whole map as of update {@code seq}, written
- *       in the transaction of every {@link #SNAPSHOT_EVERY}-th update (and the first). Value version 3: byte 3, varlong
- *       seq, varlong sourceNext (zig-zag; -1 none), varint generation, varlong firstSource, varint stride, varlong
- *       dropped runs, varint anchor count, anchors as (delta source, delta target) varlongs, varint run count, runs as
- *       (delta sourceStart from the previous run's end, delta targetStart likewise, varint count).
+ *       in the transaction of every {@link #SNAPSHOT_EVERY}-th update (and the first). Value version 5: byte 5, varlong
+ *       seq, the two topic ids as in an update, varlong sourceNext (zig-zag; -1 none), varint generation, varlong
+ *       firstSource, varint stride, varlong dropped runs, varint anchor count, anchors as (delta source, delta target)
+ *       varlongs, varint run count, runs as (delta sourceStart from the previous run's end, delta targetStart likewise,
+ *       varint count). Version 3 is the same without the topic ids.
  * </ul>
  *
  * Compaction keeps the last record of each key: the latest snapshot and the last {@link #SLOTS} updates, which include
- * every update after that snapshot. The first format (version 1, key {@code <source topic>:<partition>}, no sequence
- * number) is still read.
+ * every update after that snapshot. Versions 2 and 3, and the first format (version 1, key {@code <source
+ * topic>:<partition>}, no sequence number), are still read.
  */
 public final class OffsetMapCodec {
   /** Update slots per source partition: twice the snapshot spacing, so every update after the last snapshot survives. */
@@ -32,8 +36,10 @@ public final class OffsetMapCodec {
   /** A snapshot goes with every this-many-th update. */
   public static final int SNAPSHOT_EVERY = SLOTS / 2;
   private static final byte V1 = 1;
-  private static final byte UPDATE = 2;
-  private static final byte SNAPSHOT = 3;
+  private static final byte UPDATE_V2 = 2;
+  private static final byte SNAPSHOT_V3 = 3;
+  private static final byte UPDATE = 4;
+  private static final byte SNAPSHOT = 5;
 
   /** What a record of the map topic is, and of which source partition. */
   public enum Kind { UPDATE, SNAPSHOT, UNNUMBERED_UPDATE }
@@ -82,11 +88,24 @@ public final class OffsetMapCodec {
   }
 
   public static byte[] updateValue(long seq, MapUpdate u) {
-    ByteBuffer b = ByteBuffer.allocate(1 + 10 + 10 + 5 + u.runs().size() * 25);
+    ByteBuffer b = ByteBuffer.allocate(1 + 10 + 32 + 10 + 5 + u.runs().size() * 25);
     b.put(UPDATE);
     ByteUtils.writeVarlong(seq, b);
+    writeIds(u.incarnation(), b);
     writeUpdate(u, b);
     return bytes(b);
+  }
+
+  private static void writeIds(Incarnation ids, ByteBuffer b) {
+    for (Uuid id : List.of(ids.source(), ids.target())) {
+      b.putLong(id.getMostSignificantBits());
+      b.putLong(id.getLeastSignificantBits());
+    }
+  }
+
+  private static Incarnation readIds(ByteBuffer b) {
+    Uuid source = new Uuid(b.getLong(), b.getLong());
+    return new Incarnation(source, new Uuid(b.getLong(), b.getLong()));
   }
 
   private static void writeUpdate(MapUpdate u, ByteBuffer b) {
@@ -102,9 +121,10 @@ public final class OffsetMapCodec {
   /** The snapshot record of {@code map} as it is now. */
   public static byte[] snapshotValue(PartitionOffsetMap map) {
     PartitionOffsetMap.Snapshot s = map.snapshot();
-    ByteBuffer b = ByteBuffer.allocate(1 + 10 * 6 + 5 * 3 + s.anchors().length * 20 + s.runs().length * 25);
+    ByteBuffer b = ByteBuffer.allocate(1 + 32 + 10 * 6 + 5 * 3 + s.anchors().length * 20 + s.runs().length * 25);
     b.put(SNAPSHOT);
     ByteUtils.writeVarlong(s.seq(), b);
+    writeIds(s.incarnation(), b);
     ByteUtils.writeVarlong(s.sourceNext(), b);
     ByteUtils.writeVarint(s.generation(), b);
     ByteUtils.writeVarlong(s.firstSource(), b);
@@ -142,17 +162,23 @@ public final class OffsetMapCodec {
     byte v = b.get();
     switch (kind) {
       case UNNUMBERED_UPDATE -> {
-        expect(v, V1, kind);
-        return map.applyUnnumbered(readUpdate(b));
+        expect(v, kind, V1, V1);
+        return map.applyUnnumbered(readUpdate(b, Incarnation.UNKNOWN));
       }
       case UPDATE -> {
-        expect(v, UPDATE, kind);
+        expect(v, kind, UPDATE, UPDATE_V2);
         long seq = ByteUtils.readVarlong(b);
-        return map.apply(seq, readUpdate(b));
+        Incarnation ids = v == UPDATE ? readIds(b) : Incarnation.UNKNOWN;
+        return map.apply(seq, readUpdate(b, ids));
       }
       case SNAPSHOT -> {
-        expect(v, SNAPSHOT, kind);
-        PartitionOffsetMap.Snapshot s = readSnapshot(b);
+        expect(v, kind, SNAPSHOT, SNAPSHOT_V3);
+        Incarnation ids = Incarnation.UNKNOWN;
+        long seq = ByteUtils.readVarlong(b);
+        if (v == SNAPSHOT) {
+          ids = readIds(b);
+        }
+        PartitionOffsetMap.Snapshot s = readSnapshot(seq, ids, b);
         if (s.seq() > map.seq() || map.incomplete()) {
           map.restore(s);
         }
@@ -166,32 +192,35 @@ public final class OffsetMapCodec {
   public static MapUpdate decodeUpdate(byte[] value) {
     ByteBuffer b = ByteBuffer.wrap(value);
     byte v = b.get();
-    if (v == UPDATE) {
+    Incarnation ids = Incarnation.UNKNOWN;
+    if (v == UPDATE || v == UPDATE_V2) {
       ByteUtils.readVarlong(b);
+      if (v == UPDATE) {
+        ids = readIds(b);
+      }
     } else if (v != V1) {
       throw new IllegalArgumentException("not an offset-map update (version " + v + ")");
     }
-    return readUpdate(b);
+    return readUpdate(b, ids);
   }
 
-  private static void expect(byte actual, byte expected, Kind kind) {
-    if (actual != expected) {
+  private static void expect(byte actual, Kind kind, byte expected, byte older) {
+    if (actual != expected && actual != older) {
       throw new IllegalArgumentException("offset-map record of kind " + kind + " has version " + actual + ", expected " + expected);
     }
   }
 
-  private static MapUpdate readUpdate(ByteBuffer b) {
+  private static MapUpdate readUpdate(ByteBuffer b, Incarnation ids) {
     long sourceNext = ByteUtils.readVarlong(b);
     int n = ByteUtils.readVarint(b);
     List<OffsetRun> runs = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       runs.add(new OffsetRun(ByteUtils.readVarlong(b), ByteUtils.readVarlong(b), ByteUtils.readVarint(b)));
     }
-    return new MapUpdate(sourceNext, runs);
+    return new MapUpdate(sourceNext, runs, ids);
   }
 
-  private static PartitionOffsetMap.Snapshot readSnapshot(ByteBuffer b) {
-    long seq = ByteUtils.readVarlong(b);
+  private static PartitionOffsetMap.Snapshot readSnapshot(long seq, Incarnation ids, ByteBuffer b) {
     long sourceNext = ByteUtils.readVarlong(b);
     int generation = ByteUtils.readVarint(b);
     long firstSource = ByteUtils.readVarlong(b);
@@ -217,7 +246,7 @@ public final class OffsetMapCodec {
       ps = runs[i].sourceEnd();
       pt = runs[i].targetEnd();
     }
-    return new PartitionOffsetMap.Snapshot(seq, sourceNext, generation, firstSource, stride, dropped, anchors, runs);
+    return new PartitionOffsetMap.Snapshot(seq, sourceNext, generation, firstSource, stride, dropped, anchors, runs, ids);
   }
 
   private static byte[] bytes(ByteBuffer b) {

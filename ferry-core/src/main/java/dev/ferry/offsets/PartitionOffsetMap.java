@@ -1,5 +1,6 @@
 package dev.ferry.offsets;
 
+import dev.ferry.kafka.Incarnation;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -18,9 +19,11 @@ import java.util.OptionalLong;
  * headers of the target records between them settle exactly (see {@code ProvenanceSearch}). Memory and the map's
  * snapshots stay the same size however long the flow runs.
  *
- * <p>A run that starts before the end of the map on either side (the source or target topic was recreated, or a
- * partition was replicated again after its progress was lost) begins a new <em>generation</em>: the map keeps only what
- * was written from then on, since the earlier runs describe records that are gone or were copied again. Positions
+ * <p>An update written for another incarnation of the source or target topic (topic ids: the topic was deleted and
+ * created again), or a run that starts before the end of the map on either side (a partition replicated again after its
+ * progress was lost, or a map of updates without topic ids), begins a new <em>generation</em>: the map keeps only what
+ * was written from then on, since the earlier runs describe records that are gone or were copied again. The map's
+ * {@link #incarnation()} says which topics its generation describes: callers translate only for those. Positions
  * before the new generation's first source offset are then not translatable. Nothing is thrown: one partition's history
  * never stops the others' translation.
  *
@@ -62,6 +65,7 @@ public final class PartitionOffsetMap {
   private long firstSource;
   private long seq;
   private boolean incomplete;
+  private Incarnation incarnation = Incarnation.UNKNOWN;
 
   public PartitionOffsetMap() {
     this(EXACT_RUNS, MAX_ANCHORS);
@@ -94,6 +98,14 @@ public final class PartitionOffsetMap {
     }
     seq = updateSeq;
     boolean restarted = false;
+    Incarnation written = update.incarnation();
+    if (incarnation.differs(written) && sourceNext >= 0) {
+      restart(0); // the topics were created again: the new ones are replicated from their start
+      restarted = true;
+    }
+    if (written.known()) {
+      incarnation = written;
+    }
     for (OffsetRun r : update.runs()) {
       if (overlaps(r)) {
         restart(r.sourceStart());
@@ -208,6 +220,14 @@ public final class PartitionOffsetMap {
   /** How many times the map began a new generation: 0 for a partition replicated once, without a replay. */
   public int generation() {
     return generation;
+  }
+
+  /**
+   * The incarnations (topic ids) of the source and target topic that the current generation describes; unknown for a map
+   * of updates written without them.
+   */
+  public Incarnation incarnation() {
+    return incarnation;
   }
 
   /** The first source position the map can translate. */
@@ -338,7 +358,7 @@ public final class PartitionOffsetMap {
     for (int i = head; i < size; i++) {
       runs[i - head] = new OffsetRun(sourceStart[i], targetStart[i], count[i]);
     }
-    return new Snapshot(seq, sourceNext, generation, firstSource, stride, dropped, anchorPairs, runs);
+    return new Snapshot(seq, sourceNext, generation, firstSource, stride, dropped, anchorPairs, runs, incarnation);
   }
 
   /** Replaces the state with a snapshot's (a snapshot restores an incomplete map). */
@@ -350,6 +370,7 @@ public final class PartitionOffsetMap {
     stride = s.stride();
     dropped = s.dropped();
     incomplete = false;
+    incarnation = s.incarnation();
     anchors = 0;
     head = 0;
     size = 0;
@@ -368,5 +389,6 @@ public final class PartitionOffsetMap {
   }
 
   /** The state of a map at one update, as stored in a snapshot record. */
-  record Snapshot(long seq, long sourceNext, int generation, long firstSource, int stride, long dropped, long[][] anchors, OffsetRun[] runs) {}
+  record Snapshot(long seq, long sourceNext, int generation, long firstSource, int stride, long dropped, long[][] anchors, OffsetRun[] runs,
+      Incarnation incarnation) {}
 }

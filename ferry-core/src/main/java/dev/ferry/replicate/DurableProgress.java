@@ -7,6 +7,7 @@ import dev.ferry.kafka.ProgressStore;
 import dev.ferry.kafka.ProgressStore.Progress;
 import dev.ferry.kafka.SourceGaps;
 import dev.ferry.offsets.PartitionOffsetMap;
+import dev.ferry.kafka.Incarnation;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
@@ -47,8 +48,16 @@ final class DurableProgress {
    * The progress of these partitions (source to target), by target partition; those that start at the beginning, or
    * that stopped with a problem, are left out.
    */
-  Map<TopicPartition, Progress> read(Map<TopicPartition, TopicPartition> targetOf) {
+  Map<TopicPartition, Progress> read(Map<TopicPartition, TopicPartition> targetOf, Map<String, Incarnation> incarnations) {
     Map<TopicPartition, Progress> out = new HashMap<>(store.readProgress(targetOf.values()));
+    targetOf.forEach((s, t) -> {
+      Progress p = out.get(t);
+      Incarnation now = incarnations.getOrDefault(s.topic(), Incarnation.UNKNOWN);
+      if (p != null && p.incarnation().differs(now)) {
+        out.remove(t); // it says where an earlier topic stood, nothing of this one
+        LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("partition", s.toString()).log(recreated(s, t, p.incarnation(), now));
+      }
+    });
     Map<TopicPartition, TopicPartition> missing = new HashMap<>();
     targetOf.forEach((s, t) -> {
       if (!out.containsKey(t)) {
@@ -73,6 +82,9 @@ final class DurableProgress {
       if (tail.sourceNext().isEmpty()) {
         return; // nothing of it was replicated by this flow: the target data is someone else's
       }
+      if (tail.incarnation().differs(incarnations.getOrDefault(s.topic(), Incarnation.UNKNOWN))) {
+        return; // the map describes earlier topics: this one starts at its beginning
+      }
       if (tail.targetNext().orElse(0) <= end) {
         out.put(t, new Progress(tail.sourceNext().getAsLong(), SourceGaps.NONE));
         LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("partition", s.toString())
@@ -89,5 +101,14 @@ final class DurableProgress {
       }
     });
     return out;
+  }
+
+  private static String recreated(TopicPartition s, TopicPartition t, Incarnation was, Incarnation now) {
+    if (was.sourceDiffers(now)) {
+      return "source topic " + s.topic() + " was deleted and created again (topic id " + was.source() + ", now " + now.source() + "): "
+          + s + " is replicated from its start" + (was.targetDiffers(now) ? "" : ", after the records of the earlier topic in " + t);
+    }
+    return "target topic " + t.topic() + " was deleted and created again (topic id " + was.target() + ", now " + now.target() + "): " + s
+        + " is replicated into " + t + " again from its start";
   }
 }

@@ -4,6 +4,7 @@ import dev.ferry.FerryException;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.kafka.ProgressStore.Progress;
 import dev.ferry.offsets.PartitionOffsetMap;
+import dev.ferry.kafka.Incarnation;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -28,7 +29,8 @@ final class FlowContext implements AutoCloseable {
   private final FlowConfig flow;
   private final String memberId;
   private final ReplicationState state;
-  private final Function<Map<TopicPartition, TopicPartition>, Map<TopicPartition, Progress>> progress;
+  private final java.util.function.BiFunction<Map<TopicPartition, TopicPartition>, Map<String, Incarnation>, Map<TopicPartition, Progress>> progress;
+  private final IncarnationCheck incarnationCheck;
   private final Duration progressRefresh;
   private final java.util.function.IntFunction<Ownership> ownership;
   private final MapCache maps;
@@ -37,24 +39,28 @@ final class FlowContext implements AutoCloseable {
   private final Consumer<FerryException> fatal;
   private final Object topicsChanged = new Object();
   private volatile Map<TopicPartition, TopicPartition> ready = Map.of();
+  private volatile Map<String, Incarnation> incarnations = Map.of();
   private final ExecutorService warmup;
   private final ExecutorService flusher;
 
   /**
-   * @param progress where partitions resume, by target partition, for the partitions asked (source to target); those
-   *     left out start at the beginning, unless they were given a problem
+   * @param progress where partitions resume, by target partition, for the partitions asked (source to target) of the
+   *     topic incarnations given; those left out start at the beginning, unless they were given a problem
+   * @param incarnationCheck asks the clusters which topic incarnations exist now
    * @param progressRefresh how often progress that does not advance is committed again, so the broker never expires it
    * @param ownership what the group coordinator says now of this process and a shard
    * @param maps the committed offset maps of source partitions
    * @param fatal told of a failure that stops the flow
    */
   FlowContext(FlowConfig flow, String memberId, ReplicationState state,
-      Function<Map<TopicPartition, TopicPartition>, Map<TopicPartition, Progress>> progress, Duration progressRefresh,
+      java.util.function.BiFunction<Map<TopicPartition, TopicPartition>, Map<String, Incarnation>, Map<TopicPartition, Progress>> progress,
+      IncarnationCheck incarnationCheck, Duration progressRefresh,
       java.util.function.IntFunction<Ownership> ownership, MapCache maps, ShardClients clients, int mapPartitions, Consumer<FerryException> fatal) {
     this.flow = flow;
     this.memberId = memberId;
     this.state = state;
     this.progress = progress;
+    this.incarnationCheck = incarnationCheck;
     this.progressRefresh = progressRefresh;
     this.ownership = ownership;
     this.maps = maps;
@@ -131,7 +137,16 @@ final class FlowContext implements AutoCloseable {
 
   /** Where these partitions (source to target) resume, by target partition. */
   Map<TopicPartition, Progress> progress(Map<TopicPartition, TopicPartition> partitions) {
-    return progress.apply(partitions);
+    return progress.apply(partitions, incarnations);
+  }
+
+  /** The incarnation of a source topic and its target topic as of the last topic refresh; unknown when not known. */
+  Incarnation incarnation(String sourceTopic) {
+    return incarnations.getOrDefault(sourceTopic, Incarnation.UNKNOWN);
+  }
+
+  IncarnationCheck incarnationCheck() {
+    return incarnationCheck;
   }
 
   /**
@@ -171,8 +186,17 @@ final class FlowContext implements AutoCloseable {
   }
 
   void publishReady(Map<TopicPartition, TopicPartition> next) {
-    if (!next.equals(ready)) {
-      ready = Map.copyOf(next);
+    publishReady(next, Map.of());
+  }
+
+  /**
+   * Publishes the partitions ready to replicate and the incarnations of their topics (by source topic). A change of
+   * either is a new ready map, so lanes look at their assignment again.
+   */
+  void publishReady(Map<TopicPartition, TopicPartition> next, Map<String, Incarnation> nextIncarnations) {
+    if (!next.equals(ready) || !nextIncarnations.equals(incarnations)) {
+      incarnations = Map.copyOf(nextIncarnations); // before the ready map: a lane that sees the new one sees these too
+      ready = java.util.Collections.unmodifiableMap(new java.util.HashMap<>(next)); // a new instance: lanes compare identity
       synchronized (topicsChanged) {
         topicsChanged.notifyAll();
       }

@@ -21,15 +21,17 @@ public final class Replication implements AutoCloseable {
 
   /**
    * @param memberId this process's id among the flow's processes
+   * @param source an admin client of the source (used, not closed)
    * @param target an admin client of the target (used, not closed)
    * @param mapPartitions partitions of the flow's offset-map topic
    * @param fatal told of a failure that stops the flow
    */
-  public Replication(FlowConfig flow, String memberId, ProgressStore progress, Admin target, int mapPartitions, Consumer<FerryException> fatal) {
+  public Replication(FlowConfig flow, String memberId, ProgressStore progress, Admin source, Admin target, int mapPartitions,
+      Consumer<FerryException> fatal) {
     MapCache maps = new MapCache(flow, mapPartitions);
     DurableProgress resume = new DurableProgress(flow, progress, target, maps, state);
     MemberCheck members = new MemberCheck(flow, memberId, target);
-    this.ctx = new FlowContext(flow, memberId, state, resume::read, progress.refreshInterval(), members::ownership, maps,
+    this.ctx = new FlowContext(flow, memberId, state, resume::read, IncarnationCheck.of(source, target), progress.refreshInterval(), members::ownership, maps,
         ShardClients.of(flow), mapPartitions, fatal);
     this.membership = new ShardMembership(ctx, memberId);
     this.membershipThread = new Thread(membership, "ferry-" + flow.name() + "-membership");
@@ -41,9 +43,12 @@ public final class Replication implements AutoCloseable {
     membershipThread.start();
   }
 
-  /** The partitions ready to replicate now (source partition to target partition). */
-  public void publishReady(Map<TopicPartition, TopicPartition> ready) {
-    ctx.publishReady(ready);
+  /**
+   * The partitions ready to replicate now (source partition to target partition), and the incarnations (topic ids) of
+   * their topics, by source topic.
+   */
+  public void publishReady(Map<TopicPartition, TopicPartition> ready, Map<String, dev.ferry.kafka.Incarnation> incarnations) {
+    ctx.publishReady(ready, incarnations);
   }
 
   public ReplicationStatus status() {

@@ -3,6 +3,7 @@ package dev.ferry.replicate;
 import dev.ferry.kafka.ProgressStore.Progress;
 import dev.ferry.kafka.SourceGaps;
 import dev.ferry.offsets.PartitionOffsetMap;
+import dev.ferry.kafka.Incarnation;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -67,12 +68,14 @@ final class ShardAssignment {
    *     out start at the beginning of their source partition, unless they were given a problem meanwhile
    * @param maps the committed offset maps of source partitions, checked against the progress given (null: none); those
    *     left out stopped with a problem
+   * @param incarnation the incarnation of a source topic and its target topic now: a partition assigned for another one
+   *     is taken off and added again (its topics were created again)
    * @return the partitions added
    */
   List<ShardPartition> sync(Consumer<byte[], byte[]> consumer, Map<TopicPartition, TopicPartition> ready, int problems, int lanesVersion,
       Predicate<TopicPartition> mine, Predicate<TopicPartition> hasProblem,
       Function<Map<TopicPartition, TopicPartition>, Map<TopicPartition, Progress>> progress,
-      Function<Map<TopicPartition, Long>, Map<TopicPartition, PartitionOffsetMap>> maps) {
+      Function<Map<TopicPartition, Long>, Map<TopicPartition, PartitionOffsetMap>> maps, Function<String, Incarnation> incarnation) {
     assignedFrom = ready;
     problemsSeen = problems;
     lanesSeen = lanesVersion;
@@ -84,6 +87,7 @@ final class ShardAssignment {
       }
     });
     hadDraining = partitions.values().stream().anyMatch(ShardPartition::draining);
+    partitions.values().removeIf(p -> !p.incarnation.equals(incarnation.apply(p.source.topic())));
     if (wanted.keySet().equals(partitions.keySet())) {
       return List.of();
     }
@@ -104,8 +108,9 @@ final class ShardAssignment {
     List<ShardPartition> out = new ArrayList<>();
     for (TopicPartition s : added) {
       Progress c = committed.get(wanted.get(s));
-      ShardPartition p = c == null ? new ShardPartition(s, wanted.get(s), 0, SourceGaps.NONE, mapPartitions, addedMaps.get(s))
-          : new ShardPartition(s, wanted.get(s), c.next(), c.gaps(), mapPartitions, addedMaps.get(s));
+      Incarnation ids = incarnation.apply(s.topic());
+      ShardPartition p = c == null ? new ShardPartition(s, wanted.get(s), 0, SourceGaps.NONE, mapPartitions, addedMaps.get(s), ids)
+          : new ShardPartition(s, wanted.get(s), c.next(), c.gaps(), mapPartitions, addedMaps.get(s), ids);
       p.hasProgress = c != null;
       partitions.put(s, p);
       out.add(p);

@@ -1,9 +1,16 @@
 package dev.ferry.replicate;
 
 import dev.ferry.client.FerryNames;
+import dev.ferry.kafka.Incarnation;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
@@ -32,6 +39,8 @@ import org.slf4j.LoggerFactory;
 final class ShardLane {
   private static final Logger LOG = LoggerFactory.getLogger(ShardLane.class);
   private static final Duration POLL = Duration.ofMillis(50);
+  /** How long a commit waits for the clusters to say which topic incarnations exist. */
+  private static final Duration INCARNATION_TIMEOUT = Duration.ofSeconds(10);
 
   private final FlowContext ctx;
   private final ReplicationState state;
@@ -172,7 +181,7 @@ final class ShardLane {
     commit();
     List<ShardPartition> added = assignment.sync(consumer, ready, state.problemCount(), lanes.version(),
         s -> inThisShard(s) && inThisLane(s), state::hasProblem, ctx::progress,
-        ctx::maps);
+        ctx::maps, ctx::incarnation);
     ctx.warmMetadata(tx.producer(), added.stream().map(p -> p.target.topic()).distinct().toList());
     added.forEach(p -> state.committed(p.source, p.committedNext));
     pacer.startAt(clock.getAsLong());
@@ -231,6 +240,8 @@ final class ShardLane {
     }
     tx.beginIfNeeded();
     long commitStart = clock.getAsLong();
+    // asked after the last read of the transaction, answered while its writes complete
+    CompletableFuture<Map<String, Incarnation>> incarnations = askIncarnations();
     if (!awaitWrites()) {
       return;
     }
@@ -239,6 +250,13 @@ final class ShardLane {
       faults.stopPartitions(ledger, assignment);
       abortAndRewind();
       sleepQuietly(Duration.ofMillis(500));
+      return;
+    }
+    Optional<String> recreated = recreatedTopics(incarnations);
+    if (recreated.isPresent()) {
+      abortAndRewind();
+      commitFailed(recreated.get());
+      sleepQuietly(Duration.ofMillis(Math.min(2_000, 100L * failedCommits)));
       return;
     }
     int records = ledger.count();
@@ -271,6 +289,60 @@ final class ShardLane {
           .log("target writes of {} are quick again; back to the shard's main lane", assignment.sources());
       lanes.moveToMainLane(assignment.sources());
     }
+  }
+
+  /**
+   * Asks which incarnations of the topics the open transaction read and wrote exist now; null when there is nothing to
+   * ask (no partition advanced, or their topic ids are not known).
+   */
+  private CompletableFuture<Map<String, Incarnation>> askIncarnations() {
+    Map<String, String> topics = new HashMap<>();
+    for (ShardPartition p : assignment.partitions()) {
+      if (p.advanced() && p.incarnation.known()) {
+        topics.put(p.source.topic(), p.target.topic());
+      }
+    }
+    return topics.isEmpty() ? null : ctx.incarnationCheck().current(topics);
+  }
+
+  /**
+   * Whether a source or target topic of the open transaction was deleted or created again since its partitions were
+   * assigned: the transaction may then hold records of another topic than its progress and map describe, so it must not
+   * commit. Says what happened (or that the clusters could not be asked, which is not committed on either).
+   */
+  private Optional<String> recreatedTopics(CompletableFuture<Map<String, Incarnation>> asked) {
+    if (asked == null) {
+      return Optional.empty();
+    }
+    Map<String, Incarnation> now;
+    try {
+      now = asked.get(INCARNATION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.of("interrupted while checking topic ids");
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      return Optional.of("cannot check the topic ids of its topics: " + (e.getCause() == null ? e : e.getCause()));
+    }
+    if (now == null) {
+      return Optional.empty();
+    }
+    List<String> changed = new ArrayList<>();
+    for (ShardPartition p : assignment.partitions()) {
+      if (p.advanced() && p.incarnation.known()) {
+        Incarnation current = now.get(p.source.topic());
+        if (current == null || p.incarnation.differs(current)) {
+          changed.add(p.source.topic());
+        }
+      }
+    }
+    if (changed.isEmpty()) {
+      return Optional.empty();
+    }
+    List<String> topics = changed.stream().distinct().sorted().toList();
+    LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard)
+        .log("source or target topic of {} was deleted or created again while it was replicated; the transaction is aborted and"
+            + " the topic is taken up again as the topic refresh finds it", topics);
+    return Optional.of("topics " + topics + " were deleted or created again; waiting for the topic refresh");
   }
 
   /**

@@ -4,6 +4,7 @@ import dev.ferry.kafka.SourceGaps;
 import dev.ferry.offsets.MapUpdate;
 import dev.ferry.offsets.PartitionOffsetMap;
 import dev.ferry.offsets.RunBuilder;
+import dev.ferry.kafka.Incarnation;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.TopicPartition;
@@ -15,6 +16,8 @@ import org.apache.kafka.common.TopicPartition;
 final class ShardPartition {
   final TopicPartition source;
   final TopicPartition target;
+  /** The incarnations (topic ids) of its source and target topic that it replicates: a change ends its assignment. */
+  final Incarnation incarnation;
   /**
    * Where its offset-map updates go: given by the partition, not by its shard, so they stay in order in one map
    * partition whatever the shard count.
@@ -50,11 +53,13 @@ final class ShardPartition {
   private OptionalLong stopAt = OptionalLong.empty();
 
   ShardPartition(TopicPartition source, TopicPartition target, long next, SourceGaps gaps, int mapPartitions) {
-    this(source, target, next, gaps, mapPartitions, new PartitionOffsetMap());
+    this(source, target, next, gaps, mapPartitions, new PartitionOffsetMap(), Incarnation.UNKNOWN);
   }
 
-  ShardPartition(TopicPartition source, TopicPartition target, long next, SourceGaps gaps, int mapPartitions, PartitionOffsetMap map) {
+  ShardPartition(TopicPartition source, TopicPartition target, long next, SourceGaps gaps, int mapPartitions, PartitionOffsetMap map,
+      Incarnation incarnation) {
     this.map = map;
+    this.incarnation = incarnation;
     this.source = source;
     this.target = target;
     this.mapPartition = Shards.of(source.topic(), source.partition(), mapPartitions);

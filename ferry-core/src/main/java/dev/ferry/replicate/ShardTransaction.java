@@ -107,7 +107,7 @@ final class ShardTransaction {
     for (ShardPartition p : partitions) {
       if (p.advanced()) {
         long seq = p.map.seq() + 1;
-        MapUpdate update = new MapUpdate(p.pendingNext, p.runs.drain());
+        MapUpdate update = new MapUpdate(p.pendingNext, p.runs.drain(), p.incarnation);
         if (OffsetMapCodec.snapshotDue(seq)) {
           producer.send(new ProducerRecord<>(mapTopic, p.mapPartition, OffsetMapCodec.snapshotKey(p.source), OffsetMapCodec.snapshotValue(p.map)));
         }
@@ -115,7 +115,7 @@ final class ShardTransaction {
         p.mapUpdateWritten(seq, update);
       }
       if (p.advanced() || stale.test(p)) {
-        progress.put(p.target, new Progress(p.pendingNext, p.gapsToCommit()).toOffset());
+        progress.put(p.target, new Progress(p.pendingNext, p.gapsToCommit(), p.incarnation).toOffset());
       }
     }
     try {

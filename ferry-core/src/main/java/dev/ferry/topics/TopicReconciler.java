@@ -4,6 +4,7 @@ import dev.ferry.FerryException;
 import dev.ferry.Problem;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.kafka.AdminTopics;
+import dev.ferry.kafka.Incarnation;
 import dev.ferry.kafka.KafkaCalls;
 import dev.ferry.kafka.TopicLeaders;
 import dev.ferry.naming.TopicNaming;
@@ -67,6 +68,10 @@ public final class TopicReconciler {
   private Map<String, Problem> previousRetryable = Map.of();
   /** Partition count of every selected source topic as of the last round. */
   private volatile Map<String, Integer> selectedPartitionCounts = Map.of();
+  /** The topic id of every selected source topic seen: a new id is a topic deleted and created again. */
+  private final Map<String, Uuid> sourceIds = new HashMap<>();
+  /** The incarnations of the ready topics as of the last round, by source topic. */
+  private volatile Map<String, Incarnation> incarnations = Map.of();
 
   public TopicReconciler(FlowConfig flow, Admin source, Admin target, Collection<String> ownedTargetTopics) {
     this.flow = flow;
@@ -79,6 +84,14 @@ public final class TopicReconciler {
   /** Source topics that cannot be replicated now, with the reason. */
   public Map<String, Problem> problems() {
     return new TreeMap<>(problems);
+  }
+
+  /**
+   * The incarnations (source and target topic id) of the topics whose partitions the last round found ready, by source
+   * topic.
+   */
+  public Map<String, Incarnation> incarnations() {
+    return incarnations;
   }
 
   /** Partition count of every selected source topic, as of the last round. */
@@ -101,6 +114,7 @@ public final class TopicReconciler {
     problems.keySet().retainAll(selected);
     if (selected.isEmpty()) {
       selectedPartitionCounts = Map.of();
+      incarnations = Map.of();
       return Map.of();
     }
     Map<String, String> failed = new HashMap<>();
@@ -108,6 +122,15 @@ public final class TopicReconciler {
     reportFailures(failed, false);
     Map<String, Integer> counts = new HashMap<>();
     sourceTopics.values().forEach(d -> counts.put(d.name(), d.partitions().size()));
+    sourceTopics.values().forEach(d -> {
+      Uuid before = d.topicId() == null ? null : sourceIds.put(d.name(), d.topicId());
+      if (before != null && !before.equals(d.topicId())) {
+        LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("topic", d.name()).log("source topic {} was deleted and created again"
+            + " (topic id {}, now {}, {} partitions); the new topic is replicated from its start, after the records of the earlier one",
+            d.name(), before, d.topicId(), d.partitions().size());
+      }
+    });
+    sourceIds.keySet().retainAll(sourceTopics.keySet());
     selectedPartitionCounts = Map.copyOf(counts);
     Map<String, Uuid> targetIds = new HashMap<>();
     KafkaCalls.await(target.listTopics(new ListTopicsOptions().listInternal(false)).listings(), TIMEOUT_MS, "list topics on " + tgt)
@@ -139,17 +162,20 @@ public final class TopicReconciler {
     check(expand(sourceTopics), sourceTopics);
 
     Map<TopicPartition, TopicPartition> ready = new HashMap<>();
+    Map<String, Incarnation> readyIncarnations = new HashMap<>();
     for (TopicDescription d : sourceTopics.values()) {
       String tt = naming.targetTopic(d.name());
       Integer targetCount = checkedTargets.get(tt);
       if (targetCount == null || problems.containsKey(d.name())) {
         continue;
       }
+      readyIncarnations.put(d.name(), new Incarnation(d.topicId(), checkedIds.get(tt)));
       int n = Math.min(targetCount, d.partitions().size());
       for (int p = 0; p < n; p++) {
         ready.put(new TopicPartition(d.name(), p), new TopicPartition(tt, p));
       }
     }
+    incarnations = Map.copyOf(readyIncarnations);
     return ready;
   }
 

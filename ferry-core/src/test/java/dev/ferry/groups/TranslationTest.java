@@ -30,19 +30,19 @@ class TranslationTest {
 
   @Test
   void aReplicatedPositionTranslatesExactlyWithNothingAtRisk() {
-    List<Checkpoint> c = Translation.translate(FLOW, maps(), (src, t, g, pos, b) -> b.low(), "app", Map.of(ORDERS, new OffsetAndMetadata(15)), 7L);
+    List<Checkpoint> c = Translation.translate(FLOW, maps(), Map.of(), (src, t, g, pos, b) -> b.low(), "app", Map.of(ORDERS, new OffsetAndMetadata(15)), 7L);
     assertThat(c).containsExactly(new Checkpoint("app", ORDERS, new TopicPartition("A.orders", 0), 15, 15, 0, 7L));
   }
 
   @Test
   void aPositionOnAMarkerTranslatesToTheNextReplicatedRecord() {
-    List<Checkpoint> c = Translation.translate(FLOW, maps(), (src, t, g, pos, b) -> b.low(), "app", Map.of(ORDERS, new OffsetAndMetadata(10)), 7L);
+    List<Checkpoint> c = Translation.translate(FLOW, maps(), Map.of(), (src, t, g, pos, b) -> b.low(), "app", Map.of(ORDERS, new OffsetAndMetadata(10)), 7L);
     assertThat(c.get(0).targetOffset()).isEqualTo(11);
   }
 
   @Test
   void aPositionAheadOfReplicationTranslatesToTheEndAndCountsTheRestAtRisk() {
-    List<Checkpoint> c = Translation.translate(FLOW, maps(), (src, t, g, pos, b) -> b.low(), "app", Map.of(ORDERS, new OffsetAndMetadata(25)), 7L);
+    List<Checkpoint> c = Translation.translate(FLOW, maps(), Map.of(), (src, t, g, pos, b) -> b.low(), "app", Map.of(ORDERS, new OffsetAndMetadata(25)), 7L);
     assertThat(c.get(0).targetOffset()).isEqualTo(21);
     assertThat(c.get(0).recordsAhead()).isEqualTo(4);
   }
@@ -51,7 +51,7 @@ class TranslationTest {
   void partitionsWithoutAMapOrOutsideTheFlowAreLeftOut() {
     Map<TopicPartition, OffsetAndMetadata> committed = Map.of(new TopicPartition("other", 0), new OffsetAndMetadata(3),
         new TopicPartition("elsewhere", 0), new OffsetAndMetadata(3));
-    assertThat(Translation.translate(FLOW, maps(), (src, t, g, pos, b) -> b.low(), "app", committed, 7L)).isEmpty();
+    assertThat(Translation.translate(FLOW, maps(), Map.of(), (src, t, g, pos, b) -> b.low(), "app", committed, 7L)).isEmpty();
   }
 
   @Test

@@ -3,7 +3,9 @@ package dev.ferry.offsets;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
+import dev.ferry.kafka.Incarnation;
 import java.util.List;
+import org.apache.kafka.common.Uuid;
 import java.util.OptionalLong;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -209,6 +211,49 @@ class PartitionOffsetMapTest {
     assertThat(OffsetMapCodec.decodeKey(OffsetMapCodec.snapshotKey(tp))).isEqualTo(new OffsetMapCodec.Key(tp, OffsetMapCodec.Kind.SNAPSHOT));
     assertThat(OffsetMapCodec.decodeKey("orders.eu-1:12".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
         .as("the first format").isEqualTo(new OffsetMapCodec.Key(tp, OffsetMapCodec.Kind.UNNUMBERED_UPDATE));
+  }
+
+  @Test
+  void anUpdateForAnotherIncarnationOfTheTopicsBeginsANewGenerationEvenWithoutOverlap() {
+    Incarnation first = new Incarnation(Uuid.randomUuid(), Uuid.randomUuid());
+    Incarnation appended = new Incarnation(Uuid.randomUuid(), first.target());
+    PartitionOffsetMap m = new PartitionOffsetMap();
+    m.apply(new MapUpdate(100, List.of(new OffsetRun(0, 0, 100)), first));
+    assertThat(m.incarnation()).isEqualTo(first);
+    // the source topic was created again with a head start of 300 records (none of them read yet by Ferry): its offsets
+    // do not overlap the old topic's, yet they are other records
+    assertThat(m.apply(new MapUpdate(400, List.of(new OffsetRun(300, 101, 100)), appended))).isTrue();
+    assertThat(m.generation()).isEqualTo(1);
+    assertThat(m.incarnation()).isEqualTo(appended);
+    assertThat(m.targetOffset(50)).as("before its first record replicated: the first replicated record").hasValue(101);
+    assertThat(m.targetOffset(350)).hasValue(151);
+    assertThat(m.apply(new MapUpdate(410, List.of(new OffsetRun(400, 202, 10)), appended))).as("the same incarnation").isFalse();
+    assertThat(m.apply(new MapUpdate(420, List.of(new OffsetRun(410, 213, 10)), Incarnation.UNKNOWN))).as("unknown ids match any").isFalse();
+    assertThat(m.incarnation()).isEqualTo(appended);
+  }
+
+  @Test
+  void codecKeepsTheTopicIdsOfUpdatesAndSnapshotsAndStillReadsTheFormatsWithout() {
+    Incarnation ids = new Incarnation(Uuid.randomUuid(), Uuid.randomUuid());
+    MapUpdate u = new MapUpdate(10, List.of(new OffsetRun(0, 0, 10)), ids);
+    byte[] value = OffsetMapCodec.updateValue(1, u);
+    assertThat(value[0]).isEqualTo((byte) 4);
+    assertThat(OffsetMapCodec.decodeUpdate(value)).isEqualTo(u);
+
+    PartitionOffsetMap m = new PartitionOffsetMap();
+    m.apply(1, u);
+    PartitionOffsetMap restored = new PartitionOffsetMap();
+    OffsetMapCodec.apply(restored, OffsetMapCodec.Kind.SNAPSHOT, OffsetMapCodec.snapshotValue(m));
+    assertThat(restored.incarnation()).isEqualTo(ids);
+    assertThat(restored.targetOffset(5)).hasValue(5);
+
+    // version 2: byte 2, varlong seq 1, varlong sourceNext 10, one run (0, 0, 10), no ids
+    byte[] v2 = {2, 2, 20, 2, 0, 0, 20};
+    assertThat(OffsetMapCodec.decodeUpdate(v2)).isEqualTo(new MapUpdate(10, List.of(new OffsetRun(0, 0, 10))));
+    PartitionOffsetMap old = new PartitionOffsetMap();
+    OffsetMapCodec.apply(old, OffsetMapCodec.Kind.UPDATE, v2);
+    assertThat(old.incarnation()).isEqualTo(Incarnation.UNKNOWN);
+    assertThat(old.targetOffset(5)).hasValue(5);
   }
 
   /** One transaction per call: {@code n} records from source {@code s}, after Ferry's own marker on the target. */

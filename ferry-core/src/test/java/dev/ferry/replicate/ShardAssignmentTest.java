@@ -25,7 +25,7 @@ class ShardAssignmentTest {
     consumer.updateBeginningOffsets(Map.of(S1, 40L));
     List<ShardPartition> added = assignment.sync(consumer, READY, 0, 0, tp -> !tp.equals(S2), tp -> false,
         targets -> Map.of(new TopicPartition("A.s", 0), new Progress(17, SourceGaps.NONE)),
-        parts -> parts.keySet().stream().collect(java.util.stream.Collectors.toMap(tp -> tp, tp -> new dev.ferry.offsets.PartitionOffsetMap())));
+        parts -> parts.keySet().stream().collect(java.util.stream.Collectors.toMap(tp -> tp, tp -> new dev.ferry.offsets.PartitionOffsetMap())), t -> dev.ferry.kafka.Incarnation.UNKNOWN);
 
     assertThat(added).extracting(p -> p.source).containsExactlyInAnyOrder(S0, S1);
     assertThat(consumer.assignment()).isEqualTo(Set.of(S0, S1));
@@ -40,17 +40,17 @@ class ShardAssignmentTest {
   void aPartitionWithAProblemLeavesOnceItHasDrained() {
     consumer.updateBeginningOffsets(Map.of(S0, 0L, S1, 0L, S2, 0L));
     assignment.sync(consumer, READY, 0, 0, tp -> true, tp -> false, targets -> Map.of(),
-        parts -> parts.keySet().stream().collect(java.util.stream.Collectors.toMap(tp -> tp, tp -> new dev.ferry.offsets.PartitionOffsetMap())));
+        parts -> parts.keySet().stream().collect(java.util.stream.Collectors.toMap(tp -> tp, tp -> new dev.ferry.offsets.PartitionOffsetMap())), t -> dev.ferry.kafka.Incarnation.UNKNOWN);
     ShardPartition p = assignment.get(S2);
     p.stopAt(5);
     assignment.sync(consumer, READY, 1, 0, tp -> true, S2::equals, targets -> Map.of(),
-        parts -> parts.keySet().stream().collect(java.util.stream.Collectors.toMap(tp -> tp, tp -> new dev.ferry.offsets.PartitionOffsetMap())));
+        parts -> parts.keySet().stream().collect(java.util.stream.Collectors.toMap(tp -> tp, tp -> new dev.ferry.offsets.PartitionOffsetMap())), t -> dev.ferry.kafka.Incarnation.UNKNOWN);
     assertThat(assignment.sources()).as("still draining up to offset 5").contains(S2);
 
     p.consumedUpTo(5);
     p.committed();
     assignment.sync(consumer, READY, 1, 0, tp -> true, S2::equals, targets -> Map.of(),
-        parts -> parts.keySet().stream().collect(java.util.stream.Collectors.toMap(tp -> tp, tp -> new dev.ferry.offsets.PartitionOffsetMap())));
+        parts -> parts.keySet().stream().collect(java.util.stream.Collectors.toMap(tp -> tp, tp -> new dev.ferry.offsets.PartitionOffsetMap())), t -> dev.ferry.kafka.Incarnation.UNKNOWN);
     assertThat(assignment.sources()).containsExactlyInAnyOrder(S0, S1);
     assertThat(consumer.assignment()).isEqualTo(Set.of(S0, S1));
   }

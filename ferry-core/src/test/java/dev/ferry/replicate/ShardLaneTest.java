@@ -38,6 +38,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import dev.ferry.kafka.Incarnation;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -54,13 +56,15 @@ class ShardLaneTest {
   private static final TopicPartition TARGET = new TopicPartition("A.src", 0);
 
   private static final Duration REFRESH = Duration.ofMinutes(15);
+  /** What the clusters answer when a lane asks which topic incarnations exist (null: not checked). */
+  private volatile CompletableFuture<Map<String, Incarnation>> incarnationsNow = CompletableFuture.completedFuture(null);
   private final AtomicLong clock = new AtomicLong();
   private final ReplicationState state = new ReplicationState();
   private final Map<TopicPartition, Long> progress = new HashMap<>();
   private final RefusingProducer producer = new RefusingProducer();
   private final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
   private final List<FerryException> fatal = new ArrayList<>();
-  private final FlowContext ctx = new FlowContext(FLOW, "m1", state, parts -> {
+  private final FlowContext ctx = new FlowContext(FLOW, "m1", state, (parts, ids) -> {
     Map<TopicPartition, Progress> out = new HashMap<>();
     parts.values().forEach(tp -> {
       if (progress.containsKey(tp)) {
@@ -68,7 +72,7 @@ class ShardLaneTest {
       }
     });
     return out;
-  }, REFRESH, shard -> Ownership.CONFIRMED, new MapCache(FLOW, 1, this::mapsAtProgress), new ShardClients() {
+  }, topics -> incarnationsNow, REFRESH, shard -> Ownership.CONFIRMED, new MapCache(FLOW, 1, this::mapsAtProgress), new ShardClients() {
     @Override
     public Producer<byte[], byte[]> producer(String transactionalId, int partitions) {
       return producer;
@@ -273,6 +277,68 @@ class ShardLaneTest {
         "source partition src-0 on A (127.0.0.1:1) ends at offset 120, below Ferry's progress 500: it was truncated or recreated");
     assertThat(copies()).isEmpty();
     assertThat(consumer.assignment()).isEmpty();
+    assertThat(fatal).isEmpty();
+  }
+
+  @Test
+  void aTransactionThatReadATopicCreatedAgainIsAbortedAndTheNewTopicIsTakenUpFromItsStartOnceTheRefreshFindsIt() {
+    Incarnation first = new Incarnation(Uuid.randomUuid(), Uuid.randomUuid());
+    Incarnation second = new Incarnation(Uuid.randomUuid(), first.target());
+    ctx.publishReady(Map.of(SOURCE, TARGET), Map.of("src", first));
+    incarnationsNow = CompletableFuture.completedFuture(Map.of("src", first));
+    lane.start();
+    lane.step();
+    addRecords(0, 10, i -> "old" + i);
+    lane.step();
+    commitDue();
+    assertThat(copies()).hasSize(10);
+    assertThat(lastProgress()).containsExactly(Map.entry(TARGET, new OffsetAndMetadata(10, "ids=" + first.encode())));
+    assertThat(mapUpdates()).extracting(MapUpdate::incarnation).containsExactly(first);
+
+    // deleted and created again: the lane reads on at offset 10, which is now the new topic's
+    incarnationsNow = CompletableFuture.completedFuture(Map.of("src", second));
+    addRecords(10, 15, i -> "new" + i);
+    lane.step();
+    commitDue();
+    assertThat(copies()).as("the new topic's records at the old position are not committed").hasSize(10);
+    assertThat(state.snapshot().shardFaults().get(0)).contains("[src] were deleted or created again");
+
+    // the topic refresh finds the new topic: the partition starts again where the progress function says (here: the beginning)
+    ctx.publishReady(Map.of(SOURCE, TARGET), Map.of("src", second));
+    lane.step();
+    addRecords(0, 5, i -> "new" + i);
+    lane.step();
+    commitDue();
+    assertThat(copies()).extracting(r -> new String(r.value(), StandardCharsets.UTF_8)).endsWith("new0", "new1", "new2", "new3", "new4")
+        .hasSize(15);
+    assertThat(lastProgress()).containsExactly(Map.entry(TARGET, new OffsetAndMetadata(5, "ids=" + second.encode())));
+    assertThat(mapUpdates()).extracting(MapUpdate::incarnation).containsExactly(first, second);
+  }
+
+  @Test
+  void aTransactionIsNotCommittedWhenItsTopicIsGoneOrTheClustersCannotSayWhichTopicExists() {
+    Incarnation ids = new Incarnation(Uuid.randomUuid(), Uuid.randomUuid());
+    ctx.publishReady(Map.of(SOURCE, TARGET), Map.of("src", ids));
+    incarnationsNow = CompletableFuture.completedFuture(Map.of());
+    lane.start();
+    lane.step();
+    addRecords(0, 10, i -> "v" + i);
+    lane.step();
+    commitDue();
+    assertThat(copies()).as("the topic was deleted").isEmpty();
+
+    incarnationsNow = CompletableFuture.failedFuture(new org.apache.kafka.common.errors.TimeoutException("no answer"));
+    addRecords(0, 10, i -> "v" + i);
+    lane.step();
+    commitDue();
+    assertThat(copies()).as("the source did not answer").isEmpty();
+    assertThat(state.snapshot().shardFaults().get(0)).contains("cannot check the topic ids");
+
+    incarnationsNow = CompletableFuture.completedFuture(Map.of("src", ids));
+    addRecords(0, 10, i -> "v" + i);
+    lane.step();
+    commitDue();
+    assertThat(copies()).hasSize(10);
     assertThat(fatal).isEmpty();
   }
 

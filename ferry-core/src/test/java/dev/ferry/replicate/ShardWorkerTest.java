@@ -39,7 +39,7 @@ class ShardWorkerTest {
   private ShardWorker worker;
 
   private void start(java.util.function.Predicate<List<Duration>> stopWhen) {
-    ctx = new FlowContext(FLOW, "m1", state, parts -> Map.of(), Duration.ofMinutes(15),
+    ctx = new FlowContext(FLOW, "m1", state, (parts, ids) -> Map.of(), IncarnationCheck.NONE, Duration.ofMinutes(15),
         shard -> coordinator.isEmpty() ? Ownership.UNKNOWN : coordinator.poll(), new MapCache(FLOW, 1, missing -> Map.of()),
         new ShardClients() {
           @Override
