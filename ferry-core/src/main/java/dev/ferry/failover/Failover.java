@@ -84,6 +84,8 @@ public final class Failover {
   private final Pattern groups;
   private final boolean dryRun;
   private final boolean forceRewind;
+  /** Groups the final checkpoint took from their last checkpoints (the source did not list them or their offsets). */
+  private Set<String> lastCheckpointGroups = Set.of();
 
   public Failover(FlowConfig flow, Optional<Pattern> groups, boolean dryRun, boolean forceRewind) {
     this.flow = flow;
@@ -112,7 +114,8 @@ public final class Failover {
           if (!dryRun) {
             checkpointer.write(checkpoints);
           }
-          from = "final checkpoint from " + flow.source().describe();
+          from = "final checkpoint from " + flow.source().describe()
+              + (lastCheckpointGroups.isEmpty() ? "" : "; last checkpoints for groups " + lastCheckpointGroups + " (unreadable or not listed there)");
         } else {
           checkpoints = lastCheckpoints(g -> true);
           from = "last checkpoints (source " + flow.source().describe() + (sourceUp ? " answers but its groups cannot be read" : " does not answer") + ")";
@@ -144,13 +147,25 @@ public final class Failover {
    */
   private Optional<List<Checkpoint>> finalCheckpoint(Checkpointer checkpointer) {
     try {
-      List<Checkpoint> fresh = new ArrayList<>(checkpointer.translate(checkpointer.sourceOffsets(selected(checkpointer.followedGroups()))));
+      List<String> listed = selected(checkpointer.followedGroups());
+      List<Checkpoint> fresh = new ArrayList<>(checkpointer.translate(checkpointer.sourceOffsets(listed)));
       Set<String> unreadable = checkpointer.unreadableGroups().keySet();
       if (!unreadable.isEmpty()) {
         LOG.atWarn().addKeyValue("flow", flow.name()).log("the offsets of groups {} cannot be read on the source: using their last checkpoints",
             new java.util.TreeSet<>(unreadable));
-        fresh.addAll(lastCheckpoints(unreadable::contains));
       }
+      // A group with checkpoints that the source does not list (Ferry's user may not describe it there, or it was
+      // deleted there) is not left behind: it moves to its last checkpoint, and the log says so.
+      Set<String> notListed = new java.util.TreeSet<>();
+      List<Checkpoint> last = lastCheckpoints(g -> unreadable.contains(g) || !listed.contains(g) && notListed.add(g));
+      if (!notListed.isEmpty()) {
+        LOG.atWarn().addKeyValue("flow", flow.name()).log("groups {} have checkpoints but are not listed on the source (no Describe permission on"
+            + " them there, or deleted there): using their last checkpoints", notListed);
+      }
+      fresh.addAll(last);
+      Set<String> fallback = new java.util.TreeSet<>();
+      last.forEach(c -> fallback.add(c.group()));
+      lastCheckpointGroups = fallback;
       return Optional.of(fresh);
     } catch (RuntimeException e) {
       LOG.atWarn().addKeyValue("flow", flow.name()).log("cannot read the source's consumer groups ({}): using the last checkpoints", e.getMessage());
@@ -269,7 +284,7 @@ public final class Failover {
     List<Checkpoint> out = new ArrayList<>();
     // one read of the checkpoint topic for every group, not one per group
     FerryCheckpoints.readAll(client, flow.name(), Duration.ofSeconds(30)).forEach((group, checkpoints) -> {
-      if (wanted.test(group) && Translation.follows(flow, group) && (groups == null || groups.matcher(group).matches())) {
+      if (Translation.follows(flow, group) && (groups == null || groups.matcher(group).matches()) && wanted.test(group)) {
         out.addAll(checkpoints.values());
       }
     });

@@ -117,6 +117,24 @@ class FailoverCommandIT {
     ResumeCheck.assertResumedExactlyOnce(seenOnSource, consumeOnTarget("app"), source);
   }
 
+  @Test
+  void aGroupTheSourceAnswersForButNoLongerListsFailsOverAtItsLastCheckpoint() throws Exception {
+    Set<String> seenOnSource = prepare();
+    Set<String> source = sourceRecords();
+    try (FerryProcess ferry = FerryProcess.start(dir, flowArgs("run", "--no-sync-group-offsets", "--checkpoint-interval", "500ms"))) {
+      awaitReplicatedAndCheckpointed();
+    }
+    // what a user without Describe permission on the group sees on the source: the listing leaves it out
+    try (Admin admin = Admin.create(Clients.admin(a))) {
+      admin.deleteConsumerGroups(List.of("app")).all().get();
+    }
+    Cli.Result real = Cli.ferry(flowArgs("failover"));
+    assertThat(real.code()).as(real.out() + real.err()).isZero();
+    assertThat(real.out()).contains("final checkpoint from A (" + a.bootstrap() + "); last checkpoints for groups [app] (unreadable or not listed there)",
+        "committed");
+    ResumeCheck.assertResumedExactlyOnce(seenOnSource, consumeOnTarget("app"), source);
+  }
+
   /** 30,000 records in 3 partitions; group app reads 60% of each on the source and commits. */
   private Set<String> prepare() {
     Workload.createTopic(a, "orders", 3, Map.of());
