@@ -35,7 +35,8 @@ public final class Incarnations {
     });
   }
 
-  private static CompletableFuture<Map<String, Uuid>> ids(Admin admin, Collection<String> topics) {
+  /** The ids of these topics now, by name; a topic that does not exist is left out. */
+  public static CompletableFuture<Map<String, Uuid>> ids(Admin admin, Collection<String> topics) {
     Map<String, KafkaFuture<TopicDescription>> each = admin.describeTopics(topics).topicNameValues();
     Map<String, Uuid> out = new ConcurrentHashMap<>();
     CompletableFuture<?>[] all = each.entrySet().stream().map(e -> e.getValue().toCompletionStage().toCompletableFuture().handle((d, error) -> {

@@ -105,7 +105,7 @@ public final class ProgressStore {
     /** The committed form: the offset, with the topic ids and the gaps as its metadata ({@code ids=<src>/<tgt>;gaps=...}). */
     public OffsetAndMetadata toOffset() {
       String g = gaps.encode();
-      String ids = incarnation.known() ? "ids=" + incarnation.encode() : "";
+      String ids = incarnation.equals(Incarnation.UNKNOWN) ? "" : "ids=" + incarnation.encode();
       return new OffsetAndMetadata(next, ids.isEmpty() ? g : g.isEmpty() ? ids : ids + ";" + g);
     }
 

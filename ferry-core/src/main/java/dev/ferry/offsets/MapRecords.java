@@ -59,8 +59,8 @@ final class MapRecords {
       PartitionOffsetMap map = maps.computeIfAbsent(source, k -> new PartitionOffsetMap());
       if (OffsetMapCodec.apply(map, key.kind(), r.value())) {
         LOG.atWarn().addKeyValue("flow", flow).addKeyValue("partition", source.toString())
-            .log("offset map of {} begins again at source offset {} (a run overlaps what it held: a topic was recreated or the partition was"
-                + " replicated again); positions before it are no longer translated", source, map.firstSource());
+            .log("offset map of {} begins a new generation ({}: a topic was deleted and created again, or the partition was replicated"
+                + " again); positions of what it held before are no longer translated", source, map.incarnation());
       }
     } catch (RuntimeException e) {
       maps.remove(source);

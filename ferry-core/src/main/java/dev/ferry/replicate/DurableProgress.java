@@ -50,17 +50,19 @@ final class DurableProgress {
    */
   Map<TopicPartition, Progress> read(Map<TopicPartition, TopicPartition> targetOf, Map<String, Incarnation> incarnations) {
     Map<TopicPartition, Progress> out = new HashMap<>(store.readProgress(targetOf.values()));
+    java.util.Set<TopicPartition> recreated = new java.util.HashSet<>();
     targetOf.forEach((s, t) -> {
       Progress p = out.get(t);
       Incarnation now = incarnations.getOrDefault(s.topic(), Incarnation.UNKNOWN);
       if (p != null && p.incarnation().differs(now)) {
-        out.remove(t); // it says where an earlier topic stood, nothing of this one
+        out.remove(t); // it says where an earlier topic stood, nothing of this one: the new one starts at its beginning
+        recreated.add(s);
         LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("partition", s.toString()).log(recreated(s, t, p.incarnation(), now));
       }
     });
     Map<TopicPartition, TopicPartition> missing = new HashMap<>();
     targetOf.forEach((s, t) -> {
-      if (!out.containsKey(t)) {
+      if (!out.containsKey(t) && !recreated.contains(s)) {
         missing.put(s, t);
       }
     });

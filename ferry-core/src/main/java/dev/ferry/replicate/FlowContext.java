@@ -38,8 +38,7 @@ final class FlowContext implements AutoCloseable {
   private final int mapPartitions;
   private final Consumer<FerryException> fatal;
   private final Object topicsChanged = new Object();
-  private volatile Map<TopicPartition, TopicPartition> ready = Map.of();
-  private volatile Map<String, Incarnation> incarnations = Map.of();
+  private volatile Ready ready = new Ready(Map.of(), Map.of());
   private final ExecutorService warmup;
   private final ExecutorService flusher;
 
@@ -136,13 +135,8 @@ final class FlowContext implements AutoCloseable {
   }
 
   /** Where these partitions (source to target) resume, by target partition. */
-  Map<TopicPartition, Progress> progress(Map<TopicPartition, TopicPartition> partitions) {
+  Map<TopicPartition, Progress> progress(Map<TopicPartition, TopicPartition> partitions, Map<String, Incarnation> incarnations) {
     return progress.apply(partitions, incarnations);
-  }
-
-  /** The incarnation of a source topic and its target topic as of the last topic refresh; unknown when not known. */
-  Incarnation incarnation(String sourceTopic) {
-    return incarnations.getOrDefault(sourceTopic, Incarnation.UNKNOWN);
   }
 
   IncarnationCheck incarnationCheck() {
@@ -180,9 +174,25 @@ final class FlowContext implements AutoCloseable {
     return mapPartitions;
   }
 
+  /**
+   * What the last topic refresh found, in one piece: the partitions ready to replicate (source partition to target
+   * partition) and the incarnations (topic ids) of their topics, by source topic. A lane uses one such snapshot for a
+   * whole change of its assignment, so the progress it resumes from and the ids it checks belong together.
+   */
+  record Ready(Map<TopicPartition, TopicPartition> partitions, Map<String, Incarnation> incarnations) {
+    Incarnation incarnation(String sourceTopic) {
+      return incarnations.getOrDefault(sourceTopic, Incarnation.UNKNOWN);
+    }
+  }
+
+  /** What the last topic refresh found; a new instance whenever anything in it changed. */
+  Ready ready() {
+    return ready;
+  }
+
   /** Source partition to target partition, for every partition ready to replicate. */
   Map<TopicPartition, TopicPartition> readyPartitions() {
-    return ready;
+    return ready.partitions();
   }
 
   void publishReady(Map<TopicPartition, TopicPartition> next) {
@@ -191,12 +201,13 @@ final class FlowContext implements AutoCloseable {
 
   /**
    * Publishes the partitions ready to replicate and the incarnations of their topics (by source topic). A change of
-   * either is a new ready map, so lanes look at their assignment again.
+   * either is a new snapshot (and a new partitions map: lanes compare its identity), so lanes look at their assignment
+   * again.
    */
   void publishReady(Map<TopicPartition, TopicPartition> next, Map<String, Incarnation> nextIncarnations) {
-    if (!next.equals(ready) || !nextIncarnations.equals(incarnations)) {
-      incarnations = Map.copyOf(nextIncarnations); // before the ready map: a lane that sees the new one sees these too
-      ready = java.util.Collections.unmodifiableMap(new java.util.HashMap<>(next)); // a new instance: lanes compare identity
+    Ready current = ready;
+    if (!next.equals(current.partitions()) || !nextIncarnations.equals(current.incarnations())) {
+      ready = new Ready(java.util.Collections.unmodifiableMap(new java.util.HashMap<>(next)), Map.copyOf(nextIncarnations));
       synchronized (topicsChanged) {
         topicsChanged.notifyAll();
       }

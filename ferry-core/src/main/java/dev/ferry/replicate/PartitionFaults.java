@@ -6,6 +6,7 @@ import dev.ferry.provenance.ProvenanceCodec;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
@@ -70,16 +71,22 @@ final class PartitionFaults {
   /**
    * The source refused a position of the consumer (which never resets one by itself). Below the start of the partition:
    * the records in between expired unreplicated, a gap that is reported (log, status, and with the partition's
-   * progress) before reading on from the start. Past its end: the partition was truncated or recreated, and its
-   * replication stops with a problem. Within the partition (its log moved meanwhile, a new leader): read again.
+   * progress) before reading on from the start. Past its end: when {@code recreated} says its topic is another
+   * incarnation now, the partition is held until the topic refresh takes the new topic up; else it was truncated, and
+   * its replication stops with a problem. Within the partition (its log moved meanwhile, a new leader): read again.
    */
-  void outOfRange(Consumer<byte[], byte[]> consumer, OffsetOutOfRangeException e, ShardAssignment assignment) {
+  void outOfRange(Consumer<byte[], byte[]> consumer, OffsetOutOfRangeException e, ShardAssignment assignment, Predicate<TopicPartition> recreated,
+      long holdUntilNanos) {
     Map<TopicPartition, Long> starts = consumer.beginningOffsets(e.partitions(), Duration.ofSeconds(30));
     Map<TopicPartition, Long> ends = consumer.endOffsets(e.partitions(), Duration.ofSeconds(30));
     for (TopicPartition tp : e.partitions()) {
       ShardPartition p = assignment.get(tp);
       Long from = e.offsetOutOfRangePartitions().get(tp);
-      if (p == null || from == null) {
+      if (p == null) {
+        consumer.pause(List.of(tp)); // not this lane's (any more): not read until the assignment is settled
+        continue;
+      }
+      if (from == null) {
         continue;
       }
       long start = starts.get(tp);
@@ -89,6 +96,12 @@ final class PartitionFaults {
         LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("partition", tp.toString())
             .log("gap: source offsets {}..{} of {} expired (retention) before they were replicated; going on from {}", from, start - 1, tp, start);
         consumer.seek(tp, start);
+      } else if (from > end && recreated.test(tp)) {
+        // the new topic is taken up from its start once the topic refresh finds it; its offsets mean nothing here
+        assignment.hold(consumer, List.of(tp), holdUntilNanos);
+        LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("partition", tp.toString())
+            .log("source topic {} was deleted and created again (its partition {} ends at {}, below Ferry's progress {}); waiting for the"
+                + " topic refresh to replicate the new topic from its start", tp.topic(), tp, end, from);
       } else if (from > end) {
         consumer.pause(List.of(tp));
         fail(tp, new Problem(Problem.Reason.SOURCE_TRUNCATED, "source partition " + tp + " on " + flow.source().describe() + " ends at offset "

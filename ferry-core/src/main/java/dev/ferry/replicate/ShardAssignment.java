@@ -32,6 +32,11 @@ final class ShardAssignment {
   private int lanesSeen = -1;
   /** A partition was draining: look again each round until it has stopped. */
   private boolean hadDraining;
+  /**
+   * Partitions paused until their topic is taken up again (its source or target topic was deleted or created again),
+   * with the clock time (nanoseconds) at which they are read again anyway.
+   */
+  private final Map<TopicPartition, Long> held = new HashMap<>();
 
   ShardAssignment(int mapPartitions) {
     this.mapPartitions = mapPartitions;
@@ -87,8 +92,8 @@ final class ShardAssignment {
       }
     });
     hadDraining = partitions.values().stream().anyMatch(ShardPartition::draining);
-    partitions.values().removeIf(p -> !p.incarnation.equals(incarnation.apply(p.source.topic())));
-    if (wanted.keySet().equals(partitions.keySet())) {
+    boolean recreated = partitions.values().removeIf(p -> !p.incarnation.equals(incarnation.apply(p.source.topic())));
+    if (!recreated && wanted.keySet().equals(partitions.keySet())) {
       return List.of();
     }
     Set<TopicPartition> added = new HashSet<>(wanted.keySet());
@@ -116,6 +121,9 @@ final class ShardAssignment {
       out.add(p);
     }
     consumer.assign(partitions.keySet());
+    held.keySet().retainAll(partitions.keySet());
+    held.keySet().removeAll(added);
+    consumer.resume(added); // a partition held before it was taken off and added again is paused still
     List<TopicPartition> fromStart = new ArrayList<>();
     for (ShardPartition p : out) {
       if (committed.containsKey(p.target)) {
@@ -140,10 +148,37 @@ final class ShardAssignment {
   void rewind(Consumer<byte[], byte[]> consumer, Predicate<TopicPartition> hasProblem) {
     partitions.values().removeIf(p -> hasProblem.test(p.source) && !p.draining());
     consumer.assign(partitions.keySet());
+    held.keySet().retainAll(partitions.keySet());
     for (ShardPartition p : partitions.values()) {
       p.rewound();
       consumer.seek(p.source, p.committedNext);
     }
-    consumer.resume(partitions.keySet());
+    Set<TopicPartition> reading = new HashSet<>(partitions.keySet());
+    reading.removeAll(held.keySet());
+    consumer.resume(reading);
+  }
+
+  /**
+   * Pauses these partitions (their topic was deleted or created again) until the assignment takes them off and adds
+   * them again for the new topic, or until {@code untilNanos}, whichever comes first.
+   */
+  void hold(Consumer<byte[], byte[]> consumer, Collection<TopicPartition> sources, long untilNanos) {
+    List<TopicPartition> mine = sources.stream().filter(partitions::containsKey).toList();
+    mine.forEach(tp -> held.put(tp, untilNanos));
+    consumer.pause(mine);
+  }
+
+  /** Reads again the held partitions whose time is up (their topic was not found changed meanwhile: they are checked again). */
+  void releaseHeld(Consumer<byte[], byte[]> consumer, long nowNanos) {
+    if (held.isEmpty()) {
+      return;
+    }
+    List<TopicPartition> due = held.entrySet().stream().filter(e -> nowNanos - e.getValue() >= 0).map(Map.Entry::getKey).toList();
+    due.forEach(held::remove);
+    consumer.resume(due);
+  }
+
+  boolean isHeld(TopicPartition source) {
+    return held.containsKey(source);
   }
 }

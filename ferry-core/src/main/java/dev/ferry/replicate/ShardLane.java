@@ -4,10 +4,8 @@ import dev.ferry.client.FerryNames;
 import dev.ferry.kafka.Incarnation;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -21,6 +19,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -41,6 +40,8 @@ final class ShardLane {
   private static final Duration POLL = Duration.ofMillis(50);
   /** How long a commit waits for the clusters to say which topic incarnations exist. */
   private static final Duration INCARNATION_TIMEOUT = Duration.ofSeconds(10);
+  /** How long a partition whose topic was deleted or created again waits for the topic refresh before it is read again. */
+  private static final Duration HOLD = Duration.ofSeconds(30);
 
   private final FlowContext ctx;
   private final ReplicationState state;
@@ -63,6 +64,7 @@ final class ShardLane {
   /** Commits in a row that failed without a partition to blame: after this many, an operator must act. */
   private static final int COMMIT_FAILURES_REPORTED = 10;
   private int failedCommits;
+  private boolean sourceIdsUnknownLogged;
 
   /**
    * @param stopping whether the lane was asked to stop (no more stats records then: the shard topic may be gone)
@@ -124,13 +126,14 @@ final class ShardLane {
       ctx.awaitTopicChange(Duration.ofMillis(500));
       return;
     }
+    assignment.releaseHeld(consumer, clock.getAsLong());
     ConsumerRecords<byte[], byte[]> records;
     try {
       records = consumer.poll(POLL);
     } catch (WakeupException e) {
       return; // stop() woke the consumer
     } catch (OffsetOutOfRangeException e) {
-      faults.outOfRange(consumer, e, assignment);
+      faults.outOfRange(consumer, e, assignment, this::sourceRecreated, clock.getAsLong() + HOLD.toNanos());
       return;
     } catch (TopicAuthorizationException e) {
       faults.notAuthorizedToRead(e, assignment.sources());
@@ -172,7 +175,8 @@ final class ShardLane {
 
   /** Follows the flow's ready partitions: new ones start at their committed progress. */
   private void syncAssignment() {
-    Map<TopicPartition, TopicPartition> ready = ctx.readyPartitions();
+    FlowContext.Ready snapshot = ctx.ready();
+    Map<TopicPartition, TopicPartition> ready = snapshot.partitions();
     if (!assignment.outdated(ready, state.problemCount(), lanes.version())) {
       return;
     }
@@ -180,8 +184,8 @@ final class ShardLane {
     // itself move partitions to the slow lane.
     commit();
     List<ShardPartition> added = assignment.sync(consumer, ready, state.problemCount(), lanes.version(),
-        s -> inThisShard(s) && inThisLane(s), state::hasProblem, ctx::progress,
-        ctx::maps, ctx::incarnation);
+        s -> inThisShard(s) && inThisLane(s), state::hasProblem, parts -> ctx.progress(parts, snapshot.incarnations()),
+        ctx::maps, snapshot::incarnation);
     ctx.warmMetadata(tx.producer(), added.stream().map(p -> p.target.topic()).distinct().toList());
     added.forEach(p -> state.committed(p.source, p.committedNext));
     pacer.startAt(clock.getAsLong());
@@ -240,8 +244,11 @@ final class ShardLane {
     }
     tx.beginIfNeeded();
     long commitStart = clock.getAsLong();
-    // asked after the last read of the transaction, answered while its writes complete
-    CompletableFuture<Map<String, Incarnation>> incarnations = askIncarnations();
+    List<ShardPartition> checked = assignment.partitions().stream().filter(p -> p.advanced() && p.incarnation.known()).toList();
+    // the source is asked after the last read of the transaction (answered while its writes complete), the target
+    // after its last write was acknowledged
+    CompletableFuture<Map<String, Uuid>> sourceIds = checked.isEmpty() ? null
+        : ctx.incarnationCheck().sourceIds(checked.stream().map(p -> p.source.topic()).distinct().toList());
     if (!awaitWrites()) {
       return;
     }
@@ -252,11 +259,7 @@ final class ShardLane {
       sleepQuietly(Duration.ofMillis(500));
       return;
     }
-    Optional<String> recreated = recreatedTopics(incarnations);
-    if (recreated.isPresent()) {
-      abortAndRewind();
-      commitFailed(recreated.get());
-      sleepQuietly(Duration.ofMillis(Math.min(2_000, 100L * failedCommits)));
+    if (!checked.isEmpty() && !sameTopics(checked, sourceIds)) {
       return;
     }
     int records = ledger.count();
@@ -292,57 +295,87 @@ final class ShardLane {
   }
 
   /**
-   * Asks which incarnations of the topics the open transaction read and wrote exist now; null when there is nothing to
-   * ask (no partition advanced, or their topic ids are not known).
+   * Whether the topics of the partitions that advanced in the open transaction are still the incarnations (topic ids)
+   * they were assigned for. When one was deleted or created again, the transaction may hold records of another topic
+   * than its progress and map describe: it is aborted, those partitions are held until the topic refresh takes the new
+   * topics up (the others commit in the next transaction), and false is returned. A source that cannot say (it does not
+   * answer) or no longer has the topic (deleted after the read) does not stop the commit: what was read came from the
+   * topic the partitions started with. A target that cannot say does: the commit is retried.
    */
-  private CompletableFuture<Map<String, Incarnation>> askIncarnations() {
-    Map<String, String> topics = new HashMap<>();
-    for (ShardPartition p : assignment.partitions()) {
-      if (p.advanced() && p.incarnation.known()) {
-        topics.put(p.source.topic(), p.target.topic());
-      }
-    }
-    return topics.isEmpty() ? null : ctx.incarnationCheck().current(topics);
-  }
-
-  /**
-   * Whether a source or target topic of the open transaction was deleted or created again since its partitions were
-   * assigned: the transaction may then hold records of another topic than its progress and map describe, so it must not
-   * commit. Says what happened (or that the clusters could not be asked, which is not committed on either).
-   */
-  private Optional<String> recreatedTopics(CompletableFuture<Map<String, Incarnation>> asked) {
-    if (asked == null) {
-      return Optional.empty();
-    }
-    Map<String, Incarnation> now;
+  private boolean sameTopics(List<ShardPartition> checked, CompletableFuture<Map<String, Uuid>> sourceAsk) {
+    Map<String, Uuid> source = answer(sourceAsk);
+    Map<String, Uuid> target;
     try {
-      now = asked.get(INCARNATION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Optional.of("interrupted while checking topic ids");
-    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-      return Optional.of("cannot check the topic ids of its topics: " + (e.getCause() == null ? e : e.getCause()));
+      target = answerOrThrow(ctx.incarnationCheck().targetIds(checked.stream().map(p -> p.target.topic()).distinct().toList()));
+    } catch (RuntimeException e) {
+      abortAndRewind();
+      commitFailed("cannot check the ids of its target topics: " + e.getMessage());
+      sleepQuietly(Duration.ofMillis(Math.min(5_000, 100L * failedCommits)));
+      return false;
     }
-    if (now == null) {
-      return Optional.empty();
-    }
-    List<String> changed = new ArrayList<>();
-    for (ShardPartition p : assignment.partitions()) {
-      if (p.advanced() && p.incarnation.known()) {
-        Incarnation current = now.get(p.source.topic());
-        if (current == null || p.incarnation.differs(current)) {
-          changed.add(p.source.topic());
-        }
+    List<TopicPartition> changed = new ArrayList<>();
+    for (ShardPartition p : checked) {
+      Uuid s = source == null ? null : source.get(p.source.topic());
+      boolean sourceChanged = s != null && p.incarnation.sourceDiffers(new Incarnation(s, Uuid.ZERO_UUID));
+      boolean targetChanged = target != null && (!target.containsKey(p.target.topic())
+          || p.incarnation.targetDiffers(new Incarnation(Uuid.ZERO_UUID, target.get(p.target.topic()))));
+      if (sourceChanged || targetChanged) {
+        changed.add(p.source);
       }
     }
     if (changed.isEmpty()) {
-      return Optional.empty();
+      return true;
     }
-    List<String> topics = changed.stream().distinct().sorted().toList();
+    abortAndRewind();
+    assignment.hold(consumer, changed, clock.getAsLong() + HOLD.toNanos());
     LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard)
-        .log("source or target topic of {} was deleted or created again while it was replicated; the transaction is aborted and"
-            + " the topic is taken up again as the topic refresh finds it", topics);
-    return Optional.of("topics " + topics + " were deleted or created again; waiting for the topic refresh");
+        .log("the source or target topic of {} was deleted or created again while it was replicated; the transaction is aborted and these"
+            + " partitions wait for the topic refresh, which takes the new topics up from their start", changed);
+    return false;
+  }
+
+  /** The ids the source gave, or null when it did not answer in time (said once per lane life). */
+  private Map<String, Uuid> answer(CompletableFuture<Map<String, Uuid>> ask) {
+    try {
+      return answerOrThrow(ask);
+    } catch (RuntimeException e) {
+      if (!sourceIdsUnknownLogged) {
+        sourceIdsUnknownLogged = true;
+        LOG.atInfo().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard)
+            .log("the source cannot say which topics it holds now ({}); committing what was read from it before", e.getMessage());
+      }
+      return null;
+    }
+  }
+
+  private static Map<String, Uuid> answerOrThrow(CompletableFuture<Map<String, Uuid>> ask) {
+    try {
+      return ask.get(INCARNATION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(String.valueOf(e.getCause()), e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("no answer within " + INCARNATION_TIMEOUT.toMillis() + " ms", e);
+    }
+  }
+
+  /**
+   * Whether the source topic of a partition whose position is past the end of its partition is another incarnation
+   * now (or gone, or cannot be asked: the partition is then held and looked at again, rather than stopped for good).
+   */
+  private boolean sourceRecreated(TopicPartition source) {
+    ShardPartition p = assignment.get(source);
+    if (p == null || !p.incarnation.known()) {
+      return false;
+    }
+    try {
+      Map<String, Uuid> now = answerOrThrow(ctx.incarnationCheck().sourceIds(List.of(source.topic())));
+      return now != null && (!now.containsKey(source.topic()) || p.incarnation.sourceDiffers(new Incarnation(now.get(source.topic()), Uuid.ZERO_UUID)));
+    } catch (RuntimeException e) {
+      return true;
+    }
   }
 
   /**

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.kafka.ProgressStore.Progress;
 import dev.ferry.kafka.SourceGaps;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -53,5 +54,26 @@ class ShardAssignmentTest {
         parts -> parts.keySet().stream().collect(java.util.stream.Collectors.toMap(tp -> tp, tp -> new dev.ferry.offsets.PartitionOffsetMap())), t -> dev.ferry.kafka.Incarnation.UNKNOWN);
     assertThat(assignment.sources()).containsExactlyInAnyOrder(S0, S1);
     assertThat(consumer.assignment()).isEqualTo(Set.of(S0, S1));
+  }
+
+  @Test
+  void aPartitionOfATopicCreatedAgainIsTakenOffAndAddedAgainAndOneOfADeletedTopicLeavesTheConsumer() {
+    consumer.updateBeginningOffsets(Map.of(S0, 0L, S1, 0L, S2, 0L));
+    dev.ferry.kafka.Incarnation first = new dev.ferry.kafka.Incarnation(org.apache.kafka.common.Uuid.randomUuid(), org.apache.kafka.common.Uuid.randomUuid());
+    dev.ferry.kafka.Incarnation second = new dev.ferry.kafka.Incarnation(org.apache.kafka.common.Uuid.randomUuid(), first.target());
+    java.util.function.Function<Map<TopicPartition, Long>, Map<TopicPartition, dev.ferry.offsets.PartitionOffsetMap>> maps =
+        parts -> parts.keySet().stream().collect(java.util.stream.Collectors.toMap(tp -> tp, tp -> new dev.ferry.offsets.PartitionOffsetMap()));
+    assignment.sync(consumer, READY, 0, 0, tp -> true, tp -> false, targets -> Map.of(), maps, t -> first);
+    ShardPartition before = assignment.get(S0);
+
+    List<ShardPartition> added = assignment.sync(consumer, new HashMap<>(READY), 0, 0, tp -> true, tp -> false, targets -> Map.of(), maps, t -> second);
+    assertThat(added).extracting(p -> p.source).containsExactlyInAnyOrder(S0, S1, S2);
+    assertThat(assignment.get(S0)).isNotSameAs(before);
+    assertThat(assignment.get(S0).incarnation).isEqualTo(second);
+
+    // the topic is deleted: the refresh publishes nothing of it, and the consumer stops reading it
+    assignment.sync(consumer, Map.of(), 0, 0, tp -> true, tp -> false, targets -> Map.of(), maps, t -> dev.ferry.kafka.Incarnation.UNKNOWN);
+    assertThat(assignment.sources()).isEmpty();
+    assertThat(consumer.assignment()).isEmpty();
   }
 }

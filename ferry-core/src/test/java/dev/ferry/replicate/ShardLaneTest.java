@@ -56,8 +56,9 @@ class ShardLaneTest {
   private static final TopicPartition TARGET = new TopicPartition("A.src", 0);
 
   private static final Duration REFRESH = Duration.ofMinutes(15);
-  /** What the clusters answer when a lane asks which topic incarnations exist (null: not checked). */
-  private volatile CompletableFuture<Map<String, Incarnation>> incarnationsNow = CompletableFuture.completedFuture(null);
+  /** What the clusters answer when a lane asks which topics exist, by name (null: not checked). */
+  private volatile CompletableFuture<Map<String, Uuid>> sourceNow = CompletableFuture.completedFuture(null);
+  private volatile CompletableFuture<Map<String, Uuid>> targetNow = CompletableFuture.completedFuture(null);
   private final AtomicLong clock = new AtomicLong();
   private final ReplicationState state = new ReplicationState();
   private final Map<TopicPartition, Long> progress = new HashMap<>();
@@ -72,7 +73,17 @@ class ShardLaneTest {
       }
     });
     return out;
-  }, topics -> incarnationsNow, REFRESH, shard -> Ownership.CONFIRMED, new MapCache(FLOW, 1, this::mapsAtProgress), new ShardClients() {
+  }, new IncarnationCheck() {
+    @Override
+    public CompletableFuture<Map<String, Uuid>> sourceIds(java.util.Collection<String> topics) {
+      return sourceNow;
+    }
+
+    @Override
+    public CompletableFuture<Map<String, Uuid>> targetIds(java.util.Collection<String> topics) {
+      return targetNow;
+    }
+  }, REFRESH, shard -> Ownership.CONFIRMED, new MapCache(FLOW, 1, this::mapsAtProgress), new ShardClients() {
     @Override
     public Producer<byte[], byte[]> producer(String transactionalId, int partitions) {
       return producer;
@@ -285,7 +296,7 @@ class ShardLaneTest {
     Incarnation first = new Incarnation(Uuid.randomUuid(), Uuid.randomUuid());
     Incarnation second = new Incarnation(Uuid.randomUuid(), first.target());
     ctx.publishReady(Map.of(SOURCE, TARGET), Map.of("src", first));
-    incarnationsNow = CompletableFuture.completedFuture(Map.of("src", first));
+    clustersHold(first);
     lane.start();
     lane.step();
     addRecords(0, 10, i -> "old" + i);
@@ -296,16 +307,17 @@ class ShardLaneTest {
     assertThat(mapUpdates()).extracting(MapUpdate::incarnation).containsExactly(first);
 
     // deleted and created again: the lane reads on at offset 10, which is now the new topic's
-    incarnationsNow = CompletableFuture.completedFuture(Map.of("src", second));
+    clustersHold(second);
     addRecords(10, 15, i -> "new" + i);
     lane.step();
     commitDue();
     assertThat(copies()).as("the new topic's records at the old position are not committed").hasSize(10);
-    assertThat(state.snapshot().shardFaults().get(0)).contains("[src] were deleted or created again");
+    assertThat(consumer.paused()).as("held until the topic refresh").containsExactly(SOURCE);
 
     // the topic refresh finds the new topic: the partition starts again where the progress function says (here: the beginning)
     ctx.publishReady(Map.of(SOURCE, TARGET), Map.of("src", second));
     lane.step();
+    assertThat(consumer.paused()).isEmpty();
     addRecords(0, 5, i -> "new" + i);
     lane.step();
     commitDue();
@@ -316,30 +328,40 @@ class ShardLaneTest {
   }
 
   @Test
-  void aTransactionIsNotCommittedWhenItsTopicIsGoneOrTheClustersCannotSayWhichTopicExists() {
+  void aDeletedTargetTopicOrATargetThatCannotSayStopsTheCommitButASourceThatCannotSayDoesNot() {
     Incarnation ids = new Incarnation(Uuid.randomUuid(), Uuid.randomUuid());
     ctx.publishReady(Map.of(SOURCE, TARGET), Map.of("src", ids));
-    incarnationsNow = CompletableFuture.completedFuture(Map.of());
+    sourceNow = CompletableFuture.completedFuture(Map.of("src", ids.source()));
+    targetNow = CompletableFuture.completedFuture(Map.of());
     lane.start();
     lane.step();
     addRecords(0, 10, i -> "v" + i);
     lane.step();
     commitDue();
-    assertThat(copies()).as("the topic was deleted").isEmpty();
+    assertThat(copies()).as("the target topic was deleted").isEmpty();
+    assertThat(consumer.paused()).containsExactly(SOURCE);
 
-    incarnationsNow = CompletableFuture.failedFuture(new org.apache.kafka.common.errors.TimeoutException("no answer"));
+    clock.addAndGet(Duration.ofMinutes(1).toNanos()); // no topic refresh took it up: read again after a while, checked again
+    targetNow = CompletableFuture.failedFuture(new org.apache.kafka.common.errors.TimeoutException("no answer"));
     addRecords(0, 10, i -> "v" + i);
     lane.step();
     commitDue();
-    assertThat(copies()).as("the source did not answer").isEmpty();
-    assertThat(state.snapshot().shardFaults().get(0)).contains("cannot check the topic ids");
+    assertThat(consumer.paused()).isEmpty();
+    assertThat(copies()).as("the target did not answer").isEmpty();
+    assertThat(state.snapshot().shardFaults().get(0)).contains("cannot check the ids of its target topics");
 
-    incarnationsNow = CompletableFuture.completedFuture(Map.of("src", ids));
+    targetNow = CompletableFuture.completedFuture(Map.of(TARGET.topic(), ids.target()));
+    sourceNow = CompletableFuture.failedFuture(new org.apache.kafka.common.errors.TimeoutException("no answer"));
     addRecords(0, 10, i -> "v" + i);
     lane.step();
     commitDue();
-    assertThat(copies()).hasSize(10);
+    assertThat(copies()).as("what was read from a source that stopped answering is committed").hasSize(10);
     assertThat(fatal).isEmpty();
+  }
+
+  private void clustersHold(Incarnation ids) {
+    sourceNow = CompletableFuture.completedFuture(Map.of("src", ids.source()));
+    targetNow = CompletableFuture.completedFuture(Map.of(TARGET.topic(), ids.target()));
   }
 
   /** The map topic as the progress says: each partition with progress has a map ending there. */
