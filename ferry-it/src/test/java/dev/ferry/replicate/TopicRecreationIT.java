@@ -125,6 +125,33 @@ class TopicRecreationIT {
     assertThat(Verifier.verify(flow, "stays", Duration.ofSeconds(60)).exact()).isTrue();
   }
 
+  @Test
+  void aTargetTopicCreatedAgainWithFewerPartitionsGrowsBackAndIsReplicatedAgainExactlyOnce() throws Exception {
+    ClusterConfig a = clusters.clusterA();
+    Workload.createTopic(a, "few", 4, Map.of());
+    Workload.plain(a, "few", 4, 2_000, 0);
+    FlowConfig flow = flow("few", "few");
+    try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST);
+        Admin target = Admin.create(Clients.admin(clusters.clusterB()))) {
+      r.awaitCaughtUp(Duration.ofSeconds(60));
+      target.deleteTopics(List.of("A.few")).all().get();
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
+        try {
+          target.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("A.few", 2, (short) 1))).all().get();
+          return true;
+        } catch (java.util.concurrent.ExecutionException e) {
+          return e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException; // Ferry was quicker
+        }
+      });
+      Workload.plain(a, "few", 4, 400, 1_000_000);
+      await().atMost(Duration.ofSeconds(90)).until(() -> targetValues(flow, "A.few").size() == 2_400);
+      r.awaitCaughtUp(Duration.ofSeconds(60));
+      assertThat(target.describeTopics(List.of("A.few")).allTopicNames().get().get("A.few").partitions()).hasSize(4);
+      assertThat(r.status().replication().partitionProblems()).isEmpty();
+    }
+    assertThat(Verifier.verify(flow, "few", Duration.ofSeconds(60)).exact()).isTrue();
+  }
+
   private static FlowConfig flow(String name, String topics) {
     return FlowConfig.builder(clusters.clusterA(), clusters.clusterB(), TopicSelection.of(topics, null)).name(name).shards(1)
         .commitInterval(Duration.ofMillis(100)).checkpointInterval(Duration.ofMillis(500)).topicRefreshInterval(Duration.ofMillis(500)).build();
