@@ -47,6 +47,8 @@ import org.slf4j.LoggerFactory;
 public final class Checkpointer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
   private static final long TIMEOUT_MS = 30_000;
+  /** How long a round waits for groups' committed offsets: a group not answered by then is unreadable for the round. */
+  private static final long GROUP_OFFSETS_TIMEOUT_MS = 10_000;
   /**
    * Offset commits are one request per group and cost the group coordinator about a millisecond each: a round syncs at
    * most this many groups (the ones furthest behind first) so it stays well under its interval; the rest follow in the
@@ -300,8 +302,13 @@ public final class Checkpointer implements AutoCloseable {
 
   /**
    * Committed offsets of {@code groups}, fetched in one batched call and awaited group by group: a group that cannot be
-   * read (a transaction stuck on its offsets, no permission) goes to {@code failed} with the reason, the others are
-   * returned.
+   * read (no permission, no answer) goes to {@code failed} with the reason, the others are returned.
+   *
+   * <p>The offsets are the committed ones, without waiting for transactions that are committing new ones (not
+   * {@code requireStable}): a transactional application's records whose processing is not committed yet are to be read
+   * again anyway, and the next round sees what the transaction committed. Asking for stable offsets would make an open
+   * transaction hold the round up, and the admin client leaves a partition it could not answer for out of the result
+   * without an error, so the group would silently keep its last checkpoint there.
    */
   private static Map<String, Map<TopicPartition, OffsetAndMetadata>> committedOffsets(Admin admin, List<String> groups, String where,
       Map<String, String> failed) {
@@ -310,8 +317,8 @@ public final class Checkpointer implements AutoCloseable {
     }
     Map<String, ListConsumerGroupOffsetsSpec> specs = new HashMap<>();
     groups.forEach(g -> specs.put(g, new ListConsumerGroupOffsetsSpec()));
-    var result = admin.listConsumerGroupOffsets(specs, new ListConsumerGroupOffsetsOptions().requireStable(true));
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
+    var result = admin.listConsumerGroupOffsets(specs, new ListConsumerGroupOffsetsOptions().requireStable(false));
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(GROUP_OFFSETS_TIMEOUT_MS);
     Map<String, Map<TopicPartition, OffsetAndMetadata>> out = new HashMap<>();
     for (String g : groups) {
       long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
