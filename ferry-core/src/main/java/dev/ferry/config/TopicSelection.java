@@ -1,6 +1,8 @@
 package dev.ferry.config;
 
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -20,6 +22,26 @@ public record TopicSelection(Pattern include, Optional<Pattern> exclude) {
   public boolean matches(String topic) {
     return include.matcher(topic).matches() && exclude.map(e -> !e.matcher(topic).matches()).orElse(true);
   }
+
+  /**
+   * The topic names the selection spells out: each alternative of {@code include} made of topic-name characters only
+   * (letters, digits, '.', '_', '-'; a '.' is read as itself) that {@link #matches(String)} accepts. Empty for a selection
+   * by pattern. Such a name missing on the source is worth saying: the topic may not exist, or Ferry's user may not see it.
+   */
+  public Set<String> literalNames() {
+    Set<String> out = new TreeSet<>();
+    for (String alternative : include.pattern().split("\\|", -1)) {
+      if (!TOPIC_NAME.matcher(alternative).matches()) {
+        return Set.of();
+      }
+      if (matches(alternative)) {
+        out.add(alternative);
+      }
+    }
+    return out;
+  }
+
+  private static final Pattern TOPIC_NAME = Pattern.compile("[A-Za-z0-9._-]+");
 
   private static Pattern compile(String key, String regex) {
     if (regex == null || regex.isEmpty()) {

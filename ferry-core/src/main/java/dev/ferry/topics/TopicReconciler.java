@@ -68,6 +68,8 @@ public final class TopicReconciler {
   private Map<String, Problem> previousRetryable = Map.of();
   /** Partition count of every selected source topic as of the last round. */
   private volatile Map<String, Integer> selectedPartitionCounts = Map.of();
+  /** Topics the selection names that the source did not list, already warned of. */
+  private final Set<String> notFound = new HashSet<>();
   /** The topic id of every selected source topic seen: a new id is a topic deleted and created again. */
   private final Map<String, Uuid> sourceIds = new HashMap<>();
   /** The incarnations of the ready topics as of the last round, by source topic. */
@@ -112,6 +114,7 @@ public final class TopicReconciler {
             .filter(t -> naming.isReplicable(t) && flow.topics().matches(t))
             .collect(Collectors.toSet());
     problems.keySet().retainAll(selected);
+    warnOfNamedTopicsNotFound(selected);
     if (selected.isEmpty()) {
       selectedPartitionCounts = Map.of();
       incarnations = Map.of();
@@ -177,6 +180,22 @@ public final class TopicReconciler {
     }
     incarnations = Map.copyOf(readyIncarnations);
     return ready;
+  }
+
+  /**
+   * A topic the selection names that the source does not list: it does not exist, or Ferry's user may not describe it
+   * there (the listing leaves out what a user may not see). Said once per name, until it shows up.
+   */
+  private void warnOfNamedTopicsNotFound(Set<String> listed) {
+    Set<String> named = flow.topics().literalNames();
+    notFound.retainAll(named);
+    notFound.removeAll(listed);
+    for (String t : named) {
+      if (!listed.contains(t) && naming.isReplicable(t) && notFound.add(t)) {
+        LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("topic", t).log("source topic {} is not on {}, or Ferry's user may not Describe"
+            + " it there (grant Describe and Read on it); it is replicated as soon as it is listed", t, flow.source().describe());
+      }
+    }
   }
 
   private void create(List<String> topics, Map<String, TopicDescription> sourceTopics) {
