@@ -29,6 +29,11 @@ public record Problem(Reason reason, String message) {
      * the target): where to resume is not known, so replication of the partition stopped.
      */
     PROGRESS_LOST,
+    /**
+     * The source topic was deleted and created again, and the flow's on-recreate policy is {@code stop}: replication of
+     * the topic stopped until an operator re-syncs it ({@code ferry resync}) or lets the new topic be appended.
+     */
+    TOPIC_RECREATED,
     /** The partition's offset map disagrees with its committed progress: replication of the partition stopped. */
     OFFSET_MAP_BEHIND,
     /** A call about the topic failed (not authorized to describe it, say); retried every topic refresh. */

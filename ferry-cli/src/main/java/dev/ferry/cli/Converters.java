@@ -23,6 +23,17 @@ final class Converters {
   }
 
   /** {@code prefix} or {@code identity}, in any case. */
+  static final class OnRecreateConverter implements CommandLine.ITypeConverter<dev.ferry.config.OnRecreate> {
+    @Override
+    public dev.ferry.config.OnRecreate convert(String value) {
+      try {
+        return dev.ferry.config.OnRecreate.parse("", value);
+      } catch (ConfigException e) {
+        throw new CommandLine.TypeConversionException(e.problem());
+      }
+    }
+  }
+
   static final class NamingModeConverter implements CommandLine.ITypeConverter<Naming.Mode> {
     @Override
     public Naming.Mode convert(String value) {

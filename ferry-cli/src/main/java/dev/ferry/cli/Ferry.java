@@ -14,7 +14,7 @@ import picocli.CommandLine;
     mixinStandardHelpOptions = true,
     versionProvider = Ferry.Version.class,
     description = "Replicates Kafka topics between clusters, exactly once, with an exact offset map.",
-    subcommands = {RunCommand.class, StatusCommand.class, FailoverCommand.class, OffsetsCommand.class, DrillCommand.class,
+    subcommands = {RunCommand.class, StatusCommand.class, FailoverCommand.class, OffsetsCommand.class, DrillCommand.class, ResyncCommand.class,
         CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad input, 3 failover done with data at risk, 4 refused (failover: target unhealthy"
         + " or a group active there; run: the flow failed over)."})

@@ -71,6 +71,11 @@ final class FlowOptions {
   @Option(names = "--no-sync-group-offsets", description = "Do not commit translated offsets to inactive groups on the target.")
   boolean noSyncGroupOffsets;
 
+  @Option(names = "--on-recreate", paramLabel = "append|resync|stop", converter = Converters.OnRecreateConverter.class,
+      description = "When a source topic is deleted and created again: append the new topic after the old one's records (default),"
+          + " resync (delete the target topic and replicate the new one from its start), or stop replicating it.")
+  dev.ferry.config.OnRecreate onRecreate;
+
   @Option(names = "--source-property", paramLabel = "KEY=VALUE", converter = KeyValueConverter.class,
       description = "Kafka client property for the source cluster (repeatable).")
   List<Map.Entry<String, String>> sourceProperties = new ArrayList<>();
@@ -128,6 +133,7 @@ final class FlowOptions {
     addIf(ignored, checkpointInterval != null, "--checkpoint-interval");
     addIf(ignored, balanceInterval != null, "--balance-interval");
     addIf(ignored, noSyncGroupOffsets, "--no-sync-group-offsets");
+    addIf(ignored, onRecreate != null, "--on-recreate");
     addIf(ignored, !sourceProperties.isEmpty(), "--source-property");
     addIf(ignored, !targetProperties.isEmpty(), "--target-property");
     if (!ignored.isEmpty()) {
@@ -155,7 +161,7 @@ final class FlowOptions {
         : flag("--groups", () -> TopicSelection.of(groups == null ? ".*" : groups, excludeGroups));
     FlowConfig.Builder b = FlowConfig.builder(s, t, sel).name(name).naming(n).provenance(!noProvenance)
         .replicationFactor(Optional.ofNullable(replicationFactor)).groups(g).commitInterval(commitInterval)
-        .checkpointInterval(checkpointInterval).balanceInterval(balanceInterval).syncGroupOffsets(!noSyncGroupOffsets);
+        .checkpointInterval(checkpointInterval).balanceInterval(balanceInterval).syncGroupOffsets(!noSyncGroupOffsets).onRecreate(onRecreate);
     if (shards != null) {
       b.shards(shards);
     }

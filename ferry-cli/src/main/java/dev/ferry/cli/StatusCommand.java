@@ -35,6 +35,7 @@ final class StatusCommand implements Callable<Integer> {
             orUnknown(p.sourceEnd()), orUnknown(p.lagRecords()),
             p.lagSeconds().isPresent() ? String.format("%.1f", p.lagSeconds().getAsDouble()) : "?", p.gaps());
       }
+      r.recreated().forEach(line -> out.println("  recreated: " + line));
       out.printf("  %-30s %10s %16s %10s  %s%n", "group", "partitions", "checkpoint age", "at risk", "on target");
       for (FlowReport.GroupRow g : r.groups()) {
         out.printf("  %-30s %10d %15.1fs %10d  %s%n", g.group(), g.partitions(), g.checkpointAgeMs() / 1000.0, g.atRisk(),

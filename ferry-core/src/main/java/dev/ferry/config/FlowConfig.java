@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
  * @param syncGroupOffsets whether translated offsets are committed to the same group on the target when it is inactive
  * @param balanceInterval how often a process measures its shards' load (bytes/s) and, when it changed markedly, asks the
  *     flow's processes to rebalance shards by load
+ * @param onRecreate what happens when a source topic is deleted and created again
  */
 public record FlowConfig(
     String name,
@@ -39,7 +40,8 @@ public record FlowConfig(
     TopicSelection groups,
     Duration checkpointInterval,
     boolean syncGroupOffsets,
-    Duration balanceInterval) {
+    Duration balanceInterval,
+    OnRecreate onRecreate) {
 
   public static final int DEFAULT_SHARDS = 4;
   public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(200);
@@ -95,6 +97,7 @@ public record FlowConfig(
     if (outside(balanceInterval, Duration.ofSeconds(1), Duration.ofHours(24))) {
       throw new ConfigException("balance-interval", balanceInterval + " is out of range 1s..24h");
     }
+    onRecreate = onRecreate == null ? OnRecreate.APPEND : onRecreate;
   }
 
   /** Whether {@code d} lies outside {@code min..max} (both included), compared exactly. */
@@ -116,7 +119,7 @@ public record FlowConfig(
     return new Builder(source, target, topics).name(name).naming(naming).shards(shards).provenance(provenance)
         .replicationFactor(replicationFactor).topicConfigs(topicConfigs).commitInterval(commitInterval)
         .topicRefreshInterval(topicRefreshInterval).groups(groups).checkpointInterval(checkpointInterval)
-        .syncGroupOffsets(syncGroupOffsets).balanceInterval(balanceInterval);
+        .syncGroupOffsets(syncGroupOffsets).balanceInterval(balanceInterval).onRecreate(onRecreate);
   }
 
   /**
@@ -130,12 +133,13 @@ public record FlowConfig(
       @JsonProperty("replication-factor") Short replicationFactor, @JsonProperty("topic-configs") Map<String, String> topicConfigs,
       @JsonProperty("commit-interval") Duration commitInterval, @JsonProperty("topic-refresh-interval") Duration topicRefreshInterval,
       @JsonProperty("groups") TopicSelection groups, @JsonProperty("checkpoint-interval") Duration checkpointInterval,
-      @JsonProperty("sync-group-offsets") Boolean syncGroupOffsets, @JsonProperty("balance-interval") Duration balanceInterval) {
+      @JsonProperty("sync-group-offsets") Boolean syncGroupOffsets, @JsonProperty("balance-interval") Duration balanceInterval,
+      @JsonProperty("on-recreate") String onRecreate) {
     Naming n = naming == null && separator == null ? Naming.DEFAULT
         : new Naming(Naming.Mode.parse("naming", naming == null ? "prefix" : naming), separator == null ? "." : separator);
     return new FlowConfig(name, source, target, topics, n, shards == null ? DEFAULT_SHARDS : shards, provenance == null || provenance,
         Optional.ofNullable(replicationFactor), topicConfigs, commitInterval, topicRefreshInterval, groups, checkpointInterval,
-        syncGroupOffsets == null || syncGroupOffsets, balanceInterval);
+        syncGroupOffsets == null || syncGroupOffsets, balanceInterval, onRecreate == null ? null : OnRecreate.parse("on-recreate", onRecreate));
   }
 
   /** Builds a {@link FlowConfig}; what is not set takes its default. */
@@ -155,6 +159,7 @@ public record FlowConfig(
     private Duration checkpointInterval;
     private boolean syncGroupOffsets = true;
     private Duration balanceInterval;
+    private OnRecreate onRecreate;
 
     private Builder(ClusterConfig source, ClusterConfig target, TopicSelection topics) {
       this.source = source;
@@ -223,10 +228,15 @@ public record FlowConfig(
       return this;
     }
 
+    public Builder onRecreate(OnRecreate v) {
+      onRecreate = v;
+      return this;
+    }
+
     /** The flow; a {@link ConfigException} names the first value out of range. */
     public FlowConfig build() {
       return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
-          topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, balanceInterval);
+          topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, balanceInterval, onRecreate);
     }
   }
 }

@@ -11,6 +11,9 @@ import dev.ferry.replicate.Replication;
 import dev.ferry.replicate.ReplicationStatus;
 import dev.ferry.topics.TopicReconciler;
 import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
+import java.util.Set;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -149,7 +152,10 @@ public final class Replicator implements AutoCloseable {
     int mapPartitions = new InternalTopics(flow, targetAdmin).ensure();
     String memberId = UUID.randomUUID().toString().substring(0, 8);
     ProgressStore progress = new ProgressStore(targetAdmin, flow);
-    reconciler = new TopicReconciler(flow, sourceAdmin, targetAdmin, progress.topics());
+    Map<TopicPartition, ProgressStore.Progress> committed = progress.readAllProgress();
+    Set<String> owned = new java.util.TreeSet<>();
+    committed.keySet().forEach(tp -> owned.add(tp.topic()));
+    reconciler = new TopicReconciler(flow, sourceAdmin, targetAdmin, owned, replicatedSourceIds(committed));
     replication = new Replication(flow, memberId, progress, sourceAdmin, targetAdmin, mapPartitions, this::fail);
     replication.publishReady(reconciler.reconcile(), reconciler.incarnations());
     synchronized (lifecycle) {
@@ -163,6 +169,27 @@ public final class Replicator implements AutoCloseable {
       jobs.scheduleWithFixedDelay(this::checkpoint, checkpoint, checkpoint, TimeUnit.MILLISECONDS);
     }
     LOG.atInfo().addKeyValue("flow", flow.name()).log("replicating {} -> {} ({})", flow.source().describe(), flow.target().describe(), flow.topics());
+  }
+
+  /**
+   * The source topic id each source topic was last replicated as, from the committed progress of its partitions; left
+   * out where unknown, or where partitions disagree (a new topic already taken up in part).
+   */
+  private Map<String, org.apache.kafka.common.Uuid> replicatedSourceIds(Map<TopicPartition, ProgressStore.Progress> committed) {
+    dev.ferry.naming.TopicNaming naming = dev.ferry.naming.TopicNaming.of(flow);
+    Map<String, Set<org.apache.kafka.common.Uuid>> ids = new java.util.HashMap<>();
+    committed.forEach((tp, p) -> naming.sourceTopic(tp.topic()).ifPresent(t -> {
+      if (!org.apache.kafka.common.Uuid.ZERO_UUID.equals(p.incarnation().source())) {
+        ids.computeIfAbsent(t, k -> new java.util.HashSet<>()).add(p.incarnation().source());
+      }
+    }));
+    Map<String, org.apache.kafka.common.Uuid> out = new java.util.HashMap<>();
+    ids.forEach((t, set) -> {
+      if (set.size() == 1) {
+        out.put(t, set.iterator().next());
+      }
+    });
+    return out;
   }
 
   private void reconcileTopics() {

@@ -68,6 +68,10 @@ public final class TopicReconciler {
   private Map<String, Problem> previousRetryable = Map.of();
   /** Partition count of every selected source topic as of the last round. */
   private volatile Map<String, Integer> selectedPartitionCounts = Map.of();
+  /** Recreated source topics stopped by the on-recreate policy {@code stop}, with their problem. */
+  private final Map<String, Problem> stopped = new HashMap<>();
+  /** The target topic id of each stopped topic when it stopped: another one (or none) means it was re-synced. */
+  private final Map<String, Uuid> stoppedTargetIds = new HashMap<>();
   /** Topics the selection names that the source did not list, already warned of. */
   private final Set<String> notFound = new HashSet<>();
   /** The topic id of every selected source topic seen: a new id is a topic deleted and created again. */
@@ -76,11 +80,25 @@ public final class TopicReconciler {
   private volatile Map<String, Incarnation> incarnations = Map.of();
 
   public TopicReconciler(FlowConfig flow, Admin source, Admin target, Collection<String> ownedTargetTopics) {
+    this(flow, source, target, ownedTargetTopics, Map.of());
+  }
+
+  /**
+   * @param ownedTargetTopics target topics the flow replicated into before (it may add partitions to them)
+   * @param replicatedIds the source topic id the flow last replicated each source topic as (from its committed
+   *     progress): a topic listed with another id was deleted and created again while no Ferry ran
+   */
+  public TopicReconciler(FlowConfig flow, Admin source, Admin target, Collection<String> ownedTargetTopics, Map<String, Uuid> replicatedIds) {
     this.flow = flow;
     this.naming = TopicNaming.of(flow);
     this.source = source;
     this.target = target;
     this.owned.addAll(ownedTargetTopics);
+    replicatedIds.forEach((t, id) -> {
+      if (id != null && !Uuid.ZERO_UUID.equals(id)) {
+        sourceIds.put(t, id);
+      }
+    });
   }
 
   /** Source topics that cannot be replicated now, with the reason. */
@@ -125,20 +143,11 @@ public final class TopicReconciler {
     reportFailures(failed, false);
     Map<String, Integer> counts = new HashMap<>();
     sourceTopics.values().forEach(d -> counts.put(d.name(), d.partitions().size()));
-    sourceTopics.values().forEach(d -> {
-      Uuid before = d.topicId() == null ? null : sourceIds.put(d.name(), d.topicId());
-      if (before != null && !before.equals(d.topicId())) {
-        LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("topic", d.name()).log("source topic {} was deleted and created again"
-            + " (topic id {}, now {}, {} partitions); the new topic is replicated from its start, after the records of the earlier one",
-            d.name(), before, d.topicId(), d.partitions().size());
-      }
-    });
-    sourceIds.keySet().retainAll(sourceTopics.keySet());
     selectedPartitionCounts = Map.copyOf(counts);
     Map<String, Uuid> targetIds = new HashMap<>();
     KafkaCalls.await(target.listTopics(new ListTopicsOptions().listInternal(false)).listings(), TIMEOUT_MS, "list topics on " + tgt)
         .forEach(l -> targetIds.put(l.name(), l.topicId()));
-    Set<String> targetNames = targetIds.keySet();
+    Set<String> targetNames = targetIds.keySet(); // a view: a topic deleted below for a re-sync is left out
     // a target topic deleted and created again (by hand, or with fewer partitions) is checked again, like a new one
     checkedIds.forEach((tt, id) -> {
       Uuid now = targetIds.get(tt);
@@ -147,11 +156,30 @@ public final class TopicReconciler {
       }
     });
     checkedIds.keySet().retainAll(targetIds.keySet());
+    Set<String> resyncing = new HashSet<>();
+    for (TopicDescription d : sourceTopics.values()) {
+      Uuid before = sourceIds.get(d.name());
+      if (d.topicId() == null || Uuid.ZERO_UUID.equals(d.topicId())) {
+        continue;
+      }
+      if (before == null || before.equals(d.topicId())) {
+        sourceIds.put(d.name(), d.topicId());
+      } else if (recreated(d, before, targetIds)) {
+        resyncing.add(d.name());
+      }
+    }
+    sourceIds.keySet().retainAll(sourceTopics.keySet());
+    stopped.keySet().retainAll(sourceTopics.keySet());
+    stoppedTargetIds.keySet().retainAll(sourceTopics.keySet());
+    stopped.forEach(this::report); // a stopped topic's target is neither created, checked nor grown
 
     List<String> toCreate = new ArrayList<>();
     List<String> toCheck = new ArrayList<>();
     for (String t : sourceTopics.keySet()) {
       String tt = naming.targetTopic(t);
+      if (stopped.containsKey(t)) {
+        continue;
+      }
       if (!targetNames.contains(tt)) {
         toCreate.add(t);
         checkedTargets.remove(tt);
@@ -169,7 +197,7 @@ public final class TopicReconciler {
     for (TopicDescription d : sourceTopics.values()) {
       String tt = naming.targetTopic(d.name());
       Integer targetCount = checkedTargets.get(tt);
-      if (targetCount == null || problems.containsKey(d.name())) {
+      if (targetCount == null || problems.containsKey(d.name()) || resyncing.contains(d.name())) {
         continue;
       }
       readyIncarnations.put(d.name(), new Incarnation(d.topicId(), checkedIds.get(tt)));
@@ -180,6 +208,66 @@ public final class TopicReconciler {
     }
     incarnations = Map.copyOf(readyIncarnations);
     return ready;
+  }
+
+  /**
+   * A source topic listed with another id than the flow replicated: deleted and created again. What follows is the
+   * flow's on-recreate policy: {@code append} takes the new topic up (replicated from its start after the old one's
+   * records, the lanes see the new id), {@code stop} keeps the topic stopped with a problem until its target topic is
+   * deleted ({@code ferry resync}) or Ferry is started with another policy, {@code resync} deletes the target topic,
+   * which the next round creates again from the new source topic. Returns true when the target topic is being deleted.
+   */
+  private boolean recreated(TopicDescription d, Uuid before, Map<String, Uuid> targetIds) {
+    String t = d.name();
+    String tt = naming.targetTopic(t);
+    switch (flow.onRecreate()) {
+      case APPEND -> {
+        sourceIds.put(t, d.topicId());
+        LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("topic", t).log("source topic {} was deleted and created again (topic id {}, now"
+            + " {}, {} partitions); on-recreate append: the new topic is replicated from its start into {}, after the records of the earlier one",
+            t, before, d.topicId(), d.partitions().size(), tt);
+        return false;
+      }
+      case STOP -> {
+        if (!targetIds.containsKey(tt) || stoppedTargetIds.containsKey(t) && !stoppedTargetIds.get(t).equals(targetIds.get(tt))) {
+          // the target topic was deleted (re-synced) since the stop: the new topic starts afresh
+          stopped.remove(t);
+          stoppedTargetIds.remove(t);
+          problems.remove(t);
+          sourceIds.put(t, d.topicId());
+          LOG.atInfo().addKeyValue("flow", flow.name()).addKeyValue("topic", t)
+              .log("target topic {} of recreated source topic {} was deleted; replicating the new topic from its start", tt, t);
+          return false;
+        }
+        stoppedTargetIds.putIfAbsent(t, targetIds.get(tt));
+        stopped.put(t, new Problem(Problem.Reason.TOPIC_RECREATED, "source topic " + t + " on " + flow.source().describe() + " was deleted and"
+            + " created again (topic id " + before + ", now " + d.topicId() + "); on-recreate stop: replication of " + t + " stopped (to"
+            + " replicate the new topic, run ferry resync --topic " + t + ", or restart with --on-recreate append)"));
+        return false;
+      }
+      case RESYNC -> {
+        sourceIds.put(t, d.topicId());
+        if (targetIds.containsKey(tt)) {
+          LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("topic", t).log("source topic {} was deleted and created again (topic id {},"
+              + " now {}); on-recreate resync: deleting target topic {} to replicate the new topic into it from its start", t, before,
+              d.topicId(), tt);
+          try {
+            KafkaCalls.await(target.deleteTopics(List.of(tt)).all(), TIMEOUT_MS, "delete topic " + tt + " on " + flow.target().describe());
+          } catch (FerryException e) {
+            if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+              sourceIds.put(t, before); // tried again next round
+              report(t, new Problem(Problem.Reason.UNAVAILABLE, e.getMessage() + "; the re-sync of " + t + " is tried again"));
+              return true;
+            }
+          }
+          checkedTargets.remove(tt);
+          checkedIds.remove(tt);
+          targetIds.remove(tt); // created again from the new source topic once the deletion is done
+        }
+        return true;
+      }
+      default -> throw new IllegalStateException("unknown policy " + flow.onRecreate());
+    }
   }
 
   /**

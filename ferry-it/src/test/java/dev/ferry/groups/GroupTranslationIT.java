@@ -83,8 +83,7 @@ class GroupTranslationIT {
     await().atMost(Duration.ofSeconds(30)).until(() -> values(clusters.clusterA(), "cmp").size() < 30_000);
     // the target copy must not compact under the test's feet: it keeps every copied record
     FlowConfig f = flow("cmp", "cmp", "stock");
-    f = new FlowConfig(f.name(), f.source(), f.target(), f.topics(), f.naming(), f.shards(), f.provenance(), f.replicationFactor(),
-        Map.of("segment.ms", "604800000"), f.commitInterval(), f.topicRefreshInterval(), f.groups(), f.checkpointInterval(), true, null);
+    f = f.toBuilder().topicConfigs(Map.of("segment.ms", "604800000")).build();
     runScenario(f, "cmp", "stock", 0.6, -1);
   }
 

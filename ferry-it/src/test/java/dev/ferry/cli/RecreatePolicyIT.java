@@ -1,0 +1,138 @@
+package dev.ferry.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.ferry.Problem;
+import dev.ferry.config.ClusterConfig;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.config.OnRecreate;
+import dev.ferry.config.TopicSelection;
+import dev.ferry.drill.Verifier;
+import dev.ferry.drill.Workload;
+import dev.ferry.flow.Replicator;
+import dev.ferry.kafka.Clients;
+import dev.ferry.replicate.TwoClusters;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.kafka.clients.admin.Admin;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The on-recreate policies other than the default append: {@code stop} copies nothing of a recreated source topic and
+ * says why (in the running flow and in {@code ferry status}) until {@code ferry resync} re-syncs the topic, and
+ * {@code resync} does that by itself. Either way the target then holds exactly the new topic's records, in its
+ * partition count, while the flow's process keeps running.
+ */
+class RecreatePolicyIT {
+  @RegisterExtension
+  static final TwoClusters clusters = new TwoClusters(Map.of("auto.create.topics.enable", "true"));
+
+  @Test
+  void underStopNothingOfTheNewTopicIsCopiedAndStatusSaysWhyUntilFerryResync() throws Exception {
+    ClusterConfig a = clusters.clusterA();
+    Workload.createTopic(a, "st", 4, Map.of());
+    Workload.plain(a, "st", 4, 2_000, 0);
+    FlowConfig flow = flow("st", OnRecreate.STOP);
+    try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
+      r.awaitCaughtUp(Duration.ofSeconds(60));
+      recreate(a, "st", 6);
+      Workload.plain(a, "st", 6, 500, 1_000_000);
+      await().atMost(Duration.ofSeconds(30)).until(() -> r.status().topicProblems().containsKey("st"));
+      assertThat(r.status().topicProblems().get("st").reason()).isEqualTo(Problem.Reason.TOPIC_RECREATED);
+      assertThat(r.status().topicProblems().get("st").message()).contains("on-recreate stop", "ferry resync --topic st");
+      await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() -> targetValues(flow, "A.st").size() == 2_000);
+      assertThat(partitions("A.st")).as("nothing done to the target topic").isEqualTo(4);
+
+      Cli.Result status = Cli.ferry(args(flow, "status"));
+      assertThat(status.out()).as(status.out() + status.err()).contains("recreated: source topic st was deleted and created again",
+          "not replicated (on-recreate stop; run ferry resync --topic st");
+
+      Cli.Result dry = Cli.ferry(args(flow, "resync", "--topic", "st", "--dry-run"));
+      assertThat(dry.code()).as(dry.out() + dry.err()).isZero();
+      assertThat(dry.out()).contains("[dry run] Re-sync of st", "would delete A.st: 4 partitions, ");
+      assertThat(targetValues(flow, "A.st")).hasSize(2_000);
+
+      Cli.Result resync = Cli.ferry(args(flow, "resync", "--topic", "st"));
+      assertThat(resync.code()).as(resync.out() + resync.err()).isZero();
+      assertThat(resync.out()).contains("deletes A.st: 4 partitions, ", "RESULT: deleted A.st");
+      await().atMost(Duration.ofSeconds(90)).until(() -> targetValues(flow, "A.st").keySet().equals(values("st", 1_000_000, 500)));
+      r.awaitCaughtUp(Duration.ofSeconds(60));
+      assertThat(targetValues(flow, "A.st").values()).allMatch(n -> n == 1);
+      assertThat(partitions("A.st")).isEqualTo(6);
+      assertThat(r.status().topicProblems()).isEmpty();
+    }
+    assertThat(Verifier.verify(flow, "st", Duration.ofSeconds(60)).exact()).isTrue();
+  }
+
+  @Test
+  void underResyncTheTargetTopicIsReplacedByACopyOfTheNewTopic() throws Exception {
+    ClusterConfig a = clusters.clusterA();
+    Workload.createTopic(a, "rs", 4, Map.of());
+    Workload.plain(a, "rs", 4, 2_000, 0);
+    FlowConfig flow = flow("rs", OnRecreate.RESYNC);
+    try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
+      r.awaitCaughtUp(Duration.ofSeconds(60));
+      recreate(a, "rs", 6);
+      Workload.plain(a, "rs", 6, 500, 1_000_000);
+      await().atMost(Duration.ofSeconds(90)).until(() -> targetValues(flow, "A.rs").keySet().equals(values("rs", 1_000_000, 500)));
+      r.awaitCaughtUp(Duration.ofSeconds(60));
+      assertThat(targetValues(flow, "A.rs").values()).allMatch(n -> n == 1);
+      assertThat(partitions("A.rs")).isEqualTo(6);
+    }
+    assertThat(Verifier.verify(flow, "rs", Duration.ofSeconds(60)).exact()).isTrue();
+  }
+
+  @Test
+  void resyncIsRefusedWhileAGroupReadsTheTargetTopicAndNamesAnUnknownTopic() throws Exception {
+    FlowConfig flow = flow("nope", OnRecreate.APPEND);
+    Cli.Result unknown = Cli.ferry(args(flow, "resync", "--topic", "other"));
+    assertThat(unknown.code()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(unknown.err().strip()).isEqualTo("ferry: --topic: source topic 'other' is not replicated by flow nope (topics include=nope)");
+  }
+
+  private static FlowConfig flow(String topic, OnRecreate policy) {
+    return FlowConfig.builder(clusters.clusterA(), clusters.clusterB(), TopicSelection.of(topic, null)).name(topic).shards(2)
+        .commitInterval(Duration.ofMillis(100)).topicRefreshInterval(Duration.ofMillis(500)).onRecreate(policy).build();
+  }
+
+  private static String[] args(FlowConfig flow, String... verb) {
+    List<String> out = new java.util.ArrayList<>(List.of(verb));
+    out.addAll(List.of("--source", "A=" + flow.source().bootstrap(), "--target", "B=" + flow.target().bootstrap(), "--topics",
+        flow.topics().include().pattern(), "--name", flow.name(), "--on-recreate", flow.onRecreate().spelled()));
+    return out.toArray(String[]::new);
+  }
+
+  /** Deletes the source topic and creates it again with {@code partitions}, once the deletion is done. */
+  private static void recreate(ClusterConfig c, String topic, int partitions) throws Exception {
+    try (Admin admin = Admin.create(Clients.admin(c))) {
+      admin.deleteTopics(List.of(topic)).all().get();
+      await().atMost(Duration.ofSeconds(30)).until(() -> !admin.listTopics().names().get().contains(topic));
+    }
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> Workload.createTopic(c, topic, partitions, Map.of()));
+  }
+
+  private static int partitions(String topic) throws Exception {
+    try (Admin target = Admin.create(Clients.admin(clusters.clusterB()))) {
+      return target.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size();
+    }
+  }
+
+  private static Set<String> values(String topic, int from, int count) {
+    return IntStream.range(from, from + count).mapToObj(i -> topic + "-" + i).collect(Collectors.toSet());
+  }
+
+  /** How many times each value is on the target topic (read_committed). */
+  private static Map<String, Long> targetValues(FlowConfig flow, String topic) {
+    Map<String, Long> out = new TreeMap<>();
+    Verifier.readAll(flow.target(), topic, Duration.ofSeconds(60), (tp, r) -> out.merge(new String(r.value(), StandardCharsets.UTF_8), 1L, Long::sum));
+    return out;
+  }
+}
