@@ -20,6 +20,7 @@ class ConfigLoaderTest {
           topic-configs: {min.insync.replicas: 2}
           commit-interval: 500ms
           topic-refresh-interval: 1s
+          on-recreate: stop
       """;
 
   @Test
@@ -36,6 +37,7 @@ class ConfigLoaderTest {
     assertThat(f.topicConfigs()).containsEntry("min.insync.replicas", "2");
     assertThat(f.commitInterval()).isEqualTo(Duration.ofMillis(500));
     assertThat(f.topicRefreshInterval()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(f.onRecreate()).isEqualTo(OnRecreate.STOP);
   }
 
   @Test
@@ -51,6 +53,7 @@ class ConfigLoaderTest {
     assertThat(f.shards()).isEqualTo(FlowConfig.DEFAULT_SHARDS);
     assertThat(f.provenance()).isTrue();
     assertThat(f.replicationFactor()).isEmpty();
+    assertThat(f.onRecreate()).isEqualTo(OnRecreate.APPEND);
   }
 
   @Test
@@ -79,6 +82,7 @@ class ConfigLoaderTest {
     assertError(base.formatted("b:1", ".*", "shards: many"), "flows[0].shards: 'many' must be a whole number");
     assertError(base.formatted("b:1", ".*", "commit-interval: soon"), "flows[0].commit-interval: 'soon' is not a duration (such as 200ms, 5s, 2m, PT1M)");
     assertError(base.formatted("b:1", ".*", "provenance: maybe"), "flows[0].provenance: 'maybe' must be true or false");
+    assertError(base.formatted("b:1", ".*", "on-recreate: drop"), "flows[0].on-recreate: 'drop' is not an on-recreate policy (append, resync or stop)");
     assertThatThrownBy(() -> ConfigLoader.parse(base.formatted("b:1", ".*", "shard: 3"), "test"))
         .hasMessageStartingWith("flows[0].shard: unknown key (allowed: ");
   }
@@ -86,8 +90,8 @@ class ConfigLoaderTest {
   @Test
   void aTypoOfARequiredKeyIsReportedAsTheTypoAndNestedKeysAreChecked() {
     assertError("flows:\n  - source: {alias: A, bootstrap: \"a:1\"}\n    targett: {alias: B, bootstrap: \"b:1\"}\n    topics: x\n",
-        "flows[0].targett: unknown key (allowed: balance-interval, checkpoint-interval, commit-interval, groups, name, naming, provenance, "
-            + "replication-factor, separator, shards, source, sync-group-offsets, target, topic-configs, topic-refresh-interval, topics)");
+        "flows[0].targett: unknown key (allowed: balance-interval, checkpoint-interval, commit-interval, groups, name, naming, on-recreate, "
+            + "provenance, replication-factor, separator, shards, source, sync-group-offsets, target, topic-configs, topic-refresh-interval, topics)");
     assertError("flows:\n  - source: {alias: A, bootstrap: \"a:1\", propertiez: {}}\n    target: {alias: B, bootstrap: \"b:1\"}\n    topics: x\n",
         "flows[0].source.propertiez: unknown key (allowed: alias, bootstrap, properties)");
     assertError("flows:\n  - source: {alias: A, bootstrap: \"a:1\"}\n    target: {alias: B, bootstrap: \"b:1\"}\n    topics: {includ: x}\n",
