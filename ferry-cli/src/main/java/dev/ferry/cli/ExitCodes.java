@@ -14,9 +14,11 @@ public final class ExitCodes {
   public static final int DATA_AT_RISK = 3;
   /**
    * Refused: {@code failover} found the target unhealthy or left a group alone (active on the target); {@code run} found
-   * the flow failed over.
+   * the flow failed over; {@code resync} found a group reading the topic.
    */
   public static final int REFUSED = 4;
+  /** {@code audit}: the target differs from what the flow wants (drift, a broken config rule, a missing or orphan topic). */
+  public static final int DRIFT = 5;
 
   private ExitCodes() {}
 

@@ -76,6 +76,10 @@ final class FlowOptions {
           + " resync (delete the target topic and replicate the new one from its start), or stop replicating it.")
   dev.ferry.config.OnRecreate onRecreate;
 
+  @Option(names = "--exclude-config", paramLabel = "KEY", description = "A topic config the target topics do not take from the source"
+      + " (repeatable; see docs/configuration.md for the configs that are synced).")
+  List<String> excludeConfigs = new ArrayList<>();
+
   @Option(names = "--source-property", paramLabel = "KEY=VALUE", converter = KeyValueConverter.class,
       description = "Kafka client property for the source cluster (repeatable).")
   List<Map.Entry<String, String>> sourceProperties = new ArrayList<>();
@@ -134,6 +138,7 @@ final class FlowOptions {
     addIf(ignored, balanceInterval != null, "--balance-interval");
     addIf(ignored, noSyncGroupOffsets, "--no-sync-group-offsets");
     addIf(ignored, onRecreate != null, "--on-recreate");
+    addIf(ignored, !excludeConfigs.isEmpty(), "--exclude-config");
     addIf(ignored, !sourceProperties.isEmpty(), "--source-property");
     addIf(ignored, !targetProperties.isEmpty(), "--target-property");
     if (!ignored.isEmpty()) {
@@ -161,7 +166,8 @@ final class FlowOptions {
         : flag("--groups", () -> TopicSelection.of(groups == null ? ".*" : groups, excludeGroups));
     FlowConfig.Builder b = FlowConfig.builder(s, t, sel).name(name).naming(n).provenance(!noProvenance)
         .replicationFactor(Optional.ofNullable(replicationFactor)).groups(g).commitInterval(commitInterval)
-        .checkpointInterval(checkpointInterval).balanceInterval(balanceInterval).syncGroupOffsets(!noSyncGroupOffsets).onRecreate(onRecreate);
+        .checkpointInterval(checkpointInterval).balanceInterval(balanceInterval).syncGroupOffsets(!noSyncGroupOffsets).onRecreate(onRecreate)
+        .excludeConfigs(new java.util.HashSet<>(excludeConfigs));
     if (shards != null) {
       b.shards(shards);
     }

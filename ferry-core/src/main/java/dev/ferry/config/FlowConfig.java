@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
  * @param balanceInterval how often a process measures its shards' load (bytes/s) and, when it changed markedly, asks the
  *     flow's processes to rebalance shards by load
  * @param onRecreate what happens when a source topic is deleted and created again
+ * @param excludeConfigs source-owned topic configs the target topics do not take from the source
  */
 public record FlowConfig(
     String name,
@@ -41,7 +42,8 @@ public record FlowConfig(
     Duration checkpointInterval,
     boolean syncGroupOffsets,
     Duration balanceInterval,
-    OnRecreate onRecreate) {
+    OnRecreate onRecreate,
+    java.util.Set<String> excludeConfigs) {
 
   public static final int DEFAULT_SHARDS = 4;
   public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(200);
@@ -98,6 +100,13 @@ public record FlowConfig(
       throw new ConfigException("balance-interval", balanceInterval + " is out of range 1s..24h");
     }
     onRecreate = onRecreate == null ? OnRecreate.APPEND : onRecreate;
+    excludeConfigs = excludeConfigs == null ? java.util.Set.of() : java.util.Set.copyOf(excludeConfigs);
+    for (String k : excludeConfigs) {
+      if (!SyncedConfigs.SOURCE_OWNED.contains(k)) {
+        throw new ConfigException("exclude-configs", "'" + k + "' is not a config the target takes from the source (those are "
+            + new java.util.TreeSet<>(SyncedConfigs.SOURCE_OWNED) + ")");
+      }
+    }
   }
 
   /** Whether {@code d} lies outside {@code min..max} (both included), compared exactly. */
@@ -119,7 +128,7 @@ public record FlowConfig(
     return new Builder(source, target, topics).name(name).naming(naming).shards(shards).provenance(provenance)
         .replicationFactor(replicationFactor).topicConfigs(topicConfigs).commitInterval(commitInterval)
         .topicRefreshInterval(topicRefreshInterval).groups(groups).checkpointInterval(checkpointInterval)
-        .syncGroupOffsets(syncGroupOffsets).balanceInterval(balanceInterval).onRecreate(onRecreate);
+        .syncGroupOffsets(syncGroupOffsets).balanceInterval(balanceInterval).onRecreate(onRecreate).excludeConfigs(excludeConfigs);
   }
 
   /**
@@ -134,12 +143,13 @@ public record FlowConfig(
       @JsonProperty("commit-interval") Duration commitInterval, @JsonProperty("topic-refresh-interval") Duration topicRefreshInterval,
       @JsonProperty("groups") TopicSelection groups, @JsonProperty("checkpoint-interval") Duration checkpointInterval,
       @JsonProperty("sync-group-offsets") Boolean syncGroupOffsets, @JsonProperty("balance-interval") Duration balanceInterval,
-      @JsonProperty("on-recreate") String onRecreate) {
+      @JsonProperty("on-recreate") String onRecreate, @JsonProperty("exclude-configs") java.util.List<String> excludeConfigs) {
     Naming n = naming == null && separator == null ? Naming.DEFAULT
         : new Naming(Naming.Mode.parse("naming", naming == null ? "prefix" : naming), separator == null ? "." : separator);
     return new FlowConfig(name, source, target, topics, n, shards == null ? DEFAULT_SHARDS : shards, provenance == null || provenance,
         Optional.ofNullable(replicationFactor), topicConfigs, commitInterval, topicRefreshInterval, groups, checkpointInterval,
-        syncGroupOffsets == null || syncGroupOffsets, balanceInterval, onRecreate == null ? null : OnRecreate.parse("on-recreate", onRecreate));
+        syncGroupOffsets == null || syncGroupOffsets, balanceInterval, onRecreate == null ? null : OnRecreate.parse("on-recreate", onRecreate),
+        excludeConfigs == null ? null : new java.util.HashSet<>(excludeConfigs));
   }
 
   /** Builds a {@link FlowConfig}; what is not set takes its default. */
@@ -160,6 +170,7 @@ public record FlowConfig(
     private boolean syncGroupOffsets = true;
     private Duration balanceInterval;
     private OnRecreate onRecreate;
+    private java.util.Set<String> excludeConfigs;
 
     private Builder(ClusterConfig source, ClusterConfig target, TopicSelection topics) {
       this.source = source;
@@ -233,10 +244,15 @@ public record FlowConfig(
       return this;
     }
 
+    public Builder excludeConfigs(java.util.Set<String> v) {
+      excludeConfigs = v;
+      return this;
+    }
+
     /** The flow; a {@link ConfigException} names the first value out of range. */
     public FlowConfig build() {
       return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
-          topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, balanceInterval, onRecreate);
+          topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, balanceInterval, onRecreate, excludeConfigs);
     }
   }
 }

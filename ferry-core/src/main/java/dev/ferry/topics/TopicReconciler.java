@@ -20,6 +20,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ListTopicsOptions;
@@ -46,10 +47,6 @@ import org.slf4j.LoggerFactory;
 public final class TopicReconciler {
   private static final Logger LOG = LoggerFactory.getLogger(TopicReconciler.class);
   private static final long TIMEOUT_MS = 30_000;
-  /** Configs never copied: they would change what the copy looks like (timestamps) or are broker-specific. */
-  private static final Set<String> NOT_COPIED =
-      Set.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "leader.replication.throttled.replicas",
-          "follower.replication.throttled.replicas", "message.format.version");
 
   private final FlowConfig flow;
   private final TopicNaming naming;
@@ -68,6 +65,14 @@ public final class TopicReconciler {
   private Map<String, Problem> previousRetryable = Map.of();
   /** Partition count of every selected source topic as of the last round. */
   private volatile Map<String, Integer> selectedPartitionCounts = Map.of();
+  private final ConfigPolicy policy;
+  /** Replication factor of each checked target topic (for the rules of its configs). */
+  private final Map<String, Integer> replicationFactors = new HashMap<>();
+  /** Config rules broken, already logged. */
+  private final Set<String> reportedViolations = new HashSet<>();
+  private volatile List<String> violations = List.of();
+  /** The last failure to sync each target topic's configs, already logged. */
+  private final Map<String, String> configFailures = new HashMap<>();
   /** Recreated source topics stopped by the on-recreate policy {@code stop}, with their problem. */
   private final Map<String, Problem> stopped = new HashMap<>();
   /** The target topic id of each stopped topic when it stopped: another one (or none) means it was re-synced. */
@@ -94,6 +99,7 @@ public final class TopicReconciler {
     this.source = source;
     this.target = target;
     this.owned.addAll(ownedTargetTopics);
+    this.policy = new ConfigPolicy(flow.excludeConfigs(), flow.topicConfigs());
     replicatedIds.forEach((t, id) -> {
       if (id != null && !Uuid.ZERO_UUID.equals(id)) {
         sourceIds.put(t, id);
@@ -191,6 +197,8 @@ public final class TopicReconciler {
     toCheck.addAll(toCreate);
     check(toCheck, sourceTopics);
     check(expand(sourceTopics), sourceTopics);
+    syncConfigs(sourceTopics.keySet().stream().filter(t -> checkedTargets.containsKey(naming.targetTopic(t)) && !problems.containsKey(t)
+        && !resyncing.contains(t)).toList());
 
     Map<TopicPartition, TopicPartition> ready = new HashMap<>();
     Map<String, Incarnation> readyIncarnations = new HashMap<>();
@@ -208,6 +216,87 @@ public final class TopicReconciler {
     }
     incarnations = Map.copyOf(readyIncarnations);
     return ready;
+  }
+
+  /**
+   * Keeps the target topics' configs in step with their source topics' (see {@link ConfigPolicy}): every synced config
+   * whose effective value differs is set on the target, by incremental alter (no other key is touched), and logged.
+   * Rules that target-owned configs break are logged at WARN once per change. A failure is logged once and tried again
+   * next round; replication goes on.
+   */
+  private void syncConfigs(List<String> topics) {
+    if (topics.isEmpty()) {
+      return;
+    }
+    Map<String, String> failed = new HashMap<>();
+    Map<String, Map<String, String>> src = effectiveConfigs(source, topics, failed);
+    Map<String, String> targetOf = new HashMap<>();
+    topics.forEach(t -> targetOf.put(naming.targetTopic(t), t));
+    Map<String, Map<String, String>> tgt = effectiveConfigs(target, targetOf.keySet(), failed);
+    Map<ConfigResource, Collection<AlterConfigOp>> alter = new HashMap<>();
+    Map<String, List<ConfigPolicy.Change>> changes = new HashMap<>();
+    Set<String> violationsNow = new HashSet<>();
+    for (String t : topics) {
+      String tt = naming.targetTopic(t);
+      if (!src.containsKey(t) || !tgt.containsKey(tt)) {
+        continue;
+      }
+      List<ConfigPolicy.Change> c = policy.changes(src.get(t), tgt.get(tt));
+      if (!c.isEmpty()) {
+        changes.put(tt, c);
+        alter.put(new ConfigResource(ConfigResource.Type.TOPIC, tt),
+            c.stream().map(ch -> new AlterConfigOp(new ConfigEntry(ch.key(), ch.wanted()), AlterConfigOp.OpType.SET)).toList());
+      }
+      for (String v : policy.violations(tt, replicationFactors.getOrDefault(tt, Integer.MAX_VALUE), src.get(t), tgt.get(tt))) {
+        violationsNow.add(v);
+        if (reportedViolations.add(v)) {
+          LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("topic", tt).log("config rule broken on {}: {}", flow.target().describe(), v);
+        }
+      }
+    }
+    reportedViolations.retainAll(violationsNow);
+    violations = List.copyOf(new java.util.TreeSet<>(violationsNow));
+    failed.forEach((topic, why) -> logConfigFailure(topic, why));
+    if (alter.isEmpty()) {
+      return;
+    }
+    target.incrementalAlterConfigs(alter).values().forEach((r, f) -> {
+      try {
+        KafkaCalls.await(f, TIMEOUT_MS, "alter configs of " + r.name() + " on " + flow.target().describe());
+        configFailures.remove(r.name());
+        LOG.atInfo().addKeyValue("flow", flow.name()).addKeyValue("topic", r.name()).log("configs of target topic {} set: {}", r.name(),
+            changes.get(r.name()));
+      } catch (FerryException e) {
+        logConfigFailure(r.name(), e.getMessage());
+      }
+    });
+  }
+
+  private void logConfigFailure(String topic, String why) {
+    if (!why.equals(configFailures.put(topic, why))) {
+      LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("topic", topic).log("cannot keep the configs of {} in step, retrying: {}", topic, why);
+    }
+  }
+
+  /** Every config of these topics with a value (defaults included), by topic; a topic that cannot be read goes to {@code failed}. */
+  private Map<String, Map<String, String>> effectiveConfigs(Admin admin, Collection<String> topics, Map<String, String> failed) {
+    String where = admin == source ? flow.source().describe() : flow.target().describe();
+    Map<String, Map<String, String>> out = new HashMap<>();
+    AdminTopics.describeConfigs(admin, topics, where, failed).forEach((r, c) -> {
+      Map<String, String> m = new HashMap<>();
+      c.entries().forEach(e -> {
+        if (e.value() != null) {
+          m.put(e.name(), e.value());
+        }
+      });
+      out.put(r.name(), m);
+    });
+    return out;
+  }
+
+  /** Rules of target-owned configs broken as of the last round, one line each. */
+  public List<String> configViolations() {
+    return violations;
   }
 
   /**
@@ -298,8 +387,7 @@ public final class TopicReconciler {
     }
     List<NewTopic> news = new ArrayList<>();
     for (String t : topics) {
-      Map<String, String> c = new HashMap<>(configs.get(t));
-      c.putAll(flow.topicConfigs());
+      Map<String, String> c = policy.forNewTopic(configs.get(t));
       news.add(new NewTopic(naming.targetTopic(t), Optional.of(sourceTopics.get(t).partitions().size()), flow.replicationFactor()).configs(c));
     }
     Map<String, KafkaFuture<Void>> results = target.createTopics(news).values();
@@ -368,6 +456,7 @@ public final class TopicReconciler {
         continue;
       }
       checkedTargets.put(tt, tp);
+      replicationFactors.put(tt, d.partitions().get(0).replicas().size());
       Uuid id = d.topicId();
       if (id != null) {
         checkedIds.put(tt, id);
@@ -439,8 +528,7 @@ public final class TopicReconciler {
     for (Map.Entry<ConfigResource, Config> e : AdminTopics.describeConfigs(source, topics, flow.source().describe(), failed).entrySet()) {
       Map<String, String> c = new HashMap<>();
       for (ConfigEntry ce : e.getValue().entries()) {
-        if (ce.source() == ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG && !NOT_COPIED.contains(ce.name()) && !ce.name().startsWith("confluent.")
-            && ce.value() != null) {
+        if (ce.source() == ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG && ce.value() != null) {
           c.put(ce.name(), ce.value());
         }
       }

@@ -82,6 +82,8 @@ class ConfigLoaderTest {
     assertError(base.formatted("b:1", ".*", "shards: many"), "flows[0].shards: 'many' must be a whole number");
     assertError(base.formatted("b:1", ".*", "commit-interval: soon"), "flows[0].commit-interval: 'soon' is not a duration (such as 200ms, 5s, 2m, PT1M)");
     assertError(base.formatted("b:1", ".*", "provenance: maybe"), "flows[0].provenance: 'maybe' must be true or false");
+    assertError(base.formatted("b:1", ".*", "exclude-configs: [min.insync.replicas]"), "flows[0].exclude-configs: 'min.insync.replicas' is not a"
+        + " config the target takes from the source (those are " + new java.util.TreeSet<>(SyncedConfigs.SOURCE_OWNED) + ")");
     assertError(base.formatted("b:1", ".*", "on-recreate: drop"), "flows[0].on-recreate: 'drop' is not an on-recreate policy (append, resync or stop)");
     assertThatThrownBy(() -> ConfigLoader.parse(base.formatted("b:1", ".*", "shard: 3"), "test"))
         .hasMessageStartingWith("flows[0].shard: unknown key (allowed: ");
@@ -90,7 +92,7 @@ class ConfigLoaderTest {
   @Test
   void aTypoOfARequiredKeyIsReportedAsTheTypoAndNestedKeysAreChecked() {
     assertError("flows:\n  - source: {alias: A, bootstrap: \"a:1\"}\n    targett: {alias: B, bootstrap: \"b:1\"}\n    topics: x\n",
-        "flows[0].targett: unknown key (allowed: balance-interval, checkpoint-interval, commit-interval, groups, name, naming, on-recreate, "
+        "flows[0].targett: unknown key (allowed: balance-interval, checkpoint-interval, commit-interval, exclude-configs, groups, name, naming, on-recreate, "
             + "provenance, replication-factor, separator, shards, source, sync-group-offsets, target, topic-configs, topic-refresh-interval, topics)");
     assertError("flows:\n  - source: {alias: A, bootstrap: \"a:1\", propertiez: {}}\n    target: {alias: B, bootstrap: \"b:1\"}\n    topics: x\n",
         "flows[0].source.propertiez: unknown key (allowed: alias, bootstrap, properties)");

@@ -1,0 +1,143 @@
+package dev.ferry.topics;
+
+import dev.ferry.FerryException;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.kafka.AdminTopics;
+import dev.ferry.kafka.Clients;
+import dev.ferry.kafka.ClusterProbe;
+import dev.ferry.kafka.KafkaCalls;
+import dev.ferry.kafka.ProgressStore;
+import dev.ferry.naming.TopicNaming;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ListTopicsOptions;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
+
+/**
+ * The drift audit of one flow, read from both clusters (no running Ferry needed): for every replicated topic pair, the
+ * partitions, the target's replication factor, every synced config that differs (both values), the rules target-owned
+ * configs break; target topics missing; orphans (target topics the flow replicated whose source topic is gone). With
+ * {@link #fix()}, the synced configs are set as the sync of a running Ferry would set them.
+ */
+public final class Audit {
+  private static final long TIMEOUT_MS = 30_000;
+
+  /** One topic pair. {@code targetPartitions} and {@code replicationFactor} are 0 when the target topic is missing. */
+  public record TopicRow(String sourceTopic, String targetTopic, boolean targetExists, int sourcePartitions, int targetPartitions,
+      int replicationFactor, List<ConfigPolicy.Change> changes, List<String> violations) {
+    /** Whether anything about this pair differs from what the flow wants. */
+    public boolean drift() {
+      return !targetExists || targetPartitions < sourcePartitions || !changes.isEmpty() || !violations.isEmpty();
+    }
+  }
+
+  /** The audit. {@code fixed}: the changes applied by {@link #fix()} (empty for a plain audit). */
+  public record Report(String flow, List<TopicRow> topics, List<String> orphans, List<String> fixed) {
+    public boolean drift() {
+      return !orphans.isEmpty() || topics.stream().anyMatch(TopicRow::drift);
+    }
+  }
+
+  private final FlowConfig flow;
+  private final TopicNaming naming;
+  private final ConfigPolicy policy;
+
+  public Audit(FlowConfig flow) {
+    this.flow = flow;
+    this.naming = TopicNaming.of(flow);
+    this.policy = new ConfigPolicy(flow.excludeConfigs(), flow.topicConfigs());
+  }
+
+  /** Reads both clusters and compares; changes nothing. */
+  public Report run() {
+    try (Admin source = Admin.create(Clients.admin(flow.source())); Admin target = Admin.create(Clients.admin(flow.target()))) {
+      return read(source, target, List.of());
+    }
+  }
+
+  /** Sets every synced config that differs on the target, then audits again (what is left is what it cannot fix). */
+  public Report fix() {
+    try (Admin source = Admin.create(Clients.admin(flow.source())); Admin target = Admin.create(Clients.admin(flow.target()))) {
+      Report before = read(source, target, List.of());
+      Map<ConfigResource, Collection<AlterConfigOp>> alter = new HashMap<>();
+      List<String> fixed = new ArrayList<>();
+      for (TopicRow r : before.topics()) {
+        if (r.targetExists() && !r.changes().isEmpty()) {
+          alter.put(new ConfigResource(ConfigResource.Type.TOPIC, r.targetTopic()), r.changes().stream()
+              .map(c -> new AlterConfigOp(new ConfigEntry(c.key(), c.wanted()), AlterConfigOp.OpType.SET)).toList());
+          r.changes().forEach(c -> fixed.add(r.targetTopic() + " " + c));
+        }
+      }
+      if (!alter.isEmpty()) {
+        KafkaCalls.await(target.incrementalAlterConfigs(alter).all(), TIMEOUT_MS, "alter topic configs on " + flow.target().describe());
+      }
+      Report after = read(source, target, fixed);
+      return after;
+    }
+  }
+
+  private Report read(Admin source, Admin target, List<String> fixed) {
+    ClusterProbe.probe(source, flow.source(), "source", Duration.ofSeconds(10));
+    ClusterProbe.probe(target, flow.target(), "target", Duration.ofSeconds(10));
+    Set<String> selected = KafkaCalls.await(source.listTopics(new ListTopicsOptions().listInternal(false)).names(), TIMEOUT_MS,
+        "list topics on " + flow.source().describe()).stream().filter(t -> naming.isReplicable(t) && flow.topics().matches(t))
+        .collect(Collectors.toCollection(TreeSet::new));
+    Set<String> onTarget = KafkaCalls.await(target.listTopics(new ListTopicsOptions().listInternal(false)).names(), TIMEOUT_MS,
+        "list topics on " + flow.target().describe());
+    Map<String, String> failed = new HashMap<>();
+    Map<String, TopicDescription> sd = AdminTopics.describe(source, selected, "describe topics on " + flow.source().describe(), failed);
+    List<String> targets = selected.stream().map(naming::targetTopic).filter(onTarget::contains).toList();
+    Map<String, TopicDescription> td = AdminTopics.describe(target, targets, "describe topics on " + flow.target().describe(), failed);
+    Map<String, Map<String, String>> sc = configs(source, selected, failed);
+    Map<String, Map<String, String>> tc = configs(target, targets, failed);
+    if (!failed.isEmpty()) {
+      Map.Entry<String, String> first = failed.entrySet().iterator().next();
+      throw new FerryException(FerryException.Reason.FAILED, "cannot audit topic " + first.getKey() + ": " + first.getValue());
+    }
+    List<TopicRow> rows = new ArrayList<>();
+    for (String t : selected) {
+      String tt = naming.targetTopic(t);
+      int sp = sd.get(t).partitions().size();
+      TopicDescription d = td.get(tt);
+      if (d == null) {
+        rows.add(new TopicRow(t, tt, false, sp, 0, 0, List.of(), List.of()));
+        continue;
+      }
+      int rf = d.partitions().get(0).replicas().size();
+      rows.add(new TopicRow(t, tt, true, sp, d.partitions().size(), rf, policy.changes(sc.get(t), tc.get(tt)),
+          policy.violations(tt, rf, sc.get(t), tc.get(tt))));
+    }
+    List<String> orphans = new ArrayList<>();
+    new ProgressStore(target, flow).topics().forEach(tt -> {
+      if (onTarget.contains(tt) && naming.sourceTopic(tt).filter(selected::contains).isEmpty()) {
+        orphans.add(tt);
+      }
+    });
+    return new Report(flow.name(), rows, orphans, fixed);
+  }
+
+  private static Map<String, Map<String, String>> configs(Admin admin, Collection<String> topics, Map<String, String> failed) {
+    Map<String, Map<String, String>> out = new HashMap<>();
+    AdminTopics.describeConfigs(admin, topics, "describe topic configs", failed).forEach((r, c) -> {
+      Map<String, String> m = new HashMap<>();
+      c.entries().forEach(e -> {
+        if (e.value() != null) {
+          m.put(e.name(), e.value());
+        }
+      });
+      out.put(r.name(), m);
+    });
+    return out;
+  }
+}
