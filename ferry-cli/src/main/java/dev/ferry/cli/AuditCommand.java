@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
     description = "Compare every replicated topic pair of each flow on both clusters (no running Ferry needed): partitions, replication "
         + "factor, every config the target takes from the source (both values), rules of the target's own configs (min.insync.replicas "
         + "within the replication factor, a retention left out of the sync not shorter than the source's), missing and orphan target "
-        + "topics. --fix sets the configs that differ, as a running Ferry would. Exit 0 no drift, 5 drift, 1 the audit failed.")
+        + "topics, recreated source topics not taken up. --fix sets the configs that differ, as a running Ferry would. Exit 0 no drift, 5 "
+        + "drift, 1 the audit failed.")
 final class AuditCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin FlowOptions flows;
@@ -72,6 +73,7 @@ final class AuditCommand implements Callable<Integer> {
       t.violations().forEach(v -> out.println("      rule: " + v));
     }
     r.orphans().forEach(o -> out.println("  orphan: target topic " + o + " was replicated by the flow, but its source topic is gone"));
+    r.recreated().forEach(line -> out.println("  recreated: " + line));
     out.println(r.drift() ? "RESULT: drift (exit 5)" : "RESULT: no drift");
   }
 }

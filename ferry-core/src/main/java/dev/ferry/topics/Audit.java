@@ -42,10 +42,13 @@ public final class Audit {
     }
   }
 
-  /** The audit. {@code fixed}: the changes applied by {@link #fix()} (empty for a plain audit). */
-  public record Report(String flow, List<TopicRow> topics, List<String> orphans, List<String> fixed) {
+  /**
+   * The audit. {@code recreated}: source topics deleted and created again that the flow has not taken up (see
+   * {@link Recreations}); {@code fixed}: the changes applied by {@link #fix()} (empty for a plain audit).
+   */
+  public record Report(String flow, List<TopicRow> topics, List<String> orphans, List<String> recreated, List<String> fixed) {
     public boolean drift() {
-      return !orphans.isEmpty() || topics.stream().anyMatch(TopicRow::drift);
+      return !orphans.isEmpty() || !recreated.isEmpty() || topics.stream().anyMatch(TopicRow::drift);
     }
   }
 
@@ -119,12 +122,13 @@ public final class Audit {
           policy.violations(tt, rf, sc.get(t), tc.get(tt))));
     }
     List<String> orphans = new ArrayList<>();
-    new ProgressStore(target, flow).topics().forEach(tt -> {
+    Map<org.apache.kafka.common.TopicPartition, ProgressStore.Progress> progress = new ProgressStore(target, flow).readAllProgress();
+    new TreeSet<>(progress.keySet().stream().map(org.apache.kafka.common.TopicPartition::topic).toList()).forEach(tt -> {
       if (onTarget.contains(tt) && naming.sourceTopic(tt).filter(selected::contains).isEmpty()) {
         orphans.add(tt);
       }
     });
-    return new Report(flow.name(), rows, orphans, fixed);
+    return new Report(flow.name(), rows, orphans, Recreations.pending(flow, source, progress), fixed);
   }
 
   private static Map<String, Map<String, String>> configs(Admin admin, Collection<String> topics, Map<String, String> failed) {

@@ -55,6 +55,10 @@ class RecreatePolicyIT {
       assertThat(status.out()).as(status.out() + status.err()).contains("recreated: source topic st was deleted and created again",
           "not replicated (on-recreate stop; run ferry resync --topic st");
 
+      Cli.Result audit = Cli.ferry(args(flow, "audit"));
+      assertThat(audit.code()).as(audit.out() + audit.err()).isEqualTo(ExitCodes.DRIFT);
+      assertThat(audit.out()).contains("recreated: source topic st was deleted and created again");
+
       Cli.Result dry = Cli.ferry(args(flow, "resync", "--topic", "st", "--dry-run"));
       assertThat(dry.code()).as(dry.out() + dry.err()).isZero();
       assertThat(dry.out()).contains("[dry run] Re-sync of st", "would delete A.st: 4 partitions, ");

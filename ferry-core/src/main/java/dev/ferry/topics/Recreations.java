@@ -1,0 +1,57 @@
+package dev.ferry.topics;
+
+import dev.ferry.config.FlowConfig;
+import dev.ferry.kafka.ProgressStore;
+import dev.ferry.naming.TopicNaming;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.TopicPartition;
+
+/** Source topics deleted and created again that a flow has not taken up (yet), read from its committed progress. */
+public final class Recreations {
+  private Recreations() {}
+
+  /**
+   * Source topics whose committed progress holds another topic id than the topic has now: deleted and created again,
+   * and not taken up yet (under {@code stop}, until an operator acts; else until the next topic refresh of a running
+   * Ferry). Empty when the source cannot be asked.
+   */
+  public static List<String> pending(FlowConfig flow, Admin source, Map<TopicPartition, ProgressStore.Progress> committed) {
+    TopicNaming naming = TopicNaming.of(flow);
+    Map<String, java.util.Set<org.apache.kafka.common.Uuid>> replicatedAs = new java.util.TreeMap<>();
+    committed.forEach((t, p) -> naming.sourceTopic(t.topic()).ifPresent(st -> {
+      if (!org.apache.kafka.common.Uuid.ZERO_UUID.equals(p.incarnation().source())) {
+        replicatedAs.computeIfAbsent(st, k -> new java.util.HashSet<>()).add(p.incarnation().source());
+      }
+    }));
+    if (replicatedAs.isEmpty()) {
+      return List.of();
+    }
+    Map<String, org.apache.kafka.common.Uuid> now;
+    try {
+      now = dev.ferry.kafka.Incarnations.ids(source, replicatedAs.keySet()).get(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return List.of();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    replicatedAs.forEach((t, ids) -> {
+      org.apache.kafka.common.Uuid current = now.get(t);
+      if (current != null && !ids.contains(current)) {
+        String what = switch (flow.onRecreate()) {
+          case STOP -> "not replicated (on-recreate stop; run ferry resync --topic " + t + " to replicate the new topic)";
+          case APPEND -> "taken up by a running Ferry at its next topic refresh (on-recreate append)";
+          case RESYNC -> "re-synced by a running Ferry at its next topic refresh (on-recreate resync)";
+        };
+        out.add("source topic " + t + " was deleted and created again (topic id " + ids.iterator().next() + " replicated, now " + current + "): "
+            + what);
+      }
+    });
+    return out;
+  }
+
+}
