@@ -10,6 +10,11 @@ public final class SyncedConfigs {
   public static final Set<String> SOURCE_OWNED = Set.of("cleanup.policy", "retention.ms", "retention.bytes", "max.message.bytes",
       "delete.retention.ms", "min.compaction.lag.ms", "max.compaction.lag.ms", "min.cleanable.dirty.ratio", "segment.bytes", "segment.ms",
       "segment.jitter.ms", "segment.index.bytes", "index.interval.bytes", "compression.type", "compression.gzip.level", "compression.lz4.level",
-      "compression.zstd.level", "message.timestamp.before.max.ms", "message.timestamp.after.max.ms", "file.delete.delay.ms", "flush.messages",
-      "flush.ms", "preallocate");
+      "compression.zstd.level", "file.delete.delay.ms", "flush.messages", "flush.ms", "preallocate");
+
+  /**
+   * Synced configs whose target value must be at least the source's, not equal to it: a DR copy may keep records
+   * longer, and take larger records, than its source (-1 is unlimited). The sync raises them, never lowers them.
+   */
+  public static final Set<String> AT_LEAST = Set.of("retention.ms", "retention.bytes", "max.message.bytes");
 }

@@ -157,10 +157,27 @@ public final class Failover {
       // A group with checkpoints that the source does not list (Ferry's user may not describe it there, or it was
       // deleted there) is not left behind: it moves to its last checkpoint, and the log says so.
       Set<String> notListed = new java.util.TreeSet<>();
-      List<Checkpoint> last = lastCheckpoints(g -> unreadable.contains(g) || !listed.contains(g) && notListed.add(g));
+      List<Checkpoint> last = new ArrayList<>(lastCheckpoints(g -> unreadable.contains(g) || !listed.contains(g) && notListed.add(g)));
+      // a group deleted on the source stops being checkpointed: an old last checkpoint is not brought back to life
+      long now = System.currentTimeMillis();
+      long maxAge = Math.max(Duration.ofMinutes(5).toMillis(), 10 * flow.checkpointInterval().toMillis());
+      Map<String, Long> newest = new java.util.HashMap<>();
+      last.forEach(c -> newest.merge(c.group(), c.timestamp(), Math::max));
+      Set<String> stale = new java.util.TreeSet<>();
+      newest.forEach((g, at) -> {
+        if (notListed.contains(g) && now - at > maxAge) {
+          stale.add(g);
+        }
+      });
+      last.removeIf(c -> stale.contains(c.group()));
+      notListed.removeAll(stale);
       if (!notListed.isEmpty()) {
         LOG.atWarn().addKeyValue("flow", flow.name()).log("groups {} have checkpoints but are not listed on the source (no Describe permission on"
             + " them there, or deleted there): using their last checkpoints", notListed);
+      }
+      if (!stale.isEmpty()) {
+        LOG.atWarn().addKeyValue("flow", flow.name()).log("groups {} are not listed on the source and their last checkpoints are older than {} s"
+            + " (deleted there?): not moved", stale, maxAge / 1000);
       }
       fresh.addAll(last);
       Set<String> fallback = new java.util.TreeSet<>();

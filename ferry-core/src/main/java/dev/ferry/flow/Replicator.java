@@ -155,7 +155,11 @@ public final class Replicator implements AutoCloseable {
     Map<TopicPartition, ProgressStore.Progress> committed = progress.readAllProgress();
     Set<String> owned = new java.util.TreeSet<>();
     committed.keySet().forEach(tp -> owned.add(tp.topic()));
-    reconciler = new TopicReconciler(flow, sourceAdmin, targetAdmin, owned, replicatedSourceIds(committed));
+    // the owner of shard 0 keeps the target topics' configs in step (one process of the flow, as for checkpoints)
+    reconciler = new TopicReconciler(flow, sourceAdmin, targetAdmin, owned, replicatedSourceIds(committed), () -> {
+      Replication r = replication;
+      return r != null && r.ownsShard(0);
+    });
     replication = new Replication(flow, memberId, progress, sourceAdmin, targetAdmin, mapPartitions, this::fail);
     replication.publishReady(reconciler.reconcile(), reconciler.incarnations());
     synchronized (lifecycle) {
@@ -171,11 +175,8 @@ public final class Replicator implements AutoCloseable {
     LOG.atInfo().addKeyValue("flow", flow.name()).log("replicating {} -> {} ({})", flow.source().describe(), flow.target().describe(), flow.topics());
   }
 
-  /**
-   * The source topic id each source topic was last replicated as, from the committed progress of its partitions; left
-   * out where unknown, or where partitions disagree (a new topic already taken up in part).
-   */
-  private Map<String, org.apache.kafka.common.Uuid> replicatedSourceIds(Map<TopicPartition, ProgressStore.Progress> committed) {
+  /** The source topic ids each source topic's partitions were last replicated as, from their committed progress. */
+  private Map<String, Set<org.apache.kafka.common.Uuid>> replicatedSourceIds(Map<TopicPartition, ProgressStore.Progress> committed) {
     dev.ferry.naming.TopicNaming naming = dev.ferry.naming.TopicNaming.of(flow);
     Map<String, Set<org.apache.kafka.common.Uuid>> ids = new java.util.HashMap<>();
     committed.forEach((tp, p) -> naming.sourceTopic(tp.topic()).ifPresent(t -> {
@@ -183,13 +184,7 @@ public final class Replicator implements AutoCloseable {
         ids.computeIfAbsent(t, k -> new java.util.HashSet<>()).add(p.incarnation().source());
       }
     }));
-    Map<String, org.apache.kafka.common.Uuid> out = new java.util.HashMap<>();
-    ids.forEach((t, set) -> {
-      if (set.size() == 1) {
-        out.put(t, set.iterator().next());
-      }
-    });
-    return out;
+    return ids;
   }
 
   private void reconcileTopics() {

@@ -51,7 +51,7 @@ enum WriteFault {
     if (e instanceof AuthorizationException) {
       return NOT_AUTHORIZED;
     }
-    if (e instanceof InvalidRecordException) {
+    if (e instanceof InvalidRecordException || e instanceof org.apache.kafka.common.errors.InvalidTimestampException) {
       return RECORD_REJECTED;
     }
     return RETRIABLE;

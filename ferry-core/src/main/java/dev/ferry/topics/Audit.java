@@ -73,20 +73,28 @@ public final class Audit {
   public Report fix() {
     try (Admin source = Admin.create(Clients.admin(flow.source())); Admin target = Admin.create(Clients.admin(flow.target()))) {
       Report before = read(source, target, List.of());
-      Map<ConfigResource, Collection<AlterConfigOp>> alter = new HashMap<>();
+      // not a topic whose source topic was recreated and not taken up: its configs are the old topic's, which the copy
+      // keeps until an operator decides
+      Set<String> replicated = new ProgressStore(target, flow).topics();
+      Set<String> pending = before.recreated().stream().map(l -> l.split(" ")[2]).collect(Collectors.toSet());
       List<String> fixed = new ArrayList<>();
       for (TopicRow r : before.topics()) {
-        if (r.targetExists() && !r.changes().isEmpty()) {
-          alter.put(new ConfigResource(ConfigResource.Type.TOPIC, r.targetTopic()), r.changes().stream()
-              .map(c -> new AlterConfigOp(new ConfigEntry(c.key(), c.wanted()), AlterConfigOp.OpType.SET)).toList());
+        boolean policyChange = r.changes().stream().anyMatch(c -> c.key().equals("cleanup.policy"));
+        if (!r.targetExists() || r.changes().isEmpty() || pending.contains(r.sourceTopic())
+            || policyChange && !replicated.contains(r.targetTopic())) {
+          continue; // a topic of another cleanup policy that the flow never replicated into is refused, not converted
+        }
+        ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, r.targetTopic());
+        try {
+          KafkaCalls.await(target.incrementalAlterConfigs(Map.of(res, r.changes().stream()
+                  .map(c -> new AlterConfigOp(new ConfigEntry(c.key(), c.wanted()), AlterConfigOp.OpType.SET)).toList())).all(), TIMEOUT_MS,
+              "alter configs of " + r.targetTopic() + " on " + flow.target().describe());
           r.changes().forEach(c -> fixed.add(r.targetTopic() + " " + c));
+        } catch (FerryException e) {
+          fixed.add(r.targetTopic() + ": not fixed: " + e.getMessage());
         }
       }
-      if (!alter.isEmpty()) {
-        KafkaCalls.await(target.incrementalAlterConfigs(alter).all(), TIMEOUT_MS, "alter topic configs on " + flow.target().describe());
-      }
-      Report after = read(source, target, fixed);
-      return after;
+      return read(source, target, fixed);
     }
   }
 
@@ -111,8 +119,11 @@ public final class Audit {
     List<TopicRow> rows = new ArrayList<>();
     for (String t : selected) {
       String tt = naming.targetTopic(t);
+      if (!sd.containsKey(t) || !sc.containsKey(t)) {
+        continue; // deleted while the audit ran
+      }
       int sp = sd.get(t).partitions().size();
-      TopicDescription d = td.get(tt);
+      TopicDescription d = tc.containsKey(tt) ? td.get(tt) : null;
       if (d == null) {
         rows.add(new TopicRow(t, tt, false, sp, 0, 0, List.of(), List.of()));
         continue;

@@ -7,12 +7,14 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import dev.ferry.config.SyncedConfigs;
 
 /**
  * Which topic configs a target topic takes from its source topic, and which rules the target's own configs must keep.
  *
  * <p><b>Source-owned</b> configs describe the data (how long it is kept, how it is compacted, how large a record may
- * be, how segments roll): the target follows the source's effective value, whatever is default on either broker.
+ * be, how segments roll): the target follows the source's effective value, whatever is default on either broker;
+ * retention and record size only upwards (a DR copy may keep more, never less, than its source).
  * <b>Target-owned</b> configs describe placement and availability on the target cluster (min.insync.replicas,
  * throttles, unclean leader election, tiered storage, the timestamp type that keeps source timestamps): never copied,
  * checked against rules instead. A flow can leave source-owned configs out of the sync ({@code exclude-configs}) and
@@ -65,7 +67,8 @@ public final class ConfigPolicy {
     Map<String, Change> out = new TreeMap<>();
     for (String k : new TreeSet<>(source.keySet())) {
       // a key the target's brokers do not know (an older version) is left alone
-      if (synced(k) && !overrides.containsKey(k) && source.get(k) != null && target.containsKey(k) && !source.get(k).equals(target.get(k))) {
+      if (synced(k) && !overrides.containsKey(k) && source.get(k) != null && target.containsKey(k) && !source.get(k).equals(target.get(k))
+          && !(SyncedConfigs.AT_LEAST.contains(k) && atLeast(target.get(k), source.get(k)))) {
         out.put(k, new Change(k, Optional.ofNullable(source.get(k)), Optional.ofNullable(target.get(k)), source.get(k), false));
       }
     }
@@ -101,6 +104,16 @@ public final class ConfigPolicy {
       }
     }
     return out;
+  }
+
+  /** Whether {@code value} is at least {@code floor}, -1 (or any negative) being unlimited. */
+  private static boolean atLeast(String value, String floor) {
+    long v = number(value, Long.MIN_VALUE);
+    long f = number(floor, Long.MIN_VALUE);
+    if (v == Long.MIN_VALUE || f == Long.MIN_VALUE) {
+      return false;
+    }
+    return v < 0 || f >= 0 && v >= f;
   }
 
   /** Whether a config follows the source. */

@@ -79,10 +79,12 @@ public final class Resync {
         throw new FerryException(FerryException.Reason.REFUSED, "target topic " + plan.targetTopic() + " on " + flow.target().describe()
             + " is read by active consumer group(s) " + plan.activeGroups().keySet() + "; nothing was changed (stop them first, or give --force)");
       }
+      org.apache.kafka.common.Uuid deleted = topicId(target, plan.targetTopic());
       KafkaCalls.await(target.deleteTopics(List.of(plan.targetTopic())).all(), TIMEOUT_MS,
           "delete topic " + plan.targetTopic() + " on " + flow.target().describe());
       long deadline = System.nanoTime() + DELETION_DEADLINE.toNanos();
-      while (KafkaCalls.await(target.listTopics().names(), TIMEOUT_MS, "list topics on " + flow.target().describe()).contains(plan.targetTopic())) {
+      // gone, or already created again (by a running Ferry of the flow): either way the old topic is no more
+      while (deleted != null && deleted.equals(topicId(target, plan.targetTopic()))) {
         if (System.nanoTime() > deadline) {
           throw new FerryException(FerryException.Reason.UNREACHABLE, "target topic " + plan.targetTopic() + " on " + flow.target().describe()
               + " is still being deleted after " + DELETION_DEADLINE.toSeconds() + " s; run the re-sync again to wait for it");
@@ -91,6 +93,12 @@ public final class Resync {
       }
       return plan;
     }
+  }
+
+  /** The id of the topic now; null when there is none. */
+  private org.apache.kafka.common.Uuid topicId(Admin target, String topic) {
+    return KafkaCalls.await(target.listTopics().listings(), TIMEOUT_MS, "list topics on " + flow.target().describe()).stream()
+        .filter(l -> l.name().equals(topic)).map(org.apache.kafka.clients.admin.TopicListing::topicId).findFirst().orElse(null);
   }
 
   private Plan plan(Admin target) {

@@ -3,6 +3,7 @@ package dev.ferry.topics;
 import dev.ferry.FerryException;
 import dev.ferry.Problem;
 import dev.ferry.config.FlowConfig;
+import dev.ferry.config.OnRecreate;
 import dev.ferry.kafka.AdminTopics;
 import dev.ferry.kafka.Incarnation;
 import dev.ferry.kafka.KafkaCalls;
@@ -66,6 +67,9 @@ public final class TopicReconciler {
   /** Partition count of every selected source topic as of the last round. */
   private volatile Map<String, Integer> selectedPartitionCounts = Map.of();
   private final ConfigPolicy policy;
+  private final java.util.function.BooleanSupplier configSyncDuty;
+  /** Configs a target topic's brokers refused to set, by target topic: left alone from then on (logged once). */
+  private final Map<String, Set<String>> refusedKeys = new HashMap<>();
   /** Replication factor of each checked target topic (for the rules of its configs). */
   private final Map<String, Integer> replicationFactors = new HashMap<>();
   /** Config rules broken, already logged. */
@@ -79,6 +83,8 @@ public final class TopicReconciler {
   private final Map<String, Uuid> stoppedTargetIds = new HashMap<>();
   /** Topics the selection names that the source did not list, already warned of. */
   private final Set<String> notFound = new HashSet<>();
+  /** The source topic ids the committed progress holds, by topic, until the topic is first seen. */
+  private final Map<String, Set<Uuid>> seeds = new HashMap<>();
   /** The topic id of every selected source topic seen: a new id is a topic deleted and created again. */
   private final Map<String, Uuid> sourceIds = new HashMap<>();
   /** The incarnations of the ready topics as of the last round, by source topic. */
@@ -90,21 +96,27 @@ public final class TopicReconciler {
 
   /**
    * @param ownedTargetTopics target topics the flow replicated into before (it may add partitions to them)
-   * @param replicatedIds the source topic id the flow last replicated each source topic as (from its committed
-   *     progress): a topic listed with another id was deleted and created again while no Ferry ran
+   * @param replicatedIds the source topic ids the flow last replicated each source topic's partitions as (from their
+   *     committed progress): a topic listed with none of them was deleted and created again while no Ferry ran
    */
-  public TopicReconciler(FlowConfig flow, Admin source, Admin target, Collection<String> ownedTargetTopics, Map<String, Uuid> replicatedIds) {
+  public TopicReconciler(FlowConfig flow, Admin source, Admin target, Collection<String> ownedTargetTopics, Map<String, Set<Uuid>> replicatedIds) {
+    this(flow, source, target, ownedTargetTopics, replicatedIds, () -> true);
+  }
+
+  /**
+   * @param configSyncDuty whether this process keeps the target topics' configs in step now (one process of a flow
+   *     does: the owner of shard 0)
+   */
+  public TopicReconciler(FlowConfig flow, Admin source, Admin target, Collection<String> ownedTargetTopics, Map<String, Set<Uuid>> replicatedIds,
+      java.util.function.BooleanSupplier configSyncDuty) {
+    this.configSyncDuty = configSyncDuty;
     this.flow = flow;
     this.naming = TopicNaming.of(flow);
     this.source = source;
     this.target = target;
     this.owned.addAll(ownedTargetTopics);
     this.policy = new ConfigPolicy(flow.excludeConfigs(), flow.topicConfigs());
-    replicatedIds.forEach((t, id) -> {
-      if (id != null && !Uuid.ZERO_UUID.equals(id)) {
-        sourceIds.put(t, id);
-      }
-    });
+    replicatedIds.forEach((t, ids) -> seeds.put(t, Set.copyOf(ids)));
   }
 
   /** Source topics that cannot be replicated now, with the reason. */
@@ -163,20 +175,44 @@ public final class TopicReconciler {
     });
     checkedIds.keySet().retainAll(targetIds.keySet());
     Set<String> resyncing = new HashSet<>();
+    // Ids are remembered for topics that are not listed or not described in a round (deleted a while before they are
+    // created again, or a call that failed): the topic that comes back is still told apart.
+    Map<TopicDescription, Uuid> recreatedNow = new java.util.LinkedHashMap<>();
     for (TopicDescription d : sourceTopics.values()) {
-      Uuid before = sourceIds.get(d.name());
       if (d.topicId() == null || Uuid.ZERO_UUID.equals(d.topicId())) {
         continue;
       }
+      Uuid before = sourceIds.get(d.name());
+      Set<Uuid> seeded = before == null ? seeds.remove(d.name()) : null;
+      if (seeded != null && !seeded.isEmpty()) {
+        before = seeded.contains(d.topicId()) ? d.topicId() : seeded.iterator().next(); // partly taken up already: not new
+      }
       if (before == null || before.equals(d.topicId())) {
         sourceIds.put(d.name(), d.topicId());
-      } else if (recreated(d, before, targetIds)) {
-        resyncing.add(d.name());
+      } else {
+        recreatedNow.put(d, before);
       }
     }
-    sourceIds.keySet().retainAll(sourceTopics.keySet());
-    stopped.keySet().retainAll(sourceTopics.keySet());
-    stoppedTargetIds.keySet().retainAll(sourceTopics.keySet());
+    Map<TopicDescription, Uuid> alreadyStopped = new java.util.LinkedHashMap<>();
+    recreatedNow.entrySet().removeIf(e -> stopped.containsKey(e.getKey().name()) && alreadyStopped.put(e.getKey(), e.getValue()) == null);
+    alreadyStopped.forEach((d, before) -> recreated(d, before, targetIds)); // stays stopped until its target topic is re-synced
+    if (flow.onRecreate() == OnRecreate.RESYNC && recreatedNow.size() > 1) {
+      // several topics recreated at once looks like a rebuilt or another source cluster: deleting their copies would
+      // destroy the only other copy of their history, so an operator decides
+      String names = recreatedNow.keySet().stream().map(TopicDescription::name).sorted().toList().toString();
+      recreatedNow.forEach((d, before) -> {
+        stoppedTargetIds.putIfAbsent(d.name(), targetIds.get(naming.targetTopic(d.name())));
+        stopped.put(d.name(), new Problem(Problem.Reason.TOPIC_RECREATED, recreatedNow.size() + " source topics " + names + " on "
+            + flow.source().describe() + " were deleted and created again at once (a rebuilt or another source cluster?); not re-synced"
+            + " automatically: replication of " + d.name() + " stopped (check the source, then run ferry resync --topic " + d.name() + ")"));
+      });
+    } else {
+      recreatedNow.forEach((d, before) -> {
+        if (recreated(d, before, targetIds)) {
+          resyncing.add(d.name());
+        }
+      });
+    }
     stopped.forEach(this::report); // a stopped topic's target is neither created, checked nor grown
 
     List<String> toCreate = new ArrayList<>();
@@ -197,8 +233,14 @@ public final class TopicReconciler {
     toCheck.addAll(toCreate);
     check(toCheck, sourceTopics);
     check(expand(sourceTopics), sourceTopics);
-    syncConfigs(sourceTopics.keySet().stream().filter(t -> checkedTargets.containsKey(naming.targetTopic(t)) && !problems.containsKey(t)
-        && !resyncing.contains(t)).toList());
+    if (configSyncDuty.getAsBoolean()) {
+      try {
+        syncConfigs(sourceTopics.keySet().stream().filter(t -> checkedTargets.containsKey(naming.targetTopic(t)) && !problems.containsKey(t)
+            && !resyncing.contains(t)).toList());
+      } catch (RuntimeException e) {
+        logConfigFailure("", e.getMessage()); // the topics are ready all the same; the sync is tried again next round
+      }
+    }
 
     Map<TopicPartition, TopicPartition> ready = new HashMap<>();
     Map<String, Incarnation> readyIncarnations = new HashMap<>();
@@ -241,7 +283,8 @@ public final class TopicReconciler {
       if (!src.containsKey(t) || !tgt.containsKey(tt)) {
         continue;
       }
-      List<ConfigPolicy.Change> c = policy.changes(src.get(t), tgt.get(tt));
+      List<ConfigPolicy.Change> c = new ArrayList<>(policy.changes(src.get(t), tgt.get(tt)));
+      c.removeIf(ch -> refusedKeys.getOrDefault(tt, Set.of()).contains(ch.key()));
       if (!c.isEmpty()) {
         changes.put(tt, c);
         alter.put(new ConfigResource(ConfigResource.Type.TOPIC, tt),
@@ -267,9 +310,44 @@ public final class TopicReconciler {
         LOG.atInfo().addKeyValue("flow", flow.name()).addKeyValue("topic", r.name()).log("configs of target topic {} set: {}", r.name(),
             changes.get(r.name()));
       } catch (FerryException e) {
-        logConfigFailure(r.name(), e.getMessage());
+        if (e.reason() == FerryException.Reason.UNREACHABLE) {
+          logConfigFailure(r.name(), e.getMessage()); // not the keys' fault: tried again next round
+        } else {
+          retryKeyByKey(r, changes.get(r.name()), e);
+        }
       }
     });
+  }
+
+  /**
+   * An alter of several keys is all or nothing: after a refusal each key is set on its own, so one key the target will
+   * not take (a managed service's restriction, a value out of its range) does not hold the others back. A key refused
+   * on its own is left alone from then on, said once.
+   */
+  private void retryKeyByKey(ConfigResource r, List<ConfigPolicy.Change> changes, FerryException why) {
+    if (changes.size() == 1) {
+      refuse(r.name(), changes.get(0), why);
+      return;
+    }
+    for (ConfigPolicy.Change ch : changes) {
+      try {
+        KafkaCalls.await(target.incrementalAlterConfigs(Map.of(r, List.of(new AlterConfigOp(new ConfigEntry(ch.key(), ch.wanted()),
+            AlterConfigOp.OpType.SET)))).all(), TIMEOUT_MS, "alter config " + ch.key() + " of " + r.name() + " on " + flow.target().describe());
+        LOG.atInfo().addKeyValue("flow", flow.name()).addKeyValue("topic", r.name()).log("configs of target topic {} set: [{}]", r.name(), ch);
+      } catch (FerryException e) {
+        refuse(r.name(), ch, e);
+      }
+    }
+  }
+
+  private void refuse(String targetTopic, ConfigPolicy.Change change, FerryException why) {
+    if (why.reason() == FerryException.Reason.UNREACHABLE) {
+      logConfigFailure(targetTopic, why.getMessage()); // not the key's fault: tried again next round
+      return;
+    }
+    refusedKeys.computeIfAbsent(targetTopic, k -> new HashSet<>()).add(change.key());
+    LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("topic", targetTopic)
+        .log("target topic {} refuses {} ({}); that config is left as it is there", targetTopic, change, why.getMessage());
   }
 
   private void logConfigFailure(String topic, String why) {
@@ -300,6 +378,38 @@ public final class TopicReconciler {
   }
 
   /**
+   * Deletes the target topic of a recreated source topic, so the next round creates it again from the new topic; only
+   * while the target topic is still the one this process knew (another process of the flow may have re-synced it
+   * already: its new copy is kept). Returns true while the re-sync is under way.
+   */
+  private boolean resync(TopicDescription d, Uuid before, Map<String, Uuid> targetIds) {
+    String t = d.name();
+    String tt = naming.targetTopic(t);
+    sourceIds.put(t, d.topicId());
+    Uuid known = checkedIds.get(tt);
+    if (!targetIds.containsKey(tt) || known == null || !known.equals(targetIds.get(tt))) {
+      LOG.atInfo().addKeyValue("flow", flow.name()).addKeyValue("topic", t)
+          .log("source topic {} was deleted and created again; its target topic {} was re-synced already", t, tt);
+      return false;
+    }
+    LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("topic", t).log("source topic {} was deleted and created again (topic id {},"
+        + " now {}); on-recreate resync: deleting target topic {} to replicate the new topic into it from its start", t, before, d.topicId(), tt);
+    try {
+      KafkaCalls.await(target.deleteTopics(List.of(tt)).all(), TIMEOUT_MS, "delete topic " + tt + " on " + flow.target().describe());
+    } catch (FerryException e) {
+      if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+        sourceIds.put(t, before); // tried again next round
+        report(t, new Problem(Problem.Reason.UNAVAILABLE, e.getMessage() + "; the re-sync of " + t + " is tried again"));
+        return true;
+      }
+    }
+    checkedTargets.remove(tt);
+    checkedIds.remove(tt);
+    targetIds.remove(tt); // created again from the new source topic once the deletion is done
+    return true;
+  }
+
+  /**
    * A source topic listed with another id than the flow replicated: deleted and created again. What follows is the
    * flow's on-recreate policy: {@code append} takes the new topic up (replicated from its start after the old one's
    * records, the lanes see the new id), {@code stop} keeps the topic stopped with a problem until its target topic is
@@ -317,7 +427,10 @@ public final class TopicReconciler {
             t, before, d.topicId(), d.partitions().size(), tt);
         return false;
       }
-      case STOP -> {
+      case STOP, RESYNC -> {
+        if (flow.onRecreate() == OnRecreate.RESYNC && !stopped.containsKey(t)) {
+          return resync(d, before, targetIds);
+        }
         if (!targetIds.containsKey(tt) || stoppedTargetIds.containsKey(t) && !stoppedTargetIds.get(t).equals(targetIds.get(tt))) {
           // the target topic was deleted (re-synced) since the stop: the new topic starts afresh
           stopped.remove(t);
@@ -329,31 +442,10 @@ public final class TopicReconciler {
           return false;
         }
         stoppedTargetIds.putIfAbsent(t, targetIds.get(tt));
-        stopped.put(t, new Problem(Problem.Reason.TOPIC_RECREATED, "source topic " + t + " on " + flow.source().describe() + " was deleted and"
+        stopped.putIfAbsent(t, new Problem(Problem.Reason.TOPIC_RECREATED, "source topic " + t + " on " + flow.source().describe() + " was deleted and"
             + " created again (topic id " + before + ", now " + d.topicId() + "); on-recreate stop: replication of " + t + " stopped (to"
             + " replicate the new topic, run ferry resync --topic " + t + ", or restart with --on-recreate append)"));
         return false;
-      }
-      case RESYNC -> {
-        sourceIds.put(t, d.topicId());
-        if (targetIds.containsKey(tt)) {
-          LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("topic", t).log("source topic {} was deleted and created again (topic id {},"
-              + " now {}); on-recreate resync: deleting target topic {} to replicate the new topic into it from its start", t, before,
-              d.topicId(), tt);
-          try {
-            KafkaCalls.await(target.deleteTopics(List.of(tt)).all(), TIMEOUT_MS, "delete topic " + tt + " on " + flow.target().describe());
-          } catch (FerryException e) {
-            if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
-              sourceIds.put(t, before); // tried again next round
-              report(t, new Problem(Problem.Reason.UNAVAILABLE, e.getMessage() + "; the re-sync of " + t + " is tried again"));
-              return true;
-            }
-          }
-          checkedTargets.remove(tt);
-          checkedIds.remove(tt);
-          targetIds.remove(tt); // created again from the new source topic once the deletion is done
-        }
-        return true;
       }
       default -> throw new IllegalStateException("unknown policy " + flow.onRecreate());
     }
@@ -445,7 +537,8 @@ public final class TopicReconciler {
       if (sPol == null || tPol == null) {
         continue; // a cleanup policy could not be read (reported above): not ready
       }
-      if (!sPol.equals(tPol)) {
+      // a topic Ferry replicates into follows the source's policy (the config sync sets it); another one is refused
+      if (!sPol.equals(tPol) && !(owned.contains(tt) && policy.synced(TopicConfig.CLEANUP_POLICY_CONFIG))) {
         report(t, Problem.Reason.CLEANUP_POLICY_MISMATCH, "target topic " + tt + " on " + flow.target().describe() + " has cleanup.policy=" + tPol
             + " but source topic " + t + " has cleanup.policy=" + sPol + "; replication of " + t + " stopped (change or delete the target topic)");
         continue;

@@ -21,14 +21,22 @@ class ConfigPolicyTest {
   @Test
   void theTargetFollowsTheSourcesEffectiveValuesOfSyncedConfigsOnlyWhereTheyDiffer() {
     ConfigPolicy p = new ConfigPolicy(Set.of(), Map.of("max.message.bytes", "2000000"));
-    Map<String, String> target = Map.of("retention.ms", "604800000", "cleanup.policy", "compact", "min.insync.replicas", "1",
+    Map<String, String> target = Map.of("retention.ms", "3600000", "cleanup.policy", "delete", "min.insync.replicas", "1",
         "segment.ms", "604800000", "message.timestamp.type", "CreateTime", "max.message.bytes", "1048588");
     assertThat(p.changes(SOURCE, target)).containsExactly(
+        new ConfigPolicy.Change("cleanup.policy", Optional.of("compact"), Optional.of("delete"), "compact", false),
         new ConfigPolicy.Change("max.message.bytes", Optional.empty(), Optional.of("1048588"), "2000000", true),
-        new ConfigPolicy.Change("retention.ms", Optional.of("86400000"), Optional.of("604800000"), "86400000", false));
+        new ConfigPolicy.Change("retention.ms", Optional.of("86400000"), Optional.of("3600000"), "86400000", false));
+    ConfigPolicy plain = new ConfigPolicy(Set.of(), Map.of());
+    assertThat(plain.changes(SOURCE, Map.of("retention.ms", "604800000", "cleanup.policy", "compact")))
+        .as("a DR copy may keep records longer than its source").isEmpty();
+    assertThat(plain.changes(SOURCE, Map.of("retention.ms", "-1", "cleanup.policy", "compact"))).as("unlimited").isEmpty();
+    assertThat(plain.changes(Map.of("retention.ms", "-1"), Map.of("retention.ms", "604800000")))
+        .extracting(ConfigPolicy.Change::wanted).as("the source keeps everything: so must the copy").containsExactly("-1");
     assertThat(p.changes(SOURCE, Map.of("retention.ms", "86400000", "cleanup.policy", "compact", "segment.ms", "604800000",
         "max.message.bytes", "2000000"))).as("in step").isEmpty();
-    assertThat(new ConfigPolicy(Set.of("retention.ms"), Map.of()).changes(SOURCE, target)).as("left out of the sync").isEmpty();
+    assertThat(new ConfigPolicy(Set.of("retention.ms"), Map.of()).changes(SOURCE, target)).extracting(ConfigPolicy.Change::key)
+        .as("retention left out of the sync").containsExactly("cleanup.policy");
   }
 
   @Test

@@ -43,7 +43,7 @@ class RecreatePolicyIT {
     FlowConfig flow = flow("st", OnRecreate.STOP);
     try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
       r.awaitCaughtUp(Duration.ofSeconds(60));
-      recreate(a, "st", 6);
+      recreate(a, "st", 6, Duration.ofSeconds(2)); // absent for a few topic refreshes: still told apart
       Workload.plain(a, "st", 6, 500, 1_000_000);
       await().atMost(Duration.ofSeconds(30)).until(() -> r.status().topicProblems().containsKey("st"));
       assertThat(r.status().topicProblems().get("st").reason()).isEqualTo(Problem.Reason.TOPIC_RECREATED);
@@ -84,7 +84,7 @@ class RecreatePolicyIT {
     FlowConfig flow = flow("rs", OnRecreate.RESYNC);
     try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
       r.awaitCaughtUp(Duration.ofSeconds(60));
-      recreate(a, "rs", 6);
+      recreate(a, "rs", 6, Duration.ZERO);
       Workload.plain(a, "rs", 6, 500, 1_000_000);
       await().atMost(Duration.ofSeconds(90)).until(() -> targetValues(flow, "A.rs").keySet().equals(values("rs", 1_000_000, 500)));
       r.awaitCaughtUp(Duration.ofSeconds(60));
@@ -95,11 +95,59 @@ class RecreatePolicyIT {
   }
 
   @Test
+  void underResyncSeveralTopicsRecreatedAtOnceAreStoppedNotDeleted() throws Exception {
+    ClusterConfig a = clusters.clusterA();
+    for (String t : List.of("bulk1", "bulk2")) {
+      Workload.createTopic(a, t, 2, Map.of());
+      Workload.plain(a, t, 2, 300, 0);
+    }
+    FlowConfig flow = FlowConfig.builder(a, clusters.clusterB(), TopicSelection.of("bulk1|bulk2", null)).name("bulk").shards(1)
+        .commitInterval(Duration.ofMillis(100)).topicRefreshInterval(Duration.ofSeconds(2)).onRecreate(OnRecreate.RESYNC).build();
+    try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST); Admin source = Admin.create(Clients.admin(a))) {
+      r.awaitCaughtUp(Duration.ofSeconds(60));
+      source.deleteTopics(List.of("bulk1", "bulk2")).all().get();
+      await().atMost(Duration.ofSeconds(30)).until(() -> source.listTopics().names().get().stream().noneMatch(t -> t.startsWith("bulk")));
+      await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
+        Workload.createTopic(a, "bulk1", 2, Map.of());
+        Workload.createTopic(a, "bulk2", 2, Map.of());
+      });
+      await().atMost(Duration.ofSeconds(30)).until(() -> r.status().topicProblems().keySet().containsAll(List.of("bulk1", "bulk2")));
+      assertThat(r.status().topicProblems().get("bulk1").message()).contains("were deleted and created again at once", "not re-synced");
+      assertThat(targetValues(flow, "A.bulk1")).as("the copies are kept").hasSize(300);
+      assertThat(targetValues(flow, "A.bulk2")).hasSize(300);
+    }
+  }
+
+  @Test
   void resyncIsRefusedWhileAGroupReadsTheTargetTopicAndNamesAnUnknownTopic() throws Exception {
     FlowConfig flow = flow("nope", OnRecreate.APPEND);
     Cli.Result unknown = Cli.ferry(args(flow, "resync", "--topic", "other"));
     assertThat(unknown.code()).isEqualTo(ExitCodes.BAD_INPUT);
     assertThat(unknown.err().strip()).isEqualTo("ferry: --topic: source topic 'other' is not replicated by flow nope (topics include=nope)");
+
+    Workload.createTopic(clusters.clusterB(), "A.nope", 1, Map.of());
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread reader = new Thread(() -> {
+      try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> c = dev.ferry.groups.ResumeCheck.groupConsumer(clusters.clusterB(), "reader")) {
+        c.subscribe(List.of("A.nope"));
+        while (!stop.get()) {
+          c.poll(Duration.ofMillis(100));
+        }
+      }
+    }, "reader");
+    reader.start();
+    try (Admin target = Admin.create(Clients.admin(clusters.clusterB()))) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> target.describeConsumerGroups(List.of("reader")).all().get().get("reader").members()
+          .stream().anyMatch(m -> !m.assignment().topicPartitions().isEmpty()));
+      Cli.Result refused = Cli.ferry(args(flow, "resync", "--topic", "nope"));
+      assertThat(refused.code()).as(refused.out() + refused.err()).isEqualTo(ExitCodes.REFUSED);
+      assertThat(refused.err().strip()).isEqualTo("ferry: target topic A.nope on B (" + clusters.clusterB().bootstrap()
+          + ") is read by active consumer group(s) [reader]; nothing was changed (stop them first, or give --force)");
+      assertThat(target.listTopics().names().get()).contains("A.nope");
+    } finally {
+      stop.set(true);
+      reader.join();
+    }
   }
 
   private static FlowConfig flow(String topic, OnRecreate policy) {
@@ -114,11 +162,14 @@ class RecreatePolicyIT {
     return out.toArray(String[]::new);
   }
 
-  /** Deletes the source topic and creates it again with {@code partitions}, once the deletion is done. */
-  private static void recreate(ClusterConfig c, String topic, int partitions) throws Exception {
+  /** Deletes the source topic and creates it again with {@code partitions}, once the deletion is done and {@code absent} passed. */
+  private static void recreate(ClusterConfig c, String topic, int partitions, Duration absent) throws Exception {
     try (Admin admin = Admin.create(Clients.admin(c))) {
       admin.deleteTopics(List.of(topic)).all().get();
       await().atMost(Duration.ofSeconds(30)).until(() -> !admin.listTopics().names().get().contains(topic));
+      if (!absent.isZero()) {
+        await().during(absent).atMost(absent.plusSeconds(10)).until(() -> !admin.listTopics().names().get().contains(topic));
+      }
     }
     await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> Workload.createTopic(c, topic, partitions, Map.of()));
   }

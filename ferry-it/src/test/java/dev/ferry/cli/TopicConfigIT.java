@@ -39,10 +39,10 @@ class TopicConfigIT {
     try (Admin source = Admin.create(Clients.admin(a)); Admin target = Admin.create(Clients.admin(clusters.clusterB()))) {
       try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
         assertThat(config(target, "A.cfg").get("retention.ms").value()).isEqualTo("86400000");
-        alter(source, "cfg", Map.of("retention.ms", "3600000", "cleanup.policy", "compact"));
+        alter(source, "cfg", Map.of("retention.ms", "172800000", "cleanup.policy", "compact"));
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
           Config c = config(target, "A.cfg");
-          assertThat(c.get("retention.ms").value()).isEqualTo("3600000");
+          assertThat(c.get("retention.ms").value()).isEqualTo("172800000");
           assertThat(c.get("cleanup.policy").value()).isEqualTo("compact");
         });
       }
@@ -50,14 +50,14 @@ class TopicConfigIT {
       alter(target, "A.cfg", Map.of("retention.ms", "60000", "min.insync.replicas", "2"));
       Cli.Result audit = Cli.ferry(args("audit"));
       assertThat(audit.code()).as(audit.out() + audit.err()).isEqualTo(ExitCodes.DRIFT);
-      assertThat(audit.out()).contains("config retention.ms: source 3600000, target 60000",
+      assertThat(audit.out()).contains("config retention.ms: source 172800000, target 60000",
           "rule: A.cfg: min.insync.replicas=2 is above its replication factor 1: every write with acks=all fails", "RESULT: drift (exit 5)");
       assertThat(audit.out()).doesNotContain("config min.insync.replicas");
 
       Cli.Result fix = Cli.ferry(args("audit", "--fix"));
-      assertThat(fix.out()).as(fix.out() + fix.err()).contains("fixed: A.cfg retention.ms: 60000 -> 3600000 (as on the source)");
+      assertThat(fix.out()).as(fix.out() + fix.err()).contains("fixed: A.cfg retention.ms: 60000 -> 172800000 (as on the source)");
       assertThat(fix.code()).as("a target-owned rule is the operator's to fix").isEqualTo(ExitCodes.DRIFT);
-      assertThat(config(target, "A.cfg").get("retention.ms").value()).isEqualTo("3600000");
+      assertThat(config(target, "A.cfg").get("retention.ms").value()).isEqualTo("172800000");
       assertThat(config(target, "A.cfg").get("min.insync.replicas").value()).isEqualTo("2");
 
       alter(target, "A.cfg", Map.of("min.insync.replicas", "1"));
