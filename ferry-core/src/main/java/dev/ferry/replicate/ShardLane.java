@@ -195,16 +195,6 @@ final class ShardLane {
     if (p == null) {
       return;
     }
-    if (!tx.targetHas(p.target)) {
-      // a target topic created again with fewer partitions: a send would block the lane in the producer's metadata wait;
-      // the partition waits for the topic refresh (which adds the partitions back) and reads these records again then
-      consumer.seek(p.source, records.get(0).offset());
-      assignment.hold(consumer, List.of(p.source), clock.getAsLong() + HOLD.toNanos());
-      LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("partition", p.source.toString())
-          .log("target topic {} has no partition {} now (created again with fewer partitions?); {} waits for the topic refresh",
-              p.target.topic(), p.target.partition(), p.source);
-      return;
-    }
     tx.beginIfNeeded();
     // counted for the whole list up front (one atomic update, not one per record); what is not sent is taken back below
     int notSent = records.size();

@@ -90,19 +90,6 @@ final class ShardTransaction {
     producer.send(record);
   }
 
-  /**
-   * Whether the target topic has this partition, as far as the producer's metadata knows (a topic it does not know yet
-   * is looked up, as a send would; an empty or failed answer counts as yes, and the send reports what is wrong).
-   */
-  boolean targetHas(TopicPartition target) {
-    try {
-      java.util.List<org.apache.kafka.common.PartitionInfo> known = producer.partitionsFor(target.topic());
-      return known == null || known.isEmpty() || target.partition() < known.size();
-    } catch (KafkaException e) {
-      return true;
-    }
-  }
-
   void flush() {
     producer.flush();
   }
