@@ -40,6 +40,8 @@ final class ShardLane {
   private static final Duration POLL = Duration.ofMillis(50);
   /** How long a commit waits for the clusters to say which topic incarnations exist. */
   private static final Duration INCARNATION_TIMEOUT = Duration.ofSeconds(10);
+  /** A commit asks the clusters for its topics' ids if the last such check of the lane is at least this old. */
+  private static final Duration ID_CHECK_INTERVAL = Duration.ofSeconds(1);
   /** How long a partition whose topic was deleted or created again waits for the topic refresh before it is read again. */
   private static final Duration HOLD = Duration.ofSeconds(30);
 
@@ -65,6 +67,7 @@ final class ShardLane {
   private static final int COMMIT_FAILURES_REPORTED = 10;
   private int failedCommits;
   private boolean sourceIdsUnknownLogged;
+  private long lastIdCheck = Long.MIN_VALUE / 2;
 
   /**
    * @param stopping whether the lane was asked to stop (no more stats records then: the shard topic may be gone)
@@ -244,7 +247,13 @@ final class ShardLane {
     }
     tx.beginIfNeeded();
     long commitStart = clock.getAsLong();
-    List<ShardPartition> checked = assignment.partitions().stream().filter(p -> p.advanced() && p.incarnation.known()).toList();
+    // the topic ids are asked at most every ID_CHECK_INTERVAL (two metadata requests for every commit of every shard
+    // cost the brokers noticeably with hundreds of topics); between two checks the topic refresh is the guard
+    List<ShardPartition> checked = commitStart - lastIdCheck < ID_CHECK_INTERVAL.toNanos() ? List.of()
+        : assignment.partitions().stream().filter(p -> p.advanced() && p.incarnation.known()).toList();
+    if (!checked.isEmpty()) {
+      lastIdCheck = commitStart;
+    }
     // the source is asked after the last read of the transaction (answered while its writes complete), the target
     // after its last write was acknowledged
     CompletableFuture<Map<String, Uuid>> sourceIds = checked.isEmpty() ? null
