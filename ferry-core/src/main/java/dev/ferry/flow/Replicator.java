@@ -175,13 +175,13 @@ public final class Replicator implements AutoCloseable {
     LOG.atInfo().addKeyValue("flow", flow.name()).log("replicating {} -> {} ({})", flow.source().describe(), flow.target().describe(), flow.topics());
   }
 
-  /** The source topic ids each source topic's partitions were last replicated as, from their committed progress. */
-  private Map<String, Set<org.apache.kafka.common.Uuid>> replicatedSourceIds(Map<TopicPartition, ProgressStore.Progress> committed) {
+  /** The topic ids each source topic's partitions were last replicated as (source and target), from their committed progress. */
+  private Map<String, Set<dev.ferry.kafka.Incarnation>> replicatedSourceIds(Map<TopicPartition, ProgressStore.Progress> committed) {
     dev.ferry.naming.TopicNaming naming = dev.ferry.naming.TopicNaming.of(flow);
-    Map<String, Set<org.apache.kafka.common.Uuid>> ids = new java.util.HashMap<>();
+    Map<String, Set<dev.ferry.kafka.Incarnation>> ids = new java.util.HashMap<>();
     committed.forEach((tp, p) -> naming.sourceTopic(tp.topic()).ifPresent(t -> {
       if (!org.apache.kafka.common.Uuid.ZERO_UUID.equals(p.incarnation().source())) {
-        ids.computeIfAbsent(t, k -> new java.util.HashSet<>()).add(p.incarnation().source());
+        ids.computeIfAbsent(t, k -> new java.util.HashSet<>()).add(p.incarnation());
       }
     }));
     return ids;

@@ -85,6 +85,8 @@ public final class TopicReconciler {
   private final Set<String> notFound = new HashSet<>();
   /** The source topic ids the committed progress holds, by topic, until the topic is first seen. */
   private final Map<String, Set<Uuid>> seeds = new HashMap<>();
+  /** The target topic ids the committed progress holds, by source topic: the target a re-sync at start may delete. */
+  private final Map<String, Set<Uuid>> seedTargets = new HashMap<>();
   /** The topic id of every selected source topic seen: a new id is a topic deleted and created again. */
   private final Map<String, Uuid> sourceIds = new HashMap<>();
   /** The incarnations of the ready topics as of the last round, by source topic. */
@@ -99,7 +101,8 @@ public final class TopicReconciler {
    * @param replicatedIds the source topic ids the flow last replicated each source topic's partitions as (from their
    *     committed progress): a topic listed with none of them was deleted and created again while no Ferry ran
    */
-  public TopicReconciler(FlowConfig flow, Admin source, Admin target, Collection<String> ownedTargetTopics, Map<String, Set<Uuid>> replicatedIds) {
+  public TopicReconciler(FlowConfig flow, Admin source, Admin target, Collection<String> ownedTargetTopics,
+      Map<String, Set<Incarnation>> replicatedIds) {
     this(flow, source, target, ownedTargetTopics, replicatedIds, () -> true);
   }
 
@@ -107,8 +110,8 @@ public final class TopicReconciler {
    * @param configSyncDuty whether this process keeps the target topics' configs in step now (one process of a flow
    *     does: the owner of shard 0)
    */
-  public TopicReconciler(FlowConfig flow, Admin source, Admin target, Collection<String> ownedTargetTopics, Map<String, Set<Uuid>> replicatedIds,
-      java.util.function.BooleanSupplier configSyncDuty) {
+  public TopicReconciler(FlowConfig flow, Admin source, Admin target, Collection<String> ownedTargetTopics,
+      Map<String, Set<Incarnation>> replicatedIds, java.util.function.BooleanSupplier configSyncDuty) {
     this.configSyncDuty = configSyncDuty;
     this.flow = flow;
     this.naming = TopicNaming.of(flow);
@@ -116,7 +119,10 @@ public final class TopicReconciler {
     this.target = target;
     this.owned.addAll(ownedTargetTopics);
     this.policy = new ConfigPolicy(flow.excludeConfigs(), flow.topicConfigs());
-    replicatedIds.forEach((t, ids) -> seeds.put(t, Set.copyOf(ids)));
+    replicatedIds.forEach((t, ids) -> {
+      seeds.put(t, ids.stream().map(Incarnation::source).collect(Collectors.toSet()));
+      seedTargets.put(t, ids.stream().map(Incarnation::target).filter(id -> !Uuid.ZERO_UUID.equals(id)).collect(Collectors.toSet()));
+    });
   }
 
   /** Source topics that cannot be replicated now, with the reason. */
@@ -387,6 +393,9 @@ public final class TopicReconciler {
     String tt = naming.targetTopic(t);
     sourceIds.put(t, d.topicId());
     Uuid known = checkedIds.get(tt);
+    if (known == null && seedTargets.getOrDefault(t, Set.of()).size() == 1) {
+      known = seedTargets.get(t).iterator().next(); // found at start, before the target was checked: the one the progress names
+    }
     if (!targetIds.containsKey(tt) || known == null || !known.equals(targetIds.get(tt))) {
       LOG.atInfo().addKeyValue("flow", flow.name()).addKeyValue("topic", t)
           .log("source topic {} was deleted and created again; its target topic {} was re-synced already", t, tt);

@@ -92,6 +92,16 @@ class RecreatePolicyIT {
       assertThat(partitions("A.rs")).isEqualTo(6);
     }
     assertThat(Verifier.verify(flow, "rs", Duration.ofSeconds(60)).exact()).isTrue();
+
+    // recreated again while no Ferry runs: found at start from the progress, and re-synced all the same
+    recreate(a, "rs", 3, Duration.ZERO);
+    Workload.plain(a, "rs", 3, 300, 2_000_000);
+    try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
+      await().atMost(Duration.ofSeconds(90)).until(() -> targetValues(flow, "A.rs").keySet().equals(values("rs", 2_000_000, 300)));
+      r.awaitCaughtUp(Duration.ofSeconds(60));
+      assertThat(targetValues(flow, "A.rs").values()).allMatch(n -> n == 1);
+      assertThat(partitions("A.rs")).isEqualTo(3);
+    }
   }
 
   @Test
