@@ -263,8 +263,12 @@ final class ShardLane {
     }
     tx.flush();
     if (ledger.hasErrors() || tx.failed()) {
-      if (!checked.isEmpty() && !sameTopics(checked, sourceIds)) {
-        return; // a topic created again explains the errors: its partitions are held, not stopped
+      // before a partition is stopped for a write error: a topic created again explains the errors (its partitions are
+      // then held, not stopped), so the ids are asked now whatever the interval
+      List<ShardPartition> all = assignment.partitions().stream().filter(p -> p.advanced() && p.incarnation.known()).toList();
+      if (!all.isEmpty() && !sameTopics(all, sourceIds != null ? sourceIds
+          : ctx.incarnationCheck().sourceIds(all.stream().map(p -> p.source.topic()).distinct().toList()))) {
+        return;
       }
       faults.stopPartitions(ledger, assignment);
       abortAndRewind();
