@@ -278,6 +278,17 @@ final class ShardLane {
     if (!checked.isEmpty() && !sameTopics(checked, sourceIds)) {
       return;
     }
+    java.util.Set<ShardPartition> wentBack = ledger.targetWentBack();
+    if (!wentBack.isEmpty()) {
+      // cheaper than asking for ids at every commit, and it sees a target topic deleted and created again between checks
+      List<TopicPartition> held = wentBack.stream().map(p -> p.source).toList();
+      abortAndRewind();
+      assignment.hold(consumer, held, clock.getAsLong() + HOLD.toNanos());
+      LOG.atWarn().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard)
+          .log("target partitions of {} went back below what was replicated into them (deleted and created again, or truncated); the"
+              + " transaction is aborted and they wait for the topic refresh", held);
+      return;
+    }
     int records = ledger.count();
     long bytes = ledger.bytes();
     ledger.foldIntoRuns();
