@@ -73,7 +73,7 @@ final class AuditCommand implements Callable<Integer> {
       t.violations().forEach(v -> out.println("      rule: " + v));
     }
     r.orphans().forEach(o -> out.println("  orphan: target topic " + o + " was replicated by the flow, but its source topic is gone"));
-    r.recreated().forEach(line -> out.println("  recreated: " + line));
+    r.recreated().values().forEach(line -> out.println("  recreated: " + line));
     out.println(r.drift() ? "RESULT: drift (exit 5)" : "RESULT: no drift");
   }
 }

@@ -58,4 +58,22 @@ public final class AdminTopics {
     });
     return out;
   }
+
+  /**
+   * Every config of these topics that has a value (defaults included), by topic name; a topic whose configs cannot be
+   * read goes to {@code failed}, as in {@link #describeConfigs}.
+   */
+  public static Map<String, Map<String, String>> effectiveConfigs(Admin admin, Collection<String> topics, String where, Map<String, String> failed) {
+    Map<String, Map<String, String>> out = new HashMap<>();
+    describeConfigs(admin, topics, where, failed).forEach((r, c) -> {
+      Map<String, String> values = new HashMap<>();
+      c.entries().forEach(e -> {
+        if (e.value() != null) {
+          values.put(e.name(), e.value());
+        }
+      });
+      out.put(r.name(), values);
+    });
+    return out;
+  }
 }

@@ -32,6 +32,14 @@ public final class RunBuilder {
     }
   }
 
+  /** The target offset right after the last one added since the last {@link #drain()}; -1 when none was added. */
+  public long nextTarget() {
+    if (count > 0) {
+      return targetStart + count;
+    }
+    return runs.isEmpty() ? -1 : runs.get(runs.size() - 1).targetEnd();
+  }
+
   /** The runs so far; the builder is empty afterwards. */
   public List<OffsetRun> drain() {
     flush();

@@ -135,28 +135,6 @@ final class SendLedger {
 
   /** Adds every acknowledged send to its partition's runs, in send order. Call once all are acknowledged without error. */
   /**
-   * Partitions whose acknowledged target offsets went back: below the end of their committed offset map, or below an
-   * earlier send of this transaction. The target partition was deleted and created again (or truncated) under the
-   * shard: these records are not where the map and the progress would say.
-   */
-  java.util.Set<ShardPartition> targetWentBack() {
-    java.util.Map<ShardPartition, Long> last = new java.util.IdentityHashMap<>();
-    java.util.Set<ShardPartition> out = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    for (int i = 0; i < count; i++) {
-      int chunk = i / CHUNK;
-      int slot = i % CHUNK;
-      ShardPartition p = partitions.get(chunk)[slot];
-      long t = targetOffsets.get(chunk)[slot];
-      long floor = last.containsKey(p) ? last.get(p) + 1 : committedTargetEnd(p);
-      if (t < floor) {
-        out.add(p);
-      }
-      last.put(p, t);
-    }
-    return out;
-  }
-
-  /**
    * Where the partition's committed map ends on the target, when the map describes the target topic the partition
    * writes now (same target topic id); 0 otherwise (a new target topic starts at 0).
    */
@@ -166,12 +144,30 @@ final class SendLedger {
     return sameTopic ? p.map.targetNext().orElse(0) : 0;
   }
 
-  void foldIntoRuns() {
+  /**
+   * Folds the acknowledged sends into their partitions' runs. Returns the partitions whose acknowledged target offsets
+   * went back (below the end of their committed offset map for the same target topic, or below an earlier send of this
+   * transaction): their target partition was deleted and created again, or truncated, under the shard, so these records
+   * are not where the map and the progress would say. Their sends are not folded; the transaction must not commit.
+   */
+  java.util.Set<ShardPartition> foldIntoRuns() {
+    java.util.Set<ShardPartition> wentBack = java.util.Set.of();
     for (int i = 0; i < count; i++) {
       int chunk = i / CHUNK;
       int slot = i % CHUNK;
-      partitions.get(chunk)[slot].runs.add(sourceOffsets.get(chunk)[slot], targetOffsets.get(chunk)[slot]);
+      ShardPartition p = partitions.get(chunk)[slot];
+      long target = targetOffsets.get(chunk)[slot];
+      long next = p.runs.nextTarget();
+      if (target < (next >= 0 ? next : committedTargetEnd(p))) {
+        if (wentBack.isEmpty()) {
+          wentBack = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        }
+        wentBack.add(p);
+        continue;
+      }
+      p.runs.add(sourceOffsets.get(chunk)[slot], target);
     }
+    return wentBack;
   }
 
   /** Forgets the transaction's sends (committed or aborted). */

@@ -249,8 +249,8 @@ final class ShardLane {
     long commitStart = clock.getAsLong();
     // the topic ids are asked at most every ID_CHECK_INTERVAL (two metadata requests for every commit of every shard
     // cost the brokers noticeably with hundreds of topics); between two checks the topic refresh is the guard
-    List<ShardPartition> checked = commitStart - lastIdCheck < ID_CHECK_INTERVAL.toNanos() ? List.of()
-        : assignment.partitions().stream().filter(p -> p.advanced() && p.incarnation.known()).toList();
+    List<ShardPartition> withIds = assignment.partitions().stream().filter(p -> p.advanced() && p.incarnation.known()).toList();
+    List<ShardPartition> checked = commitStart - lastIdCheck < ID_CHECK_INTERVAL.toNanos() ? List.of() : withIds;
     if (!checked.isEmpty()) {
       lastIdCheck = commitStart;
     }
@@ -265,9 +265,8 @@ final class ShardLane {
     if (ledger.hasErrors() || tx.failed()) {
       // before a partition is stopped for a write error: a topic created again explains the errors (its partitions are
       // then held, not stopped), so the ids are asked now whatever the interval
-      List<ShardPartition> all = assignment.partitions().stream().filter(p -> p.advanced() && p.incarnation.known()).toList();
-      if (!all.isEmpty() && !sameTopics(all, sourceIds != null ? sourceIds
-          : ctx.incarnationCheck().sourceIds(all.stream().map(p -> p.source.topic()).distinct().toList()))) {
+      if (!withIds.isEmpty() && !sameTopics(withIds, sourceIds != null ? sourceIds
+          : ctx.incarnationCheck().sourceIds(withIds.stream().map(p -> p.source.topic()).distinct().toList()))) {
         return;
       }
       faults.stopPartitions(ledger, assignment);
@@ -278,7 +277,9 @@ final class ShardLane {
     if (!checked.isEmpty() && !sameTopics(checked, sourceIds)) {
       return;
     }
-    java.util.Set<ShardPartition> wentBack = ledger.targetWentBack();
+    int records = ledger.count();
+    long bytes = ledger.bytes();
+    java.util.Set<ShardPartition> wentBack = ledger.foldIntoRuns();
     if (!wentBack.isEmpty()) {
       // cheaper than asking for ids at every commit, and it sees a target topic deleted and created again between checks
       List<TopicPartition> held = wentBack.stream().map(p -> p.source).toList();
@@ -289,9 +290,6 @@ final class ShardLane {
               + " transaction is aborted and they wait for the topic refresh", held);
       return;
     }
-    int records = ledger.count();
-    long bytes = ledger.bytes();
-    ledger.foldIntoRuns();
     if (lane == ShardWorker.Lane.MAIN && !stopping.getAsBoolean()) { // stopping: the shard topic may be gone (failover deletes it)
       stats.due(records, bytes, lanes.slowCount()).ifPresent(tx::write);
     }
@@ -401,6 +399,7 @@ final class ShardLane {
       Map<String, Uuid> now = answerOrThrow(ctx.incarnationCheck().sourceIds(List.of(source.topic())));
       return now != null && (!now.containsKey(source.topic()) || p.incarnation.sourceDiffers(new Incarnation(now.get(source.topic()), Uuid.ZERO_UUID)));
     } catch (RuntimeException e) {
+      LOG.atDebug().addKeyValue("partition", source.toString()).log("cannot ask the source topic id ({}); holding the partition", e.getMessage());
       return true;
     }
   }

@@ -119,7 +119,7 @@ public final class FlowReport {
       });
       List<MemberRow> processes = members(target, flow);
       return new Report(flow, ends.isPresent(), rows, groups, processes, shards(flow, processes, now),
-          dev.ferry.topics.Recreations.pending(flow, source, committed));
+          List.copyOf(dev.ferry.topics.Recreations.pending(flow, source, committed).values()));
     }
   }
 

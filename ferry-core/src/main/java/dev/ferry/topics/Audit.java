@@ -43,10 +43,10 @@ public final class Audit {
   }
 
   /**
-   * The audit. {@code recreated}: source topics deleted and created again that the flow has not taken up (see
-   * {@link Recreations}); {@code fixed}: the changes applied by {@link #fix()} (empty for a plain audit).
+   * The audit. {@code recreated}: source topics deleted and created again that the flow has not taken up, each with
+   * what it means (see {@link Recreations}); {@code fixed}: the changes applied by {@link #fix()} (empty for a plain audit).
    */
-  public record Report(String flow, List<TopicRow> topics, List<String> orphans, List<String> recreated, List<String> fixed) {
+  public record Report(String flow, List<TopicRow> topics, List<String> orphans, Map<String, String> recreated, List<String> fixed) {
     public boolean drift() {
       return !orphans.isEmpty() || !recreated.isEmpty() || topics.stream().anyMatch(TopicRow::drift);
     }
@@ -76,11 +76,10 @@ public final class Audit {
       // not a topic whose source topic was recreated and not taken up: its configs are the old topic's, which the copy
       // keeps until an operator decides
       Set<String> replicated = new ProgressStore(target, flow).topics();
-      Set<String> pending = before.recreated().stream().map(l -> l.split(" ")[2]).collect(Collectors.toSet());
       List<String> fixed = new ArrayList<>();
       for (TopicRow r : before.topics()) {
         boolean policyChange = r.changes().stream().anyMatch(c -> c.key().equals("cleanup.policy"));
-        if (!r.targetExists() || r.changes().isEmpty() || pending.contains(r.sourceTopic())
+        if (!r.targetExists() || r.changes().isEmpty() || before.recreated().containsKey(r.sourceTopic())
             || policyChange && !replicated.contains(r.targetTopic())) {
           continue; // a topic of another cleanup policy that the flow never replicated into is refused, not converted
         }
@@ -110,8 +109,8 @@ public final class Audit {
     Map<String, TopicDescription> sd = AdminTopics.describe(source, selected, "describe topics on " + flow.source().describe(), failed);
     List<String> targets = selected.stream().map(naming::targetTopic).filter(onTarget::contains).toList();
     Map<String, TopicDescription> td = AdminTopics.describe(target, targets, "describe topics on " + flow.target().describe(), failed);
-    Map<String, Map<String, String>> sc = configs(source, selected, failed);
-    Map<String, Map<String, String>> tc = configs(target, targets, failed);
+    Map<String, Map<String, String>> sc = AdminTopics.effectiveConfigs(source, selected, flow.source().describe(), failed);
+    Map<String, Map<String, String>> tc = AdminTopics.effectiveConfigs(target, targets, flow.target().describe(), failed);
     if (!failed.isEmpty()) {
       Map.Entry<String, String> first = failed.entrySet().iterator().next();
       throw new FerryException(FerryException.Reason.FAILED, "cannot audit topic " + first.getKey() + ": " + first.getValue());
@@ -140,19 +139,5 @@ public final class Audit {
       }
     });
     return new Report(flow.name(), rows, orphans, Recreations.pending(flow, source, progress), fixed);
-  }
-
-  private static Map<String, Map<String, String>> configs(Admin admin, Collection<String> topics, Map<String, String> failed) {
-    Map<String, Map<String, String>> out = new HashMap<>();
-    AdminTopics.describeConfigs(admin, topics, "describe topic configs", failed).forEach((r, c) -> {
-      Map<String, String> m = new HashMap<>();
-      c.entries().forEach(e -> {
-        if (e.value() != null) {
-          m.put(e.name(), e.value());
-        }
-      });
-      out.put(r.name(), m);
-    });
-    return out;
   }
 }

@@ -3,8 +3,6 @@ package dev.ferry.topics;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.kafka.ProgressStore;
 import dev.ferry.naming.TopicNaming;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.TopicPartition;
@@ -16,9 +14,9 @@ public final class Recreations {
   /**
    * Source topics whose committed progress holds another topic id than the topic has now: deleted and created again,
    * and not taken up yet (under {@code stop}, until an operator acts; else until the next topic refresh of a running
-   * Ferry). Empty when the source cannot be asked.
+   * Ferry), each with one line saying so, by source topic. Empty when the source cannot be asked.
    */
-  public static List<String> pending(FlowConfig flow, Admin source, Map<TopicPartition, ProgressStore.Progress> committed) {
+  public static Map<String, String> pending(FlowConfig flow, Admin source, Map<TopicPartition, ProgressStore.Progress> committed) {
     TopicNaming naming = TopicNaming.of(flow);
     Map<String, java.util.Set<org.apache.kafka.common.Uuid>> replicatedAs = new java.util.TreeMap<>();
     committed.forEach((t, p) -> naming.sourceTopic(t.topic()).ifPresent(st -> {
@@ -27,18 +25,18 @@ public final class Recreations {
       }
     }));
     if (replicatedAs.isEmpty()) {
-      return List.of();
+      return Map.of();
     }
     Map<String, org.apache.kafka.common.Uuid> now;
     try {
       now = dev.ferry.kafka.Incarnations.ids(source, replicatedAs.keySet()).get(10, java.util.concurrent.TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return List.of();
+      return Map.of();
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-      return List.of();
+      return Map.of();
     }
-    List<String> out = new ArrayList<>();
+    Map<String, String> out = new java.util.TreeMap<>();
     replicatedAs.forEach((t, ids) -> {
       org.apache.kafka.common.Uuid current = now.get(t);
       if (current != null && !ids.contains(current)) {
@@ -47,7 +45,7 @@ public final class Recreations {
           case APPEND -> "taken up by a running Ferry at its next topic refresh (on-recreate append)";
           case RESYNC -> "re-synced by a running Ferry at its next topic refresh (on-recreate resync)";
         };
-        out.add("source topic " + t + " was deleted and created again (topic id " + ids.iterator().next() + " replicated, now " + current + "): "
+        out.put(t, "source topic " + t + " was deleted and created again (topic id " + ids.iterator().next() + " replicated, now " + current + "): "
             + what);
       }
     });

@@ -74,7 +74,6 @@ public final class TopicReconciler {
   private final Map<String, Integer> replicationFactors = new HashMap<>();
   /** Config rules broken, already logged. */
   private final Set<String> reportedViolations = new HashSet<>();
-  private volatile List<String> violations = List.of();
   /** The last failure to sync each target topic's configs, already logged. */
   private final Map<String, String> configFailures = new HashMap<>();
   /** Recreated source topics stopped by the on-recreate policy {@code stop}, with their problem. */
@@ -277,10 +276,10 @@ public final class TopicReconciler {
       return;
     }
     Map<String, String> failed = new HashMap<>();
-    Map<String, Map<String, String>> src = effectiveConfigs(source, topics, failed);
+    Map<String, Map<String, String>> src = AdminTopics.effectiveConfigs(source, topics, flow.source().describe(), failed);
     Map<String, String> targetOf = new HashMap<>();
     topics.forEach(t -> targetOf.put(naming.targetTopic(t), t));
-    Map<String, Map<String, String>> tgt = effectiveConfigs(target, targetOf.keySet(), failed);
+    Map<String, Map<String, String>> tgt = AdminTopics.effectiveConfigs(target, targetOf.keySet(), flow.target().describe(), failed);
     Map<ConfigResource, Collection<AlterConfigOp>> alter = new HashMap<>();
     Map<String, List<ConfigPolicy.Change>> changes = new HashMap<>();
     Set<String> violationsNow = new HashSet<>();
@@ -304,7 +303,6 @@ public final class TopicReconciler {
       }
     }
     reportedViolations.retainAll(violationsNow);
-    violations = List.copyOf(new java.util.TreeSet<>(violationsNow));
     failed.forEach((topic, why) -> logConfigFailure(topic, why));
     if (alter.isEmpty()) {
       return;
@@ -360,27 +358,6 @@ public final class TopicReconciler {
     if (!why.equals(configFailures.put(topic, why))) {
       LOG.atWarn().addKeyValue("flow", flow.name()).addKeyValue("topic", topic).log("cannot keep the configs of {} in step, retrying: {}", topic, why);
     }
-  }
-
-  /** Every config of these topics with a value (defaults included), by topic; a topic that cannot be read goes to {@code failed}. */
-  private Map<String, Map<String, String>> effectiveConfigs(Admin admin, Collection<String> topics, Map<String, String> failed) {
-    String where = admin == source ? flow.source().describe() : flow.target().describe();
-    Map<String, Map<String, String>> out = new HashMap<>();
-    AdminTopics.describeConfigs(admin, topics, where, failed).forEach((r, c) -> {
-      Map<String, String> m = new HashMap<>();
-      c.entries().forEach(e -> {
-        if (e.value() != null) {
-          m.put(e.name(), e.value());
-        }
-      });
-      out.put(r.name(), m);
-    });
-    return out;
-  }
-
-  /** Rules of target-owned configs broken as of the last round, one line each. */
-  public List<String> configViolations() {
-    return violations;
   }
 
   /**

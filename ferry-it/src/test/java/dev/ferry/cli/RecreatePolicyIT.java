@@ -12,15 +12,11 @@ import dev.ferry.drill.Verifier;
 import dev.ferry.drill.Workload;
 import dev.ferry.flow.Replicator;
 import dev.ferry.kafka.Clients;
+import dev.ferry.replicate.TargetValues;
 import dev.ferry.replicate.TwoClusters;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -48,7 +44,7 @@ class RecreatePolicyIT {
       await().atMost(Duration.ofSeconds(30)).until(() -> r.status().topicProblems().containsKey("st"));
       assertThat(r.status().topicProblems().get("st").reason()).isEqualTo(Problem.Reason.TOPIC_RECREATED);
       assertThat(r.status().topicProblems().get("st").message()).contains("on-recreate stop", "ferry resync --topic st");
-      await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() -> targetValues(flow, "A.st").size() == 2_000);
+      await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() -> TargetValues.counts(flow.target(), "A.st").size() == 2_000);
       assertThat(partitions("A.st")).as("nothing done to the target topic").isEqualTo(4);
 
       Cli.Result status = Cli.ferry(args(flow, "status"));
@@ -62,14 +58,14 @@ class RecreatePolicyIT {
       Cli.Result dry = Cli.ferry(args(flow, "resync", "--topic", "st", "--dry-run"));
       assertThat(dry.code()).as(dry.out() + dry.err()).isZero();
       assertThat(dry.out()).contains("[dry run] Re-sync of st", "would delete A.st: 4 partitions, ");
-      assertThat(targetValues(flow, "A.st")).hasSize(2_000);
+      assertThat(TargetValues.counts(flow.target(), "A.st")).hasSize(2_000);
 
       Cli.Result resync = Cli.ferry(args(flow, "resync", "--topic", "st"));
       assertThat(resync.code()).as(resync.out() + resync.err()).isZero();
       assertThat(resync.out()).contains("deletes A.st: 4 partitions, ", "RESULT: deleted A.st");
-      await().atMost(Duration.ofSeconds(90)).until(() -> targetValues(flow, "A.st").keySet().equals(values("st", 1_000_000, 500)));
+      await().atMost(Duration.ofSeconds(90)).until(() -> TargetValues.counts(flow.target(), "A.st").keySet().equals(TargetValues.written("st", 1_000_000, 500)));
       r.awaitCaughtUp(Duration.ofSeconds(60));
-      assertThat(targetValues(flow, "A.st").values()).allMatch(n -> n == 1);
+      assertThat(TargetValues.counts(flow.target(), "A.st").values()).allMatch(n -> n == 1);
       assertThat(partitions("A.st")).isEqualTo(6);
       assertThat(r.status().topicProblems()).isEmpty();
     }
@@ -86,9 +82,9 @@ class RecreatePolicyIT {
       r.awaitCaughtUp(Duration.ofSeconds(60));
       recreate(a, "rs", 6, Duration.ZERO);
       Workload.plain(a, "rs", 6, 500, 1_000_000);
-      await().atMost(Duration.ofSeconds(90)).until(() -> targetValues(flow, "A.rs").keySet().equals(values("rs", 1_000_000, 500)));
+      await().atMost(Duration.ofSeconds(90)).until(() -> TargetValues.counts(flow.target(), "A.rs").keySet().equals(TargetValues.written("rs", 1_000_000, 500)));
       r.awaitCaughtUp(Duration.ofSeconds(60));
-      assertThat(targetValues(flow, "A.rs").values()).allMatch(n -> n == 1);
+      assertThat(TargetValues.counts(flow.target(), "A.rs").values()).allMatch(n -> n == 1);
       assertThat(partitions("A.rs")).isEqualTo(6);
     }
     assertThat(Verifier.verify(flow, "rs", Duration.ofSeconds(60)).exact()).isTrue();
@@ -97,9 +93,9 @@ class RecreatePolicyIT {
     recreate(a, "rs", 3, Duration.ZERO);
     Workload.plain(a, "rs", 3, 300, 2_000_000);
     try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
-      await().atMost(Duration.ofSeconds(90)).until(() -> targetValues(flow, "A.rs").keySet().equals(values("rs", 2_000_000, 300)));
+      await().atMost(Duration.ofSeconds(90)).until(() -> TargetValues.counts(flow.target(), "A.rs").keySet().equals(TargetValues.written("rs", 2_000_000, 300)));
       r.awaitCaughtUp(Duration.ofSeconds(60));
-      assertThat(targetValues(flow, "A.rs").values()).allMatch(n -> n == 1);
+      assertThat(TargetValues.counts(flow.target(), "A.rs").values()).allMatch(n -> n == 1);
       assertThat(partitions("A.rs")).isEqualTo(3);
     }
   }
@@ -123,8 +119,8 @@ class RecreatePolicyIT {
       });
       await().atMost(Duration.ofSeconds(30)).until(() -> r.status().topicProblems().keySet().containsAll(List.of("bulk1", "bulk2")));
       assertThat(r.status().topicProblems().get("bulk1").message()).contains("were deleted and created again at once", "not re-synced");
-      assertThat(targetValues(flow, "A.bulk1")).as("the copies are kept").hasSize(300);
-      assertThat(targetValues(flow, "A.bulk2")).hasSize(300);
+      assertThat(TargetValues.counts(flow.target(), "A.bulk1")).as("the copies are kept").hasSize(300);
+      assertThat(TargetValues.counts(flow.target(), "A.bulk2")).hasSize(300);
     }
   }
 
@@ -190,14 +186,4 @@ class RecreatePolicyIT {
     }
   }
 
-  private static Set<String> values(String topic, int from, int count) {
-    return IntStream.range(from, from + count).mapToObj(i -> topic + "-" + i).collect(Collectors.toSet());
-  }
-
-  /** How many times each value is on the target topic (read_committed). */
-  private static Map<String, Long> targetValues(FlowConfig flow, String topic) {
-    Map<String, Long> out = new TreeMap<>();
-    Verifier.readAll(flow.target(), topic, Duration.ofSeconds(60), (tp, r) -> out.merge(new String(r.value(), StandardCharsets.UTF_8), 1L, Long::sum));
-    return out;
-  }
 }

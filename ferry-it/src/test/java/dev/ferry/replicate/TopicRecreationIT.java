@@ -19,9 +19,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -56,17 +53,17 @@ class TopicRecreationIT {
           .until(() -> !source.listTopics().names().get().contains("rc"));
       Workload.createTopic(a, "rc", 6, Map.of());
       Workload.plain(a, "rc", 6, 5_000, 1_000_000);
-      await().atMost(Duration.ofSeconds(90)).until(() -> targetValues(flow, "A.rc").size() == 25_000);
+      await().atMost(Duration.ofSeconds(90)).until(() -> TargetValues.counts(flow.target(), "A.rc").size() == 25_000);
     }
     // a restart in between: the progress of the new topic is its own
     try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
       Workload.plain(a, "rc", 6, 1_000, 2_000_000);
-      await().atMost(Duration.ofSeconds(90)).until(() -> targetValues(flow, "A.rc").size() == 26_000);
+      await().atMost(Duration.ofSeconds(90)).until(() -> TargetValues.counts(flow.target(), "A.rc").size() == 26_000);
 
-      Map<String, Long> copies = targetValues(flow, "A.rc");
+      Map<String, Long> copies = TargetValues.counts(flow.target(), "A.rc");
       assertThat(copies.values()).as("each record once").allMatch(n -> n == 1);
-      assertThat(copies.keySet()).containsAll(values("rc", 0, 20_000)).containsAll(values("rc", 1_000_000, 5_000))
-          .containsAll(values("rc", 2_000_000, 1_000));
+      assertThat(copies.keySet()).containsAll(TargetValues.written("rc", 0, 20_000)).containsAll(TargetValues.written("rc", 1_000_000, 5_000))
+          .containsAll(TargetValues.written("rc", 2_000_000, 1_000));
       try (Admin target = Admin.create(Clients.admin(clusters.clusterB()))) {
         assertThat(target.describeTopics(List.of("A.rc")).allTopicNames().get().get("A.rc").partitions()).hasSize(6);
       }
@@ -97,8 +94,8 @@ class TopicRecreationIT {
         });
       }
       Workload.plain(a, "rc", 2, 100, 3_000_000);
-      await().atMost(Duration.ofSeconds(90)).until(() -> targetValues(flow, "A.rc").size() == 26_100);
-      assertThat(targetValues(flow, "A.rc").values()).allMatch(n -> n == 1);
+      await().atMost(Duration.ofSeconds(90)).until(() -> TargetValues.counts(flow.target(), "A.rc").size() == 26_100);
+      assertThat(TargetValues.counts(flow.target(), "A.rc").values()).allMatch(n -> n == 1);
       assertThat(r.status().replication().partitionProblems()).isEmpty();
     }
   }
@@ -117,8 +114,8 @@ class TopicRecreationIT {
       target.deleteTopics(List.of("A.gone")).all().get();
       Workload.plain(a, "stays", 3, 1_000, 1_000_000);
       Workload.plain(a, "gone", 3, 500, 1_000_000);
-      await().atMost(Duration.ofSeconds(90)).until(() -> targetValues(flow, "A.stays").size() == 3_000);
-      await().atMost(Duration.ofSeconds(90)).until(() -> targetValues(flow, "A.gone").size() == 2_500);
+      await().atMost(Duration.ofSeconds(90)).until(() -> TargetValues.counts(flow.target(), "A.stays").size() == 3_000);
+      await().atMost(Duration.ofSeconds(90)).until(() -> TargetValues.counts(flow.target(), "A.gone").size() == 2_500);
       r.awaitCaughtUp(Duration.ofSeconds(60));
     }
     assertThat(Verifier.verify(flow, "gone", Duration.ofSeconds(60)).exact()).isTrue();
@@ -144,7 +141,7 @@ class TopicRecreationIT {
         }
       });
       Workload.plain(a, "few", 4, 400, 1_000_000);
-      await().atMost(Duration.ofSeconds(90)).until(() -> targetValues(flow, "A.few").size() == 2_400);
+      await().atMost(Duration.ofSeconds(90)).until(() -> TargetValues.counts(flow.target(), "A.few").size() == 2_400);
       r.awaitCaughtUp(Duration.ofSeconds(60));
       assertThat(target.describeTopics(List.of("A.few")).allTopicNames().get().get("A.few").partitions()).hasSize(4);
       assertThat(r.status().replication().partitionProblems()).isEmpty();
@@ -155,18 +152,6 @@ class TopicRecreationIT {
   private static FlowConfig flow(String name, String topics) {
     return FlowConfig.builder(clusters.clusterA(), clusters.clusterB(), TopicSelection.of(topics, null)).name(name).shards(1)
         .commitInterval(Duration.ofMillis(100)).checkpointInterval(Duration.ofMillis(500)).topicRefreshInterval(Duration.ofMillis(500)).build();
-  }
-
-  private static Set<String> values(String topic, int from, int count) {
-    return IntStream.range(from, from + count).mapToObj(i -> topic + "-" + i).collect(Collectors.toSet());
-  }
-
-  /** How many times each value is on the target topic (read_committed). */
-  private static Map<String, Long> targetValues(FlowConfig flow, String topic) {
-    Map<String, Long> out = new TreeMap<>();
-    Verifier.readAll(flow.target(), topic, Duration.ofSeconds(60),
-        (tp, r) -> out.merge(new String(r.value(), StandardCharsets.UTF_8), 1L, Long::sum));
-    return out;
   }
 
   /** Target offset of each record of the new topic (values from {@code firstNew} on), by "topic-partition@source offset". */
