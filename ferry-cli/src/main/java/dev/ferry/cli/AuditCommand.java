@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
     description = "Compare every replicated topic pair of each flow on both clusters (no running Ferry needed): partitions, replication "
         + "factor, every config the target takes from the source (both values), rules of the target's own configs (min.insync.replicas "
         + "within the replication factor, a retention left out of the sync not shorter than the source's), missing and orphan target "
-        + "topics, recreated source topics not taken up. --fix sets the configs that differ, as a running Ferry would. Exit 0 no drift, 5 "
+        + "topics, recreated source topics not taken up, and with sync-acls the ACLs the target lacks or should no longer have. --fix sets the configs that differ, as a running Ferry would. Exit 0 no drift, 5 "
         + "drift, 1 the audit failed.")
 final class AuditCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -28,7 +28,7 @@ final class AuditCommand implements Callable<Integer> {
   @Option(names = "--flow", paramLabel = "NAME", description = "Only this flow.")
   String flow;
 
-  @Option(names = "--fix", description = "Set every config that differs from the source's (as the sync of `ferry run` would), then audit again.")
+  @Option(names = "--fix", description = "Set every config that differs from the source's and, with sync-acls, add and remove ACLs (as the sync of `ferry run` would), then audit again.")
   boolean fix;
 
   @Option(names = "--format", paramLabel = "table|json", description = "Output format (default: table).")
@@ -74,6 +74,8 @@ final class AuditCommand implements Callable<Integer> {
     }
     r.orphans().forEach(o -> out.println("  orphan: target topic " + o + " was replicated by the flow, but its source topic is gone"));
     r.recreated().values().forEach(line -> out.println("  recreated: " + line));
+    r.recreations().forEach(line -> out.println("  history: " + line));
+    r.acls().forEach(line -> out.println("  acl: " + line));
     out.println(r.drift() ? "RESULT: drift (exit 5)" : "RESULT: no drift");
   }
 }

@@ -80,6 +80,10 @@ final class FlowOptions {
       + " (repeatable; see docs/configuration.md for the configs that are synced).")
   List<String> excludeConfigs = new ArrayList<>();
 
+  @Option(names = "--sync-acls", description = "Keep the source's READ/DESCRIBE ACLs of replicated topics and checkpointed groups in step on"
+      + " the target, mapped to the target names (needs an authorizer on both clusters).")
+  boolean syncAcls;
+
   @Option(names = "--source-property", paramLabel = "KEY=VALUE", converter = KeyValueConverter.class,
       description = "Kafka client property for the source cluster (repeatable).")
   List<Map.Entry<String, String>> sourceProperties = new ArrayList<>();
@@ -139,6 +143,7 @@ final class FlowOptions {
     addIf(ignored, noSyncGroupOffsets, "--no-sync-group-offsets");
     addIf(ignored, onRecreate != null, "--on-recreate");
     addIf(ignored, !excludeConfigs.isEmpty(), "--exclude-config");
+    addIf(ignored, syncAcls, "--sync-acls");
     addIf(ignored, !sourceProperties.isEmpty(), "--source-property");
     addIf(ignored, !targetProperties.isEmpty(), "--target-property");
     if (!ignored.isEmpty()) {
@@ -167,7 +172,7 @@ final class FlowOptions {
     FlowConfig.Builder b = FlowConfig.builder(s, t, sel).name(name).naming(n).provenance(!noProvenance)
         .replicationFactor(Optional.ofNullable(replicationFactor)).groups(g).commitInterval(commitInterval)
         .checkpointInterval(checkpointInterval).balanceInterval(balanceInterval).syncGroupOffsets(!noSyncGroupOffsets).onRecreate(onRecreate)
-        .excludeConfigs(new java.util.HashSet<>(excludeConfigs));
+        .excludeConfigs(new java.util.HashSet<>(excludeConfigs)).syncAcls(syncAcls);
     if (shards != null) {
       b.shards(shards);
     }

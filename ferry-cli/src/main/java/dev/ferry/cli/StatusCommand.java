@@ -36,6 +36,10 @@ final class StatusCommand implements Callable<Integer> {
             p.lagSeconds().isPresent() ? String.format("%.1f", p.lagSeconds().getAsDouble()) : "?", p.gaps());
       }
       r.recreated().forEach(line -> out.println("  recreated: " + line));
+      r.recreations().forEach(line -> out.println("  history: " + line));
+      r.orphans().forEach(o -> out.println("  orphan: target topic " + o + " was replicated by the flow, but its source topic is gone (kept)"));
+      r.configRules().forEach(v -> out.println("  config rule broken: " + v));
+      r.topicsUnchecked().ifPresent(why -> out.println("  topics not checked for orphans and config rules: " + why));
       out.printf("  %-30s %10s %16s %10s  %s%n", "group", "partitions", "checkpoint age", "at risk", "on target");
       for (FlowReport.GroupRow g : r.groups()) {
         out.printf("  %-30s %10d %15.1fs %10d  %s%n", g.group(), g.partitions(), g.checkpointAgeMs() / 1000.0, g.atRisk(),

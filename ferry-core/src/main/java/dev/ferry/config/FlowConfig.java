@@ -25,6 +25,8 @@ import java.util.regex.Pattern;
  *     flow's processes to rebalance shards by load
  * @param onRecreate what happens when a source topic is deleted and created again
  * @param excludeConfigs source-owned topic configs the target topics do not take from the source
+ * @param syncAcls whether the source's READ/DESCRIBE ACLs of replicated topics and checkpointed groups are kept in step on
+ *     the target
  */
 public record FlowConfig(
     String name,
@@ -43,7 +45,8 @@ public record FlowConfig(
     boolean syncGroupOffsets,
     Duration balanceInterval,
     OnRecreate onRecreate,
-    java.util.Set<String> excludeConfigs) {
+    java.util.Set<String> excludeConfigs,
+    boolean syncAcls) {
 
   public static final int DEFAULT_SHARDS = 4;
   public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(200);
@@ -128,7 +131,8 @@ public record FlowConfig(
     return new Builder(source, target, topics).name(name).naming(naming).shards(shards).provenance(provenance)
         .replicationFactor(replicationFactor).topicConfigs(topicConfigs).commitInterval(commitInterval)
         .topicRefreshInterval(topicRefreshInterval).groups(groups).checkpointInterval(checkpointInterval)
-        .syncGroupOffsets(syncGroupOffsets).balanceInterval(balanceInterval).onRecreate(onRecreate).excludeConfigs(excludeConfigs);
+        .syncGroupOffsets(syncGroupOffsets).balanceInterval(balanceInterval).onRecreate(onRecreate).excludeConfigs(excludeConfigs)
+        .syncAcls(syncAcls);
   }
 
   /**
@@ -143,13 +147,14 @@ public record FlowConfig(
       @JsonProperty("commit-interval") Duration commitInterval, @JsonProperty("topic-refresh-interval") Duration topicRefreshInterval,
       @JsonProperty("groups") TopicSelection groups, @JsonProperty("checkpoint-interval") Duration checkpointInterval,
       @JsonProperty("sync-group-offsets") Boolean syncGroupOffsets, @JsonProperty("balance-interval") Duration balanceInterval,
-      @JsonProperty("on-recreate") String onRecreate, @JsonProperty("exclude-configs") java.util.List<String> excludeConfigs) {
+      @JsonProperty("on-recreate") String onRecreate, @JsonProperty("exclude-configs") java.util.List<String> excludeConfigs,
+      @JsonProperty("sync-acls") Boolean syncAcls) {
     Naming n = naming == null && separator == null ? Naming.DEFAULT
         : new Naming(Naming.Mode.parse("naming", naming == null ? "prefix" : naming), separator == null ? "." : separator);
     return new FlowConfig(name, source, target, topics, n, shards == null ? DEFAULT_SHARDS : shards, provenance == null || provenance,
         Optional.ofNullable(replicationFactor), topicConfigs, commitInterval, topicRefreshInterval, groups, checkpointInterval,
         syncGroupOffsets == null || syncGroupOffsets, balanceInterval, onRecreate == null ? null : OnRecreate.parse("on-recreate", onRecreate),
-        excludeConfigs == null ? null : new java.util.HashSet<>(excludeConfigs));
+        excludeConfigs == null ? null : new java.util.HashSet<>(excludeConfigs), syncAcls != null && syncAcls);
   }
 
   /** Builds a {@link FlowConfig}; what is not set takes its default. */
@@ -171,6 +176,7 @@ public record FlowConfig(
     private Duration balanceInterval;
     private OnRecreate onRecreate;
     private java.util.Set<String> excludeConfigs;
+    private boolean syncAcls;
 
     private Builder(ClusterConfig source, ClusterConfig target, TopicSelection topics) {
       this.source = source;
@@ -249,10 +255,16 @@ public record FlowConfig(
       return this;
     }
 
+    public Builder syncAcls(boolean v) {
+      syncAcls = v;
+      return this;
+    }
+
     /** The flow; a {@link ConfigException} names the first value out of range. */
     public FlowConfig build() {
       return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
-          topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, balanceInterval, onRecreate, excludeConfigs);
+          topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, balanceInterval, onRecreate, excludeConfigs,
+          syncAcls);
     }
   }
 }

@@ -43,6 +43,7 @@ final class InternalTopics {
     String mapTopic = FerryNames.offsetMapTopic(flow.name());
     String shardTopic = FerryNames.shardTopic(flow.name());
     String checkpointTopic = FerryNames.checkpointTopic(flow.name());
+    String stateTopic = FerryNames.stateTopic(flow.name());
     // compacted: the latest snapshot and the last updates of each source partition stay, so the map's size follows the
     // partition count, not uptime. Segments roll every minute so the cleaner gets to them soon; every transaction leaves
     // a commit marker, which the cleaner keeps for delete.retention.ms: a minute of markers, not an hour (the default
@@ -54,7 +55,9 @@ final class InternalTopics {
     // a group's checkpoints are in one partition (by a hash of its name): a reader of one group reads one partition
     NewTopic checkpoints = new NewTopic(checkpointTopic, Optional.of(CHECKPOINT_PARTITIONS), flow.replicationFactor())
         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact"));
-    target.createTopics(List.of(map, shards, checkpoints)).values().forEach((name, f) -> {
+    // the flow's state (a failover, where recreated topics begin on the target): written by the shards' transactions too
+    NewTopic state = new NewTopic(stateTopic, Optional.of(1), flow.replicationFactor()).configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact"));
+    target.createTopics(List.of(map, shards, checkpoints, state)).values().forEach((name, f) -> {
       try {
         KafkaCalls.await(f, TIMEOUT_MS, "create " + name + " on " + flow.target().describe());
       } catch (FerryException e) {
@@ -63,7 +66,7 @@ final class InternalTopics {
         }
       }
     });
-    TopicLeaders.await(target, List.of(mapTopic, shardTopic, checkpointTopic), Duration.ofSeconds(30), flow.target().describe());
+    TopicLeaders.await(target, List.of(mapTopic, shardTopic, checkpointTopic, stateTopic), Duration.ofSeconds(30), flow.target().describe());
     Map<String, TopicDescription> d = KafkaCalls.await(target.describeTopics(List.of(mapTopic, shardTopic)).allTopicNames(), TIMEOUT_MS,
         "describe Ferry's topics on " + flow.target().describe());
     warnIfMapUnbounded(mapTopic);

@@ -2,11 +2,15 @@ package dev.ferry.replicate;
 
 import dev.ferry.client.FerryNames;
 import dev.ferry.config.FlowConfig;
+import dev.ferry.kafka.Incarnation;
 import dev.ferry.kafka.ProgressStore;
 import dev.ferry.kafka.ProgressStore.Progress;
 import dev.ferry.offsets.MapUpdate;
 import dev.ferry.offsets.OffsetMapCodec;
+import dev.ferry.offsets.OffsetRun;
+import dev.ferry.topics.Recreation;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
@@ -34,6 +38,7 @@ final class ShardTransaction {
   private final ConsumerGroupMetadata progressGroup;
   private final String mapTopic;
   private final String lane;
+  private final FlowConfig flow;
   private boolean open;
   private boolean failed;
   private String lastCommitFailure = "";
@@ -44,6 +49,7 @@ final class ShardTransaction {
     this.progressGroup = ProgressStore.groupMetadata(flow);
     this.mapTopic = FerryNames.offsetMapTopic(flow.name());
     this.lane = lane;
+    this.flow = flow;
   }
 
   Producer<byte[], byte[]> producer() {
@@ -112,6 +118,7 @@ final class ShardTransaction {
           producer.send(new ProducerRecord<>(mapTopic, p.mapPartition, OffsetMapCodec.snapshotKey(p.source), OffsetMapCodec.snapshotValue(p.map)));
         }
         producer.send(new ProducerRecord<>(mapTopic, p.mapPartition, OffsetMapCodec.updateKey(p.source, seq), OffsetMapCodec.updateValue(seq, update)));
+        recordRecreation(p, update);
         p.mapUpdateWritten(seq, update);
       }
       if (p.advanced() || stale.test(p)) {
@@ -140,6 +147,24 @@ final class ShardTransaction {
       }
       return false;
     }
+  }
+
+  /**
+   * A partition whose map holds another incarnation (topic ids) than the one the open transaction copies: its source or
+   * target topic was deleted and created again, and this transaction writes the first records of the new one. Where
+   * they begin is written in the same transaction to the flow's state topic, where {@code status} and {@code audit} find
+   * it; a retried commit writes it again under the same key.
+   */
+  private void recordRecreation(ShardPartition p, MapUpdate update) {
+    Incarnation before = p.map.incarnation();
+    if (!before.differs(p.incarnation) || update.runs().isEmpty()) {
+      return;
+    }
+    OffsetRun first = update.runs().get(0);
+    Recreation r = new Recreation(p.source, p.target.topic(), before, p.incarnation, first.sourceStart(), first.targetStart(), Instant.now());
+    producer.send(r.toRecord(flow));
+    LOG.atInfo().addKeyValue("lane", lane).addKeyValue("topic", p.source.topic()).addKeyValue("partition", p.source.partition())
+        .log("a new topic incarnation begins: {}", r.describe());
   }
 
   /** Why the last commit that returned false failed. */

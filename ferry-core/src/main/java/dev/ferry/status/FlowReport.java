@@ -12,6 +12,9 @@ import dev.ferry.kafka.ProgressStore;
 import dev.ferry.kafka.SourceGaps;
 import dev.ferry.naming.TopicNaming;
 import dev.ferry.replicate.ShardStats;
+import dev.ferry.topics.Audit;
+import dev.ferry.topics.Recreation;
+import dev.ferry.topics.Recreations;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -30,6 +33,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * What a flow looks like from outside, read from the clusters (no running Ferry needed): per partition how far
@@ -70,9 +74,14 @@ public final class FlowReport {
   /**
    * @param recreated one line per source topic that was deleted and created again since its progress was committed (the
    *     progress holds another topic id than the source topic has now), with what the flow's on-recreate policy does
+   * @param recreations where topics recreated and taken up begin on the target (see {@link Recreation})
+   * @param orphans target topics the flow replicated whose source topic is gone (kept: they are the DR copy)
+   * @param configRules rules the target's own topic configs break (see {@link Audit}); the sync cannot fix them
+   * @param topicsUnchecked why orphans and config rules could not be read (the source does not answer), if they could not
    */
   public record Report(FlowConfig flow, boolean sourceReachable, List<PartitionRow> partitions, List<GroupRow> groups, List<MemberRow> members,
-      List<ShardRow> shards, List<String> recreated) {}
+      List<ShardRow> shards, List<String> recreated, List<String> recreations, List<String> orphans, List<String> configRules,
+      Optional<String> topicsUnchecked) {}
 
   private FlowReport() {}
 
@@ -118,8 +127,23 @@ public final class FlowReport {
         groups.add(new GroupRow(g, byPartition.size(), now - newest, atRisk, members.getOrDefault(g, 0)));
       });
       List<MemberRow> processes = members(target, flow);
+      List<String> orphans = List.of();
+      List<String> rules = List.of();
+      Optional<String> unchecked = Optional.empty();
+      if (ends.isPresent()) {
+        try {
+          Audit.Report audit = new Audit(flow).run();
+          orphans = audit.orphans();
+          rules = audit.topics().stream().flatMap(t -> t.violations().stream()).toList();
+        } catch (FerryException e) {
+          unchecked = Optional.of(e.getMessage());
+        }
+      } else {
+        unchecked = Optional.of("the source does not answer");
+      }
       return new Report(flow, ends.isPresent(), rows, groups, processes, shards(flow, processes, now),
-          List.copyOf(dev.ferry.topics.Recreations.pending(flow, source, committed).values()));
+          List.copyOf(Recreations.pending(flow, source, committed).values()), Recreation.summaries(flow, target, Duration.ofSeconds(30)), orphans,
+          rules, unchecked);
     }
   }
 
@@ -128,20 +152,30 @@ public final class FlowReport {
     return end == null ? OptionalLong.empty() : OptionalLong.of(end);
   }
 
+  /**
+   * The source's end offsets of these partitions; empty when the source does not answer. A partition whose topic is
+   * gone from the source (an orphan) is left out: it has no end, and the source still answers.
+   */
   private static Optional<Map<TopicPartition, Long>> sourceEnds(Admin source, java.util.Collection<TopicPartition> parts, FlowConfig flow) {
     if (parts.isEmpty()) {
       return Optional.of(Map.of());
     }
     Map<TopicPartition, OffsetSpec> req = new HashMap<>();
     parts.forEach(p -> req.put(p, OffsetSpec.latest()));
-    try {
-      Map<TopicPartition, Long> out = new HashMap<>();
-      KafkaCalls.await(source.listOffsets(req, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all(), 10_000,
-          "list end offsets on " + flow.source().describe()).forEach((tp, i) -> out.put(tp, i.offset()));
-      return Optional.of(out);
-    } catch (FerryException e) {
-      return Optional.empty(); // source down: lag unknown
+    var result = source.listOffsets(req, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED));
+    Map<TopicPartition, Long> out = new HashMap<>();
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    for (TopicPartition tp : parts) {
+      try {
+        long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+        out.put(tp, KafkaCalls.await(result.partitionResult(tp), left, "list end offsets on " + flow.source().describe()).offset());
+      } catch (FerryException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+          return Optional.empty(); // source down: lag unknown
+        }
+      }
     }
+    return Optional.of(out);
   }
 
   /** The timestamp of the record at each given offset on the source (the oldest record not yet replicated). */

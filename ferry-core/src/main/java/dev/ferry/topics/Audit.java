@@ -44,11 +44,15 @@ public final class Audit {
 
   /**
    * The audit. {@code recreated}: source topics deleted and created again that the flow has not taken up, each with
-   * what it means (see {@link Recreations}); {@code fixed}: the changes applied by {@link #fix()} (empty for a plain audit).
+   * what it means (see {@link Recreations}); {@code recreations}: where the topics recreated and taken up begin on the
+   * target (history, not drift, see {@link Recreation}); {@code acls}: with {@code sync-acls}, one line per ACL the target
+   * lacks or still has though the source dropped it (see {@link AclSync}); {@code fixed}: the changes applied by
+   * {@link #fix()} (empty for a plain audit).
    */
-  public record Report(String flow, List<TopicRow> topics, List<String> orphans, Map<String, String> recreated, List<String> fixed) {
+  public record Report(String flow, List<TopicRow> topics, List<String> orphans, Map<String, String> recreated, List<String> recreations,
+      List<String> acls, List<String> fixed) {
     public boolean drift() {
-      return !orphans.isEmpty() || !recreated.isEmpty() || topics.stream().anyMatch(TopicRow::drift);
+      return !orphans.isEmpty() || !recreated.isEmpty() || !acls.isEmpty() || topics.stream().anyMatch(TopicRow::drift);
     }
   }
 
@@ -92,6 +96,9 @@ public final class Audit {
         } catch (FerryException e) {
           fixed.add(r.targetTopic() + ": not fixed: " + e.getMessage());
         }
+      }
+      if (flow.syncAcls()) {
+        fixed.addAll(new AclSync(flow).fix(source, target));
       }
       return read(source, target, fixed);
     }
@@ -138,6 +145,13 @@ public final class Audit {
         orphans.add(tt);
       }
     });
-    return new Report(flow.name(), rows, orphans, Recreations.pending(flow, source, progress), fixed);
+    List<String> acls = new ArrayList<>();
+    if (flow.syncAcls()) {
+      AclSync.Diff d = new AclSync(flow).audit(source, target);
+      d.missing().forEach(b -> acls.add("missing on target: " + AclSync.describe(b)));
+      d.stale().forEach(b -> acls.add("on target, gone from the source: " + AclSync.describe(b)));
+    }
+    return new Report(flow.name(), rows, orphans, Recreations.pending(flow, source, progress),
+        Recreation.summaries(flow, target, Duration.ofMillis(TIMEOUT_MS)), acls, fixed);
   }
 }

@@ -1,11 +1,19 @@
 package dev.ferry.topics;
 
 import dev.ferry.config.FlowConfig;
+import dev.ferry.kafka.Incarnations;
 import dev.ferry.kafka.ProgressStore;
 import dev.ferry.naming.TopicNaming;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
 
 /** Source topics deleted and created again that a flow has not taken up (yet), read from its committed progress. */
 public final class Recreations {
@@ -18,27 +26,27 @@ public final class Recreations {
    */
   public static Map<String, String> pending(FlowConfig flow, Admin source, Map<TopicPartition, ProgressStore.Progress> committed) {
     TopicNaming naming = TopicNaming.of(flow);
-    Map<String, java.util.Set<org.apache.kafka.common.Uuid>> replicatedAs = new java.util.TreeMap<>();
+    Map<String, Set<Uuid>> replicatedAs = new TreeMap<>();
     committed.forEach((t, p) -> naming.sourceTopic(t.topic()).ifPresent(st -> {
-      if (!org.apache.kafka.common.Uuid.ZERO_UUID.equals(p.incarnation().source())) {
-        replicatedAs.computeIfAbsent(st, k -> new java.util.HashSet<>()).add(p.incarnation().source());
+      if (!Uuid.ZERO_UUID.equals(p.incarnation().source())) {
+        replicatedAs.computeIfAbsent(st, k -> new HashSet<>()).add(p.incarnation().source());
       }
     }));
     if (replicatedAs.isEmpty()) {
       return Map.of();
     }
-    Map<String, org.apache.kafka.common.Uuid> now;
+    Map<String, Uuid> now;
     try {
-      now = dev.ferry.kafka.Incarnations.ids(source, replicatedAs.keySet()).get(10, java.util.concurrent.TimeUnit.SECONDS);
+      now = Incarnations.ids(source, replicatedAs.keySet()).get(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return Map.of();
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+    } catch (ExecutionException | TimeoutException e) {
       return Map.of();
     }
-    Map<String, String> out = new java.util.TreeMap<>();
+    Map<String, String> out = new TreeMap<>();
     replicatedAs.forEach((t, ids) -> {
-      org.apache.kafka.common.Uuid current = now.get(t);
+      Uuid current = now.get(t);
       if (current != null && !ids.contains(current)) {
         String what = switch (flow.onRecreate()) {
           case STOP -> "not replicated (on-recreate stop; run ferry resync --topic " + t + " to replicate the new topic)";

@@ -68,6 +68,8 @@ public final class TopicReconciler {
   private volatile Map<String, Integer> selectedPartitionCounts = Map.of();
   private final ConfigPolicy policy;
   private final java.util.function.BooleanSupplier configSyncDuty;
+  /** The ACL sync, when the flow has it on; it runs with the config sync. */
+  private final Optional<AclSync> acls;
   /** Configs a target topic's brokers refused to set, by target topic: left alone from then on (logged once). */
   private final Map<String, Set<String>> refusedKeys = new HashMap<>();
   /** Replication factor of each checked target topic (for the rules of its configs). */
@@ -112,6 +114,7 @@ public final class TopicReconciler {
   public TopicReconciler(FlowConfig flow, Admin source, Admin target, Collection<String> ownedTargetTopics,
       Map<String, Set<Incarnation>> replicatedIds, java.util.function.BooleanSupplier configSyncDuty) {
     this.configSyncDuty = configSyncDuty;
+    this.acls = flow.syncAcls() ? Optional.of(new AclSync(flow)) : Optional.empty();
     this.flow = flow;
     this.naming = TopicNaming.of(flow);
     this.source = source;
@@ -245,6 +248,9 @@ public final class TopicReconciler {
       } catch (RuntimeException e) {
         logConfigFailure("", e.getMessage()); // the topics are ready all the same; the sync is tried again next round
       }
+      acls.ifPresent(a -> a.round(source, target, System.nanoTime()));
+    } else {
+      acls.ifPresent(AclSync::pause); // another process syncs: what it copies is read again when this one takes over
     }
 
     Map<TopicPartition, TopicPartition> ready = new HashMap<>();

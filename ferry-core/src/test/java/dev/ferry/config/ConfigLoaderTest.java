@@ -21,6 +21,7 @@ class ConfigLoaderTest {
           commit-interval: 500ms
           topic-refresh-interval: 1s
           on-recreate: stop
+          sync-acls: true
       """;
 
   @Test
@@ -38,6 +39,7 @@ class ConfigLoaderTest {
     assertThat(f.commitInterval()).isEqualTo(Duration.ofMillis(500));
     assertThat(f.topicRefreshInterval()).isEqualTo(Duration.ofSeconds(1));
     assertThat(f.onRecreate()).isEqualTo(OnRecreate.STOP);
+    assertThat(f.syncAcls()).isTrue();
   }
 
   @Test
@@ -54,6 +56,7 @@ class ConfigLoaderTest {
     assertThat(f.provenance()).isTrue();
     assertThat(f.replicationFactor()).isEmpty();
     assertThat(f.onRecreate()).isEqualTo(OnRecreate.APPEND);
+    assertThat(f.syncAcls()).isFalse();
   }
 
   @Test
@@ -93,7 +96,7 @@ class ConfigLoaderTest {
   void aTypoOfARequiredKeyIsReportedAsTheTypoAndNestedKeysAreChecked() {
     assertError("flows:\n  - source: {alias: A, bootstrap: \"a:1\"}\n    targett: {alias: B, bootstrap: \"b:1\"}\n    topics: x\n",
         "flows[0].targett: unknown key (allowed: balance-interval, checkpoint-interval, commit-interval, exclude-configs, groups, name, naming, on-recreate, "
-            + "provenance, replication-factor, separator, shards, source, sync-group-offsets, target, topic-configs, topic-refresh-interval, topics)");
+            + "provenance, replication-factor, separator, shards, source, sync-acls, sync-group-offsets, target, topic-configs, topic-refresh-interval, topics)");
     assertError("flows:\n  - source: {alias: A, bootstrap: \"a:1\", propertiez: {}}\n    target: {alias: B, bootstrap: \"b:1\"}\n    topics: x\n",
         "flows[0].source.propertiez: unknown key (allowed: alias, bootstrap, properties)");
     assertError("flows:\n  - source: {alias: A, bootstrap: \"a:1\"}\n    target: {alias: B, bootstrap: \"b:1\"}\n    topics: {includ: x}\n",

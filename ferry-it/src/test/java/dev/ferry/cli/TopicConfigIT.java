@@ -9,6 +9,7 @@ import dev.ferry.config.TopicSelection;
 import dev.ferry.drill.Workload;
 import dev.ferry.flow.Replicator;
 import dev.ferry.kafka.Clients;
+import dev.ferry.replicate.TargetValues;
 import dev.ferry.replicate.TwoClusters;
 import java.time.Duration;
 import java.util.List;
@@ -53,6 +54,9 @@ class TopicConfigIT {
       assertThat(audit.out()).contains("config retention.ms: source 172800000, target 60000",
           "rule: A.cfg: min.insync.replicas=2 is above its replication factor 1: every write with acks=all fails", "RESULT: drift (exit 5)");
       assertThat(audit.out()).doesNotContain("config min.insync.replicas");
+      Cli.Result status = Cli.ferry(args("status"));
+      assertThat(status.out()).as(status.out() + status.err())
+          .contains("config rule broken: A.cfg: min.insync.replicas=2 is above its replication factor 1");
 
       Cli.Result fix = Cli.ferry(args("audit", "--fix"));
       assertThat(fix.out()).as(fix.out() + fix.err()).contains("fixed: A.cfg retention.ms: 60000 -> 172800000 (as on the source)");
@@ -67,10 +71,36 @@ class TopicConfigIT {
     }
   }
 
+  @Test
+  void aSourceTopicDeletedLeavesItsCopyWhichStatusAndAuditShowAsAnOrphan() throws Exception {
+    ClusterConfig a = clusters.clusterA();
+    Workload.createTopic(a, "gone", 1, Map.of());
+    Workload.plain(a, "gone", 1, 50, 0);
+    FlowConfig flow = FlowConfig.builder(a, clusters.clusterB(), TopicSelection.of("gone", null)).name("orph").shards(1)
+        .topicRefreshInterval(Duration.ofSeconds(1)).build();
+    try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST); Admin source = Admin.create(Clients.admin(a))) {
+      r.awaitCaughtUp(Duration.ofSeconds(60));
+      source.deleteTopics(List.of("gone")).all().get();
+      await().atMost(Duration.ofSeconds(30)).until(() -> !source.listTopics().names().get().contains("gone"));
+      await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10))
+          .until(() -> TargetValues.counts(flow.target(), "A.gone").size() == 50);
+      Cli.Result status = Cli.ferry(withFlow("gone", "orph", "status"));
+      assertThat(status.out()).as(status.out() + status.err())
+          .contains("orphan: target topic A.gone was replicated by the flow, but its source topic is gone (kept)");
+    }
+    Cli.Result audit = Cli.ferry(withFlow("gone", "orph", "audit"));
+    assertThat(audit.code()).as(audit.out() + audit.err()).isEqualTo(ExitCodes.DRIFT);
+    assertThat(audit.out()).contains("orphan: target topic A.gone was replicated by the flow, but its source topic is gone");
+  }
+
   private static String[] args(String... verb) {
+    return withFlow("cfg", "cfg", verb);
+  }
+
+  private static String[] withFlow(String topics, String name, String... verb) {
     List<String> out = new java.util.ArrayList<>(List.of(verb));
-    out.addAll(List.of("--source", "A=" + clusters.clusterA().bootstrap(), "--target", "B=" + clusters.clusterB().bootstrap(), "--topics", "cfg",
-        "--name", "cfg"));
+    out.addAll(List.of("--source", "A=" + clusters.clusterA().bootstrap(), "--target", "B=" + clusters.clusterB().bootstrap(), "--topics", topics,
+        "--name", name));
     return out.toArray(String[]::new);
   }
 

@@ -14,6 +14,8 @@ import dev.ferry.groups.ResumeCheck;
 import dev.ferry.kafka.Clients;
 import dev.ferry.provenance.Provenance;
 import dev.ferry.provenance.ProvenanceCodec;
+import dev.ferry.status.FlowReport;
+import dev.ferry.topics.Recreation;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
@@ -80,6 +82,17 @@ class TopicRecreationIT {
       for (Checkpoint cp : r.status().lastCheckpoint().get().checkpoints()) {
         assertThat(cp.targetOffset()).as("%s@%d", cp.source(), cp.sourceOffset()).isEqualTo(truth.get(cp.source() + "@" + cp.sourceOffset()));
       }
+
+      // where the new topic begins in each target partition that held the old one is kept on the target, exactly
+      List<Recreation> events = Recreation.readAll(flow, Duration.ofSeconds(30));
+      assertThat(events).extracting(e -> e.source().partition()).containsExactlyInAnyOrder(0, 1, 2, 3);
+      for (Recreation e : events) {
+        assertThat(e.sourceRecreated()).isTrue();
+        assertThat(e.sourceStart()).isZero();
+        assertThat(e.targetStart()).as("%s", e.source()).isEqualTo(truth.get(e.source() + "@0"));
+      }
+      assertThat(FlowReport.read(flow).recreations()).singleElement().asString()
+          .startsWith("source topic rc was created again (topic id ").contains("A.rc holds the new topic from offsets 0:" + truth.get("rc-0@0") + " 1:");
 
       // deleted and at once created again, shorter than where Ferry stands: not a truncation, a new topic
       try (Admin source = Admin.create(Clients.admin(a))) {
