@@ -51,6 +51,13 @@ final class ShardPartition {
    */
   boolean hasProgress;
   private OptionalLong stopAt = OptionalLong.empty();
+  /**
+   * The incarnation its committed map describes when that is another than {@link #incarnation} (its source or target
+   * topic was created again), until a commit recorded where the new one begins; null otherwise.
+   */
+  private Incarnation replaced;
+  /** The open transaction records where the new incarnation begins. */
+  private boolean replacementWritten;
 
   ShardPartition(TopicPartition source, TopicPartition target, long next, SourceGaps gaps, int mapPartitions) {
     this(source, target, next, gaps, mapPartitions, new PartitionOffsetMap(), Incarnation.UNKNOWN);
@@ -60,6 +67,7 @@ final class ShardPartition {
       Incarnation incarnation) {
     this.map = map;
     this.incarnation = incarnation;
+    this.replaced = map.incarnation().differs(incarnation) ? map.incarnation() : null;
     this.source = source;
     this.target = target;
     this.mapPartition = Shards.of(source.topic(), source.partition(), mapPartitions);
@@ -117,6 +125,16 @@ final class ShardPartition {
     return pendingNext > committedNext;
   }
 
+  /** The incarnation the committed map described before this one, while where this one begins is not recorded yet. */
+  java.util.Optional<Incarnation> replacedIncarnation() {
+    return java.util.Optional.ofNullable(replaced);
+  }
+
+  /** The open transaction records where the new incarnation begins: once it commits, that is done. */
+  void replacementRecorded() {
+    replacementWritten = true;
+  }
+
   /** The open transaction carries map update {@code seq}. */
   void mapUpdateWritten(long seq, MapUpdate update) {
     pendingSeq = seq;
@@ -131,6 +149,10 @@ final class ShardPartition {
     committedNext = pendingNext;
     committedGaps = gapsToCommit();
     pendingGaps = SourceGaps.NONE;
+    if (replacementWritten) {
+      replaced = null;
+      replacementWritten = false;
+    }
   }
 
   /** Its progress was committed (with or without an advance) at {@code nowNanos}. */
@@ -144,6 +166,7 @@ final class ShardPartition {
     pendingNext = committedNext;
     pendingGaps = SourceGaps.NONE;
     pendingUpdate = null;
+    replacementWritten = false;
     runs.drain();
   }
 

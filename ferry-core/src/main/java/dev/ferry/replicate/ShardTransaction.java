@@ -2,7 +2,6 @@ package dev.ferry.replicate;
 
 import dev.ferry.client.FerryNames;
 import dev.ferry.config.FlowConfig;
-import dev.ferry.kafka.Incarnation;
 import dev.ferry.kafka.ProgressStore;
 import dev.ferry.kafka.ProgressStore.Progress;
 import dev.ferry.offsets.MapUpdate;
@@ -156,13 +155,16 @@ final class ShardTransaction {
    * it; a retried commit writes it again under the same key.
    */
   private void recordRecreation(ShardPartition p, MapUpdate update) {
-    Incarnation before = p.map.incarnation();
-    if (!before.differs(p.incarnation) || update.runs().isEmpty()) {
+    // the first transaction of the new incarnation may copy nothing (filtered records, markers only): the next one that
+    // writes records records it
+    if (p.replacedIncarnation().isEmpty() || update.runs().isEmpty()) {
       return;
     }
     OffsetRun first = update.runs().get(0);
-    Recreation r = new Recreation(p.source, p.target.topic(), before, p.incarnation, first.sourceStart(), first.targetStart(), Instant.now());
+    Recreation r = new Recreation(p.source, p.target.topic(), p.replacedIncarnation().get(), p.incarnation, first.sourceStart(),
+        first.targetStart(), Instant.now());
     producer.send(r.toRecord(flow));
+    p.replacementRecorded();
     LOG.atInfo().addKeyValue("lane", lane).addKeyValue("topic", p.source.topic()).addKeyValue("partition", p.source.partition())
         .log("a new topic incarnation begins: {}", r.describe());
   }

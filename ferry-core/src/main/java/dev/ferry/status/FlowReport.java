@@ -6,6 +6,7 @@ import dev.ferry.client.FerryCheckpoints;
 import dev.ferry.client.FerryNames;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.kafka.Clients;
+import dev.ferry.kafka.AdminTopics;
 import dev.ferry.kafka.ClusterProbe;
 import dev.ferry.kafka.KafkaCalls;
 import dev.ferry.kafka.ProgressStore;
@@ -28,12 +29,12 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * What a flow looks like from outside, read from the clusters (no running Ferry needed): per partition how far
@@ -132,7 +133,7 @@ public final class FlowReport {
       Optional<String> unchecked = Optional.empty();
       if (ends.isPresent()) {
         try {
-          Audit.Report audit = new Audit(flow).run();
+          Audit.Report audit = new Audit(flow).topics();
           orphans = audit.orphans();
           rules = audit.topics().stream().flatMap(t -> t.violations().stream()).toList();
         } catch (FerryException e) {
@@ -160,22 +161,31 @@ public final class FlowReport {
     if (parts.isEmpty()) {
       return Optional.of(Map.of());
     }
-    Map<TopicPartition, OffsetSpec> req = new HashMap<>();
-    parts.forEach(p -> req.put(p, OffsetSpec.latest()));
-    var result = source.listOffsets(req, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED));
-    Map<TopicPartition, Long> out = new HashMap<>();
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    for (TopicPartition tp : parts) {
-      try {
-        long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
-        out.put(tp, KafkaCalls.await(result.partitionResult(tp), left, "list end offsets on " + flow.source().describe()).offset());
-      } catch (FerryException e) {
-        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
-          return Optional.empty(); // source down: lag unknown
-        }
-      }
+    if (!ClusterProbe.answers(source, flow.source(), "source", Duration.ofSeconds(10))) {
+      return Optional.empty(); // source down: lag unknown
     }
-    return Optional.of(out);
+    // only partitions that exist are asked (a client asking for one that does not retries until its timeout)
+    Map<String, TopicDescription> topics;
+    try {
+      topics = AdminTopics.describe(source, parts.stream().map(TopicPartition::topic).distinct().toList(),
+          "describe topics on " + flow.source().describe(), new HashMap<>());
+    } catch (FerryException e) {
+      return Optional.empty();
+    }
+    Map<TopicPartition, OffsetSpec> req = new HashMap<>();
+    parts.stream().filter(p -> topics.containsKey(p.topic()) && p.partition() < topics.get(p.topic()).partitions().size())
+        .forEach(p -> req.put(p, OffsetSpec.latest()));
+    if (req.isEmpty()) {
+      return Optional.of(Map.of());
+    }
+    try {
+      Map<TopicPartition, Long> out = new HashMap<>();
+      KafkaCalls.await(source.listOffsets(req, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all(), 10_000,
+          "list end offsets on " + flow.source().describe()).forEach((tp, i) -> out.put(tp, i.offset()));
+      return Optional.of(out);
+    } catch (FerryException e) {
+      return Optional.empty(); // source down: lag unknown
+    }
   }
 
   /** The timestamp of the record at each given offset on the source (the oldest record not yet replicated). */

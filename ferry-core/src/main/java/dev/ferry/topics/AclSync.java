@@ -3,6 +3,7 @@ package dev.ferry.topics;
 import dev.ferry.FerryException;
 import dev.ferry.client.FerryNames;
 import dev.ferry.config.FlowConfig;
+import dev.ferry.config.Naming;
 import dev.ferry.kafka.KafkaCalls;
 import dev.ferry.naming.TopicNaming;
 import java.net.URLDecoder;
@@ -36,11 +37,16 @@ import org.slf4j.LoggerFactory;
  * to their target names, and its group ACLs of the groups the flow checkpoints, READ and DESCRIBE only. Nobody gets to
  * write to a replicated topic through a copied ACL: ALL becomes READ (which implies DESCRIBE), every other operation is
  * left out. DENY entries are copied the same way (a principal kept from reading on the source is kept from reading the
- * copy), except those for every principal ({@code User:*}), which would shut Ferry itself out of the target topics.
- * Literal wildcard resources ({@code *}) are not copied: on the target they would reach topics the flow does not own.
+ * copy; a DENY of ALL denies READ and DESCRIBE), except those for every principal ({@code User:*}), which would shut
+ * Ferry itself out of the target topics. Prefixed topic ACLs are copied under prefix naming only (the mapped prefix
+ * {@code A.ord} reaches only topics replicated from A; under identity naming it would reach the target's own topics);
+ * prefixed group ACLs unless they reach Ferry's own groups. Literal wildcard resources ({@code *}) are not copied: on
+ * the target they would reach topics the flow does not own.
  *
- * <p>What was copied is recorded in the flow's state topic, so an ACL the source drops is removed from the target, and
- * one the target has by its own (granted there by hand) is never touched.
+ * <p>The copies the sync made are recorded in the flow's state topic: a copy whose source ACL is dropped is removed from
+ * the target, while an ACL the target had already (granted there by hand, or by another flow) is never the sync's to
+ * remove. A source that suddenly lists none of the flow's ACLs (rebuilt, replaced) does not empty the target: that is
+ * refused and logged, and left to {@code ferry audit --fix}.
  */
 public final class AclSync {
   /** The state-topic key of the ACLs copied last. */
@@ -92,10 +98,16 @@ public final class AclSync {
         synced = readSynced(flow);
       }
       Diff d = diff(wanted, synced, read(target, side));
+      if (wanted.isEmpty() && !d.stale().isEmpty() && d.stale().size() == synced.size()) {
+        // every copy would go at once: a rebuilt or replaced source, not a revocation; an operator decides
+        throw new FerryException(FerryException.Reason.REFUSED, "the source lists no ACLs of the flow's topics and groups any more (rebuilt or"
+            + " replaced?): the " + d.stale().size() + " copies on " + side + " are kept; `ferry audit --fix` removes them");
+      }
       apply(target, d, side).forEach(line -> LOG.atInfo().addKeyValue("flow", flow.name()).log("{} on {}", line, flow.target().describe()));
-      if (!wanted.equals(synced)) {
-        writeSynced(flow, wanted);
-        synced = wanted;
+      Set<AclBinding> owned = owned(wanted, synced, d);
+      if (!owned.equals(synced)) {
+        writeSynced(flow, owned);
+        synced = owned;
       }
       if (!lastProblem.isEmpty()) {
         LOG.atInfo().addKeyValue("flow", flow.name()).log("ACL sync works again");
@@ -107,7 +119,24 @@ public final class AclSync {
         LOG.atWarn().addKeyValue("flow", flow.name()).log("ACLs not synced: {}; tried again every {} s", why, INTERVAL.toSeconds());
       }
       lastProblem = why;
+    } catch (RuntimeException e) {
+      String why = e.toString();
+      if (!why.equals(lastProblem)) {
+        LOG.atWarn().addKeyValue("flow", flow.name()).log("ACLs not synced: {}; tried again every {} s", why, INTERVAL.toSeconds());
+      }
+      lastProblem = why;
     }
+  }
+
+  /**
+   * The copies the sync owns after applying {@code d}: those it made before and still wants, and those it just made. An
+   * ACL that was on the target already (granted there by hand, or by another flow) is never its to remove.
+   */
+  static Set<AclBinding> owned(Set<AclBinding> wanted, Set<AclBinding> synced, Diff d) {
+    Set<AclBinding> out = new HashSet<>(synced);
+    out.retainAll(wanted);
+    out.addAll(d.missing());
+    return out;
   }
 
   /** Stops until the next {@link #round}, which reads what was copied again (another process may have synced meanwhile). */
@@ -126,9 +155,11 @@ public final class AclSync {
   public List<String> fix(Admin source, Admin target) {
     Set<AclBinding> wanted = wanted(readExplained(source, flow.source().describe()));
     Set<AclBinding> before = readSynced(flow);
-    List<String> done = apply(target, diff(wanted, before, readExplained(target, flow.target().describe())), flow.target().describe());
-    if (!wanted.equals(before)) {
-      writeSynced(flow, wanted);
+    Diff d = diff(wanted, before, readExplained(target, flow.target().describe()));
+    List<String> done = apply(target, d, flow.target().describe());
+    Set<AclBinding> owned = owned(wanted, before, d);
+    if (!owned.equals(before)) {
+      writeSynced(flow, owned);
     }
     return done;
   }
@@ -153,13 +184,15 @@ public final class AclSync {
       if (e.permissionType() == AclPermissionType.DENY && e.principal().endsWith(":*")) {
         continue;
       }
-      AclOperation op = switch (e.operation()) {
-        case READ, ALL -> AclOperation.READ;
-        case DESCRIBE -> AclOperation.DESCRIBE;
-        default -> null;
+      // reading only: ALL allows reading as READ does (which implies DESCRIBE); a DENY of ALL denies both
+      List<AclOperation> ops = switch (e.operation()) {
+        case READ -> List.of(AclOperation.READ);
+        case DESCRIBE -> List.of(AclOperation.DESCRIBE);
+        case ALL -> e.permissionType() == AclPermissionType.DENY ? List.of(AclOperation.READ, AclOperation.DESCRIBE) : List.of(AclOperation.READ);
+        default -> List.of();
       };
-      if (op != null && (e.permissionType() == AclPermissionType.ALLOW || e.permissionType() == AclPermissionType.DENY)) {
-        out.add(new AclBinding(target.get(), new AccessControlEntry(e.principal(), e.host(), op, e.permissionType())));
+      if (e.permissionType() == AclPermissionType.ALLOW || e.permissionType() == AclPermissionType.DENY) {
+        ops.forEach(op -> out.add(new AclBinding(target.get(), new AccessControlEntry(e.principal(), e.host(), op, e.permissionType()))));
       }
     }
     return out;
@@ -173,18 +206,26 @@ public final class AclSync {
       return switch (p.patternType()) {
         case LITERAL -> naming.isReplicable(p.name()) && flow.topics().matches(p.name())
             ? Optional.of(new ResourcePattern(ResourceType.TOPIC, naming.targetTopic(p.name()), PatternType.LITERAL)) : Optional.empty();
-        case PREFIXED -> Optional.of(new ResourcePattern(ResourceType.TOPIC, naming.targetTopic(p.name()), PatternType.PREFIXED));
+        // under prefix naming the mapped prefix reaches only topics replicated from this source; under identity naming
+        // it would reach the target's own topics too
+        case PREFIXED -> flow.naming().mode() == Naming.Mode.PREFIX
+            ? Optional.of(new ResourcePattern(ResourceType.TOPIC, naming.targetTopic(p.name()), PatternType.PREFIXED)) : Optional.empty();
         default -> Optional.empty();
       };
     }
     if (p.resourceType() == ResourceType.GROUP) {
       return switch (p.patternType()) {
         case LITERAL -> flow.groups().matches(p.name()) && !FerryNames.isFerryGroup(p.name()) ? Optional.of(p) : Optional.empty();
-        case PREFIXED -> Optional.of(p);
+        case PREFIXED -> reachesFerryGroups(p.name()) ? Optional.empty() : Optional.of(p);
         default -> Optional.empty();
       };
     }
     return Optional.empty();
+  }
+
+  /** Whether a group prefix covers names of Ferry's own groups ({@code ferry.*}). */
+  private static boolean reachesFerryGroups(String prefix) {
+    return FerryNames.GROUP_PREFIX.startsWith(prefix) || prefix.startsWith(FerryNames.GROUP_PREFIX);
   }
 
   /** How {@code onTarget} differs from what it should hold, given what the sync copied before ({@code synced}). */

@@ -4,6 +4,7 @@ import dev.ferry.FerryException;
 import dev.ferry.client.FerryNames;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.kafka.Clients;
+import dev.ferry.kafka.KafkaCalls;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -69,7 +70,7 @@ public final class StateTopic {
       Thread.currentThread().interrupt();
       throw new FerryException(FerryException.Reason.FAILED, what + ": interrupted", e);
     } catch (ExecutionException e) {
-      throw new FerryException(FerryException.Reason.FAILED, what + ": " + e.getCause().getMessage(), e.getCause());
+      throw KafkaCalls.translate(e.getCause(), what);
     } catch (TimeoutException e) {
       throw new FerryException(FerryException.Reason.UNREACHABLE, what + ": no answer within " + timeout.toMillis() + " ms", e);
     }

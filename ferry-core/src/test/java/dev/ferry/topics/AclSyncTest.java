@@ -48,16 +48,41 @@ class AclSyncTest {
         new AccessControlEntry("User:a", "10.0.0.1", AclOperation.READ, AclPermissionType.ALLOW));
     assertThat(sync.wanted(List.of(topic("orders", "User:m", AclOperation.ALL, AclPermissionType.DENY), prefixed, group("billing", "User:a"))))
         .containsExactlyInAnyOrder(topic("A.orders", "User:m", AclOperation.READ, AclPermissionType.DENY),
+            topic("A.orders", "User:m", AclOperation.DESCRIBE, AclPermissionType.DENY),
             new AclBinding(new ResourcePattern(ResourceType.TOPIC, "A.ord", PatternType.PREFIXED),
                 new AccessControlEntry("User:a", "10.0.0.1", AclOperation.READ, AclPermissionType.ALLOW)),
             group("billing", "User:a"));
   }
 
   @Test
-  void identityNamingKeepsTheNames() {
+  void identityNamingKeepsTheNamesAndCopiesNoTopicPrefixWhichWouldReachTheTargetsOwnTopics() {
     FlowConfig identity = flow.toBuilder().naming(new Naming(Naming.Mode.IDENTITY, ".")).build();
-    assertThat(new AclSync(identity).wanted(List.of(topic("orders", "User:a", AclOperation.READ, AclPermissionType.ALLOW))))
+    AclBinding prefixed = new AclBinding(new ResourcePattern(ResourceType.TOPIC, "ord", PatternType.PREFIXED),
+        new AccessControlEntry("User:a", "*", AclOperation.READ, AclPermissionType.ALLOW));
+    assertThat(new AclSync(identity).wanted(List.of(topic("orders", "User:a", AclOperation.READ, AclPermissionType.ALLOW), prefixed)))
         .containsExactly(topic("orders", "User:a", AclOperation.READ, AclPermissionType.ALLOW));
+  }
+
+  @Test
+  void aGroupPrefixThatReachesFerrysOwnGroupsIsNotCopied() {
+    for (String prefix : List.of("fe", "ferry.", "ferry.A-to-B")) {
+      AclBinding b = new AclBinding(new ResourcePattern(ResourceType.GROUP, prefix, PatternType.PREFIXED),
+          new AccessControlEntry("User:a", "*", AclOperation.READ, AclPermissionType.ALLOW));
+      assertThat(sync.wanted(List.of(b))).as(prefix).isEmpty();
+    }
+  }
+
+  @Test
+  void theSyncOwnsOnlyTheCopiesItMadeNeverAnAclTheTargetHadAlready() {
+    AclBinding handGranted = topic("A.orders", "User:a", AclOperation.READ, AclPermissionType.ALLOW);
+    AclBinding made = topic("A.payments", "User:a", AclOperation.READ, AclPermissionType.ALLOW);
+    AclBinding dropped = topic("A.orders", "User:b", AclOperation.READ, AclPermissionType.ALLOW);
+    Set<AclBinding> wanted = Set.of(handGranted, made);
+    AclSync.Diff d = AclSync.diff(wanted, Set.of(dropped), Set.of(handGranted, dropped));
+    assertThat(d.missing()).containsExactly(made);
+    assertThat(AclSync.owned(wanted, Set.of(dropped), d)).containsExactly(made);
+    // the source drops the hand-granted one later: the target keeps it
+    assertThat(AclSync.diff(Set.of(made), Set.of(made), Set.of(handGranted, made)).stale()).isEmpty();
   }
 
   @Test
