@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
  * The core's packages in layers; a package may use its own layer's and the ones below, never one above.
  *
  * <pre>
- * operations  status, failover, drill        what an operator runs
+ * operations  status, failover, failback, drill   what an operator runs
  * flow        flow                           one running flow: topics, replication, checkpoints together
  * engines     replicate, groups              replication; consumer-group checkpoints (independent of each other)
  * domain      offsets, topics                the offset map; target topics kept in step
@@ -27,7 +27,7 @@ class LayersTest {
   @Test
   void noPackageUsesALayerAboveIt() {
     ArchRule layers = layeredArchitecture().consideringOnlyDependenciesInLayers()
-        .layer("operations").definedBy("dev.ferry.status..", "dev.ferry.failover..", "dev.ferry.drill..")
+        .layer("operations").definedBy("dev.ferry.status..", "dev.ferry.failover..", "dev.ferry.failback..", "dev.ferry.drill..")
         .layer("flow").definedBy("dev.ferry.flow..")
         .layer("engines").definedBy("dev.ferry.replicate..", "dev.ferry.groups..")
         .layer("domain").definedBy("dev.ferry.offsets..", "dev.ferry.topics..")

@@ -14,7 +14,8 @@ public final class ExitCodes {
   public static final int DATA_AT_RISK = 3;
   /**
    * Refused: {@code failover} found the target unhealthy or left a group alone (active on the target); {@code run} found
-   * the flow failed over; {@code resync} found a group reading the topic.
+   * the flow failed over; {@code resync} found a group reading the topic; {@code failback plan} or {@code start} found no failover to fail
+   * back from, or the source cluster not healthy.
    */
   public static final int REFUSED = 4;
   /** {@code audit}: the target differs from what the flow wants (drift, a broken config rule, a missing or orphan topic). */

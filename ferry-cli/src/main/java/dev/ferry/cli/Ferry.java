@@ -14,10 +14,11 @@ import picocli.CommandLine;
     mixinStandardHelpOptions = true,
     versionProvider = Ferry.Version.class,
     description = "Replicates Kafka topics between clusters, exactly once, with an exact offset map.",
-    subcommands = {RunCommand.class, StatusCommand.class, FailoverCommand.class, ResyncCommand.class, AuditCommand.class, OffsetsCommand.class,
+    subcommands = {RunCommand.class, StatusCommand.class, FailoverCommand.class, FailbackCommand.class, ResyncCommand.class, AuditCommand.class, OffsetsCommand.class,
         DrillCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad input, 3 failover done with data at risk, 4 refused (failover: target unhealthy"
-        + " or a group active there; run: the flow failed over; resync: a group reads the topic), 5 drift (audit)."})
+        + " or a group active there; run: the flow failed over; resync: a group reads the topic; failback plan, start: no failover, or the source"
+        + " unhealthy), 5 drift (audit)."})
 public final class Ferry {
   @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces and debug logs.")
   boolean verbose;

@@ -7,6 +7,7 @@ import dev.ferry.flow.Replicator;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,13 +27,25 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     FerryConfig cfg = flows.config();
-    List<Replicator> running = new ArrayList<>();
+    List<Supplier<Replicator>> starts = new ArrayList<>();
+    for (FlowConfig flow : cfg.flows()) {
+      starts.add(() -> Replicator.start(flow, Replicator.Startup.RETRY,
+          resumeAfterFailover ? Replicator.AfterFailover.RESUME : Replicator.AfterFailover.REFUSE));
+    }
+    return runUntilStopped(starts);
+  }
+
+  /**
+   * Starts the flows and runs them until SIGTERM (exit 0 after a clean stop) or until one fails (its error thrown); every
+   * flow is closed either way.
+   */
+  static int runUntilStopped(List<Supplier<Replicator>> flows) throws InterruptedException {
+    List<Replicator> running = new java.util.concurrent.CopyOnWriteArrayList<>();
     Thread hook = new Thread(() -> running.forEach(Replicator::close), "ferry-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
-      for (FlowConfig flow : cfg.flows()) {
-        running.add(Replicator.start(flow, Replicator.Startup.RETRY,
-            resumeAfterFailover ? Replicator.AfterFailover.RESUME : Replicator.AfterFailover.REFUSE));
+      for (Supplier<Replicator> start : flows) {
+        running.add(start.get());
       }
       while (running.stream().allMatch(r -> r.failure().isEmpty())) {
         for (Replicator r : running) {

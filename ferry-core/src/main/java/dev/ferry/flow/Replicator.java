@@ -9,6 +9,7 @@ import dev.ferry.kafka.ClusterProbe;
 import dev.ferry.kafka.ProgressStore;
 import dev.ferry.replicate.Replication;
 import dev.ferry.replicate.ReplicationStatus;
+import dev.ferry.replicate.StartPositions;
 import dev.ferry.topics.TopicReconciler;
 import java.time.Duration;
 import java.util.Map;
@@ -51,6 +52,7 @@ public final class Replicator implements AutoCloseable {
   }
 
   private final FlowConfig flow;
+  private final StartPositions starts;
   private final StateReader state;
   private final Admin sourceAdmin;
   private final Admin targetAdmin;
@@ -65,8 +67,9 @@ public final class Replicator implements AutoCloseable {
   /** Made by the first round this process owns shard 0 (it loads the offset map), closed with the flow. */
   private Checkpointer checkpointer;
 
-  private Replicator(FlowConfig flow) {
+  private Replicator(FlowConfig flow, StartPositions starts) {
     this.flow = flow;
+    this.starts = starts;
     this.state = new StateReader(flow);
     this.sourceAdmin = Admin.create(Clients.admin(flow.source()));
     this.targetAdmin = Admin.create(Clients.admin(flow.target()));
@@ -88,7 +91,12 @@ public final class Replicator implements AutoCloseable {
 
   /** As {@link #start(FlowConfig, Startup)}, replicating into a target that failed over when {@code afterFailover} says so. */
   public static Replicator start(FlowConfig flow, Startup startup, AfterFailover afterFailover) {
-    Replicator r = new Replicator(flow);
+    return start(flow, startup, afterFailover, StartPositions.BEGINNING);
+  }
+
+  /** As above, partitions without progress starting where {@code starts} says (their beginning unless it gives a position). */
+  public static Replicator start(FlowConfig flow, Startup startup, AfterFailover afterFailover, StartPositions starts) {
+    Replicator r = new Replicator(flow, starts);
     try {
       r.begin(startup, afterFailover);
       return r;
@@ -160,7 +168,7 @@ public final class Replicator implements AutoCloseable {
       Replication r = replication;
       return r != null && r.ownsShard(0);
     });
-    replication = new Replication(flow, memberId, progress, sourceAdmin, targetAdmin, mapPartitions, this::fail);
+    replication = new Replication(flow, memberId, progress, sourceAdmin, targetAdmin, mapPartitions, this::fail, starts);
     replication.publishReady(reconciler.reconcile(), reconciler.incarnations());
     synchronized (lifecycle) {
       if (closed) {

@@ -40,6 +40,7 @@ final class FlowContext implements AutoCloseable {
   private final Object topicsChanged = new Object();
   private volatile Ready ready = new Ready(Map.of(), Map.of());
   private final ExecutorService warmup;
+  private final StartPositions starts;
   private final ExecutorService flusher;
 
   /**
@@ -55,6 +56,16 @@ final class FlowContext implements AutoCloseable {
       java.util.function.BiFunction<Map<TopicPartition, TopicPartition>, Map<String, Incarnation>, Map<TopicPartition, Progress>> progress,
       IncarnationCheck incarnationCheck, Duration progressRefresh,
       java.util.function.IntFunction<Ownership> ownership, MapCache maps, ShardClients clients, int mapPartitions, Consumer<FerryException> fatal) {
+    this(flow, memberId, state, progress, incarnationCheck, progressRefresh, ownership, maps, clients, mapPartitions, fatal, StartPositions.BEGINNING);
+  }
+
+  /** As above; {@code starts} says where partitions without progress start. */
+  FlowContext(FlowConfig flow, String memberId, ReplicationState state,
+      java.util.function.BiFunction<Map<TopicPartition, TopicPartition>, Map<String, Incarnation>, Map<TopicPartition, Progress>> progress,
+      IncarnationCheck incarnationCheck, Duration progressRefresh,
+      java.util.function.IntFunction<Ownership> ownership, MapCache maps, ShardClients clients, int mapPartitions, Consumer<FerryException> fatal,
+      StartPositions starts) {
+    this.starts = starts;
     this.flow = flow;
     this.memberId = memberId;
     this.state = state;
@@ -135,6 +146,11 @@ final class FlowContext implements AutoCloseable {
   }
 
   /** Where these partitions (source to target) resume, by target partition. */
+  /** Where partitions without progress start. */
+  StartPositions starts() {
+    return starts;
+  }
+
   Map<TopicPartition, Progress> progress(Map<TopicPartition, TopicPartition> partitions, Map<String, Incarnation> incarnations) {
     return progress.apply(partitions, incarnations);
   }

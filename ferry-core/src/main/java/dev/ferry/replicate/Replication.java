@@ -28,11 +28,17 @@ public final class Replication implements AutoCloseable {
    */
   public Replication(FlowConfig flow, String memberId, ProgressStore progress, Admin source, Admin target, int mapPartitions,
       Consumer<FerryException> fatal) {
+    this(flow, memberId, progress, source, target, mapPartitions, fatal, StartPositions.BEGINNING);
+  }
+
+  /** As above; {@code starts} says where partitions without progress start. */
+  public Replication(FlowConfig flow, String memberId, ProgressStore progress, Admin source, Admin target, int mapPartitions,
+      Consumer<FerryException> fatal, StartPositions starts) {
     MapCache maps = new MapCache(flow, mapPartitions);
     DurableProgress resume = new DurableProgress(flow, progress, target, maps, state);
     MemberCheck members = new MemberCheck(flow, memberId, target);
     this.ctx = new FlowContext(flow, memberId, state, resume::read, IncarnationCheck.of(source, target), progress.refreshInterval(), members::ownership, maps,
-        ShardClients.of(flow), mapPartitions, fatal);
+        ShardClients.of(flow), mapPartitions, fatal, starts);
     this.membership = new ShardMembership(ctx, memberId);
     this.membershipThread = new Thread(membership, "ferry-" + flow.name() + "-membership");
     membershipThread.setDaemon(true);

@@ -81,6 +81,15 @@ final class ShardAssignment {
       Predicate<TopicPartition> mine, Predicate<TopicPartition> hasProblem,
       Function<Map<TopicPartition, TopicPartition>, Map<TopicPartition, Progress>> progress,
       Function<Map<TopicPartition, Long>, Map<TopicPartition, PartitionOffsetMap>> maps, Function<String, Incarnation> incarnation) {
+    return sync(consumer, ready, problems, lanesVersion, mine, hasProblem, progress, maps, incarnation, StartPositions.BEGINNING);
+  }
+
+  /** As above; {@code starts} says where partitions without progress start (their beginning unless it gives a position). */
+  List<ShardPartition> sync(Consumer<byte[], byte[]> consumer, Map<TopicPartition, TopicPartition> ready, int problems, int lanesVersion,
+      Predicate<TopicPartition> mine, Predicate<TopicPartition> hasProblem,
+      Function<Map<TopicPartition, TopicPartition>, Map<TopicPartition, Progress>> progress,
+      Function<Map<TopicPartition, Long>, Map<TopicPartition, PartitionOffsetMap>> maps, Function<String, Incarnation> incarnation,
+      StartPositions starts) {
     assignedFrom = ready;
     problemsSeen = problems;
     lanesSeen = lanesVersion;
@@ -126,8 +135,12 @@ final class ShardAssignment {
     consumer.resume(added); // a partition held before it was taken off and added again is paused still
     List<TopicPartition> fromStart = new ArrayList<>();
     for (ShardPartition p : out) {
+      java.util.OptionalLong at = committed.containsKey(p.target) ? java.util.OptionalLong.empty() : starts.of(p.source);
       if (committed.containsKey(p.target)) {
         consumer.seek(p.source, p.committedNext);
+      } else if (at.isPresent()) {
+        consumer.seek(p.source, at.getAsLong());
+        p.positionedAt(at.getAsLong());
       } else {
         fromStart.add(p.source);
       }

@@ -188,7 +188,7 @@ final class ShardLane {
     commit();
     List<ShardPartition> added = assignment.sync(consumer, ready, state.problemCount(), lanes.version(),
         s -> inThisShard(s) && inThisLane(s), state::hasProblem, parts -> ctx.progress(parts, snapshot.incarnations()),
-        ctx::maps, snapshot::incarnation);
+        ctx::maps, snapshot::incarnation, ctx.starts());
     ctx.warmMetadata(tx.producer(), added.stream().map(p -> p.target.topic()).distinct().toList());
     added.forEach(p -> state.committed(p.source, p.committedNext));
     pacer.startAt(clock.getAsLong());

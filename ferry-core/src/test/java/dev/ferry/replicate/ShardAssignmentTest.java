@@ -76,4 +76,17 @@ class ShardAssignmentTest {
     assertThat(assignment.sources()).isEmpty();
     assertThat(consumer.assignment()).isEmpty();
   }
+
+  @Test
+  void aPartitionWithoutProgressStartsWhereTheStartPositionsSayAndProgressStillWins() {
+    consumer.updateBeginningOffsets(Map.of(S0, 0L, S1, 0L, S2, 0L));
+    StartPositions starts = tp -> tp.equals(S2) ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(500);
+    assignment.sync(consumer, READY, 0, 0, tp -> true, tp -> false, targets -> Map.of(new TopicPartition("A.s", 0), new Progress(17, SourceGaps.NONE)),
+        parts -> parts.keySet().stream().collect(java.util.stream.Collectors.toMap(tp -> tp, tp -> new dev.ferry.offsets.PartitionOffsetMap())),
+        t -> dev.ferry.kafka.Incarnation.UNKNOWN, starts);
+    assertThat(consumer.position(S0)).as("its progress").isEqualTo(17);
+    assertThat(consumer.position(S1)).as("the start position given").isEqualTo(500);
+    assertThat(assignment.get(S1).committedNext).isEqualTo(500);
+    assertThat(consumer.position(S2)).as("none given: the beginning").isZero();
+  }
 }

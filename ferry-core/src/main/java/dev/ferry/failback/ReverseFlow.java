@@ -1,0 +1,55 @@
+package dev.ferry.failback;
+
+import dev.ferry.config.ConfigException;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.config.OnRecreate;
+import dev.ferry.config.TopicSelection;
+import dev.ferry.replicate.StartPositions;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The reverse flow of a failback, B -> A, made from the forward flow A -> B (the operator never writes it): the same
+ * topics, naming mode, shards and intervals with the clusters swapped, so B's {@code orders} goes to A's {@code orders}
+ * under identity naming and to A's {@code B.orders} under prefix naming (B's {@code A.orders} is A's own data: prefix
+ * naming never sends a topic back to the cluster it is named after). It is a normal flow: exactly once, with its own
+ * offset map and progress on A, and loop protection skipping every record that came from A.
+ *
+ * <p>It checkpoints no consumer group: a group's position on B inside the data that came from A translates through the
+ * forward flow's map, not the reverse flow's, and the reverse flow alone would place such a group at the first record it
+ * copied (past the records of A the group has not read yet). Groups move back with that translation, not with this flow.
+ */
+public final class ReverseFlow {
+  /** What the reverse flow's name adds to the forward flow's. */
+  static final String SUFFIX = "-failback";
+  /** A group selection that matches no group name. */
+  static final TopicSelection NO_GROUPS = TopicSelection.of("(?!)", null);
+
+  private ReverseFlow() {}
+
+  /** The reverse flow of {@code forward}. */
+  public static FlowConfig of(FlowConfig forward) {
+    String name = forward.name() + SUFFIX;
+    if (name.length() > 100) {
+      throw new ConfigException("name", "'" + forward.name() + "' is too long to name its failback flow ('" + name + "' is over 100 characters)");
+    }
+    return FlowConfig.builder(forward.target(), forward.source(), forward.topics()).name(name).naming(forward.naming()).shards(forward.shards())
+        .provenance(true).replicationFactor(forward.replicationFactor()).topicConfigs(forward.topicConfigs())
+        .commitInterval(forward.commitInterval()).topicRefreshInterval(forward.topicRefreshInterval()).groups(NO_GROUPS)
+        .checkpointInterval(forward.checkpointInterval()).syncGroupOffsets(false).balanceInterval(forward.balanceInterval())
+        .onRecreate(OnRecreate.STOP).excludeConfigs(forward.excludeConfigs()).build();
+  }
+
+  /**
+   * Where the reverse flow starts in each B partition that has no progress yet: where the forward flow's writes into it
+   * ended (the plan's delta start), so only the outage's records are read, not the topic's history.
+   */
+  public static StartPositions starts(List<FailbackPlan.DeltaRow> delta) {
+    Map<TopicPartition, Long> at = new HashMap<>();
+    delta.forEach(d -> at.put(d.onB(), d.start()));
+    return source -> at.containsKey(source) ? OptionalLong.of(at.get(source)) : OptionalLong.empty();
+  }
+}

@@ -1,0 +1,162 @@
+package dev.ferry.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.ferry.config.ClusterConfig;
+import dev.ferry.config.FlowConfig;
+import dev.ferry.config.Naming;
+import dev.ferry.config.TopicSelection;
+import dev.ferry.drill.Verifier;
+import dev.ferry.drill.Workload;
+import dev.ferry.failback.FailbackPlan;
+import dev.ferry.failback.ReverseFlow;
+import dev.ferry.flow.Replicator;
+import dev.ferry.groups.ResumeCheck;
+import dev.ferry.kafka.Clients;
+import dev.ferry.kafka.ClusterHealth;
+import dev.ferry.provenance.ProvenanceCodec;
+import dev.ferry.replicate.TargetValues;
+import dev.ferry.replicate.TwoClusters;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * {@code ferry failback plan} after a failover: the outage delta starts in each partition exactly where the flow's
+ * writes ended, the records on the primary that never reached the target are listed per partition and counted, the
+ * group that moves back is shown where it stands; before the failover, and with the primary down, it is refused with
+ * the reason (exit 4). It changes nothing.
+ */
+class FailbackPlanIT {
+  @RegisterExtension
+  static final TwoClusters clusters = new TwoClusters();
+
+  @Test
+  void planShowsDeltaDivergenceAndGroupsAndIsRefusedBeforeTheFailoverOrWithThePrimaryDown() throws Exception {
+    ClusterConfig a = clusters.clusterA();
+    ClusterConfig b = clusters.clusterB();
+    Workload.createTopic(a, "fb", 2, Map.of());
+    Workload.plain(a, "fb", 2, 1_000, 0);
+    try (KafkaConsumer<byte[], byte[]> c = ResumeCheck.groupConsumer(a, "app")) {
+      c.commitSync(Map.of(new TopicPartition("fb", 0), new OffsetAndMetadata(300), new TopicPartition("fb", 1), new OffsetAndMetadata(300)));
+    }
+    FlowConfig flow = FlowConfig.builder(a, b, TopicSelection.of("fb", null)).name("fb").naming(new Naming(Naming.Mode.IDENTITY, ".")).shards(1)
+        .checkpointInterval(Duration.ofMillis(500)).build();
+    try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
+      r.awaitCaughtUp(Duration.ofSeconds(60));
+    }
+    // written on the primary after the flow stopped: they never reach the target before the outage
+    Map<TopicPartition, Long> before = ends(a);
+    Workload.plain(a, "fb", 2, 100, 500_000);
+    Map<TopicPartition, Long> after = ends(a);
+
+    Cli.Result early = Cli.ferry(args("failback", "plan"));
+    assertThat(early.code()).as(early.out() + early.err()).isEqualTo(ExitCodes.REFUSED);
+    assertThat(early.out()).contains("RESULT: refused (exit 4): flow fb has not failed over to B", "run ferry failover first");
+    Cli.Result earlyStart = Cli.ferry(args("failback", "start"));
+    assertThat(earlyStart.code()).as(earlyStart.out() + earlyStart.err()).isEqualTo(ExitCodes.REFUSED);
+    assertThat(earlyStart.err().strip()).startsWith("ferry: failback start refused: flow fb has not failed over").doesNotContain("\n");
+
+    Cli.Result failover = Cli.ferry(args("failover"));
+    assertThat(failover.code()).as(failover.out() + failover.err()).isZero();
+    Workload.plain(b, "fb", 2, 300, 1_000_000); // the outage: producers write to the target
+
+    FailbackPlan.Plan plan = new FailbackPlan(flow).plan();
+    assertThat(plan.refused()).isEmpty();
+    assertThat(plan.health()).extracting(ClusterHealth.Check::name).containsExactly("brokers", "controller quorum", "partitions", "disk");
+    assertThat(plan.health()).allMatch(ClusterHealth.Check::ok);
+    Map<TopicPartition, Long> targetEnds = ends(b);
+    assertThat(plan.delta()).hasSize(2);
+    for (FailbackPlan.DeltaRow d : plan.delta()) {
+      assertThat(d.onA()).isEqualTo(d.onB());
+      assertThat(d.end()).isEqualTo(targetEnds.get(d.onB()));
+      List<String[]> records = read(b, d.onB());
+      // below the start: only what the flow replicated; from it: only the outage's records, the first at the start or
+      // right after the flow's last commit marker
+      assertThat(records.stream().filter(rec -> Long.parseLong(rec[0]) < d.start())).allMatch(rec -> rec[2].equals("replicated"));
+      List<String[]> from = records.stream().filter(rec -> Long.parseLong(rec[0]) >= d.start()).toList();
+      assertThat(from).hasSize(150).allMatch(rec -> rec[2].equals("local") && rec[1].startsWith("fb-1"));
+      assertThat(Long.parseLong(from.get(0)[0])).isBetween(d.start(), d.start() + 1);
+    }
+    assertThat(plan.deltaOffsets()).isBetween(300L, 302L);
+    assertThat(plan.divergence()).hasSize(2);
+    for (FailbackPlan.DivergenceRow d : plan.divergence()) {
+      assertThat(d.from()).isEqualTo(before.get(d.onA()));
+      assertThat(d.to()).isEqualTo(after.get(d.onA()));
+      assertThat(d.records()).isEqualTo(50);
+    }
+    assertThat(plan.groups()).singleElement().satisfies(g -> {
+      assertThat(g.group()).isEqualTo("app");
+      assertThat(g.membersOnB()).isZero();
+      assertThat(g.positions()).containsOnlyKeys(new TopicPartition("fb", 0), new TopicPartition("fb", 1));
+    });
+
+    Cli.Result table = Cli.ferry(args("failback", "plan"));
+    assertThat(table.code()).as(table.out() + table.err()).isZero();
+    System.out.println(table.out()); // the sample in docs/operations.md
+    assertThat(table.out()).contains("Failback plan for flow fb: back from B", "ok    controller quorum", "fb-0", "fb-1",
+        "Divergence: records on A (" + a.bootstrap() + ") that never reached B", "offsets " + before.get(new TopicPartition("fb", 0)) + "..",
+        "50 records", "app", "inactive:", "RESULT: ready; ferry failback start is next");
+    assertThat(ends(b)).as("the plan changes nothing").isEqualTo(targetEnds);
+    Cli.Result json = Cli.ferry(args("failback", "plan", "--format", "json"));
+    assertThat(json.out()).contains("\"divergence\"", "\"records\" : 50");
+
+    // failback start: the reverse flow reads only the delta (nothing before it, so nothing of A's own records to
+    // skip), copies the outage's records to A once each, and keeps what diverged
+    try (Replicator back = Replicator.start(ReverseFlow.of(flow), Replicator.Startup.FAIL_FAST, Replicator.AfterFailover.REFUSE,
+        ReverseFlow.starts(plan.delta()))) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> TargetValues.counts(a, "fb").size() == 1_400);
+      back.awaitCaughtUp(Duration.ofSeconds(60));
+      assertThat(back.status().replication().replicatedRecords()).isEqualTo(300);
+      assertThat(back.status().replication().filteredRecords()).as("no record of A's was even read").isZero();
+    }
+    Map<String, Long> onA = TargetValues.counts(a, "fb");
+    assertThat(onA.values()).as("each record once").allMatch(n -> n == 1);
+    assertThat(onA.keySet()).containsAll(TargetValues.written("fb", 0, 1_000)).containsAll(TargetValues.written("fb", 500_000, 100))
+        .containsAll(TargetValues.written("fb", 1_000_000, 300));
+
+    clusters.a().stop();
+    Cli.Result down = Cli.ferry(args("failback", "plan"));
+    assertThat(down.code()).as(down.out() + down.err()).isEqualTo(ExitCodes.REFUSED);
+    assertThat(down.out()).contains("FAIL  brokers", "does not answer", "RESULT: refused (exit 4): A (" + a.bootstrap() + ") is not ready to take traffic back");
+  }
+
+  private static Map<TopicPartition, Long> ends(ClusterConfig c) throws Exception {
+    try (Admin admin = Admin.create(Clients.admin(c))) {
+      Map<TopicPartition, OffsetSpec> req = Map.of(new TopicPartition("fb", 0), OffsetSpec.latest(), new TopicPartition("fb", 1), OffsetSpec.latest());
+      Map<TopicPartition, Long> out = new HashMap<>();
+      admin.listOffsets(req).all().get().forEach((tp, i) -> out.put(tp, i.offset()));
+      return out;
+    }
+  }
+
+  /** Offset, value and "replicated" (a provenance header) or "local" of every record of one partition. */
+  private static List<String[]> read(ClusterConfig c, TopicPartition tp) {
+    List<String[]> out = new ArrayList<>();
+    Verifier.readAll(c, tp.topic(), Duration.ofSeconds(60), (p, r) -> {
+      if (p.equals(tp)) {
+        out.add(new String[] {Long.toString(r.offset()), new String(r.value(), StandardCharsets.UTF_8),
+            ProvenanceCodec.read(r.headers()) == null ? "local" : "replicated"});
+      }
+    });
+    return out;
+  }
+
+  private static String[] args(String... verb) {
+    List<String> out = new ArrayList<>(List.of(String.join(" ", verb).split(" ")));
+    out.addAll(List.of("--source", "A=" + clusters.clusterA().bootstrap(), "--target", "B=" + clusters.clusterB().bootstrap(), "--topics", "fb",
+        "--name", "fb", "--naming", "identity"));
+    return out.toArray(String[]::new);
+  }
+}
