@@ -35,16 +35,16 @@ class RecreatePolicyIT {
   void underStopNothingOfTheNewTopicIsCopiedAndStatusSaysWhyUntilFerryResync() throws Exception {
     ClusterConfig a = clusters.clusterA();
     Workload.createTopic(a, "st", 4, Map.of());
-    Workload.plain(a, "st", 4, 2_000, 0);
+    Workload.plain(a, "st", 4, 20_000, 0);
     FlowConfig flow = flow("st", OnRecreate.STOP);
     try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
       r.awaitCaughtUp(Duration.ofSeconds(60));
       recreate(a, "st", 6, Duration.ofSeconds(2)); // absent for a few topic refreshes: still told apart
-      Workload.plain(a, "st", 6, 500, 1_000_000);
+      Workload.plain(a, "st", 6, 5_000, 1_000_000);
       await().atMost(Duration.ofSeconds(30)).until(() -> r.status().topicProblems().containsKey("st"));
       assertThat(r.status().topicProblems().get("st").reason()).isEqualTo(Problem.Reason.TOPIC_RECREATED);
       assertThat(r.status().topicProblems().get("st").message()).contains("on-recreate stop", "ferry resync --topic st");
-      await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() -> TargetValues.counts(flow.target(), "A.st").size() == 2_000);
+      await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() -> TargetValues.counts(flow.target(), "A.st").size() == 20_000);
       assertThat(partitions("A.st")).as("nothing done to the target topic").isEqualTo(4);
 
       Cli.Result status = Cli.ferry(args(flow, "status"));
@@ -58,12 +58,12 @@ class RecreatePolicyIT {
       Cli.Result dry = Cli.ferry(args(flow, "resync", "--topic", "st", "--dry-run"));
       assertThat(dry.code()).as(dry.out() + dry.err()).isZero();
       assertThat(dry.out()).contains("[dry run] Re-sync of st", "would delete A.st: 4 partitions, ");
-      assertThat(TargetValues.counts(flow.target(), "A.st")).hasSize(2_000);
+      assertThat(TargetValues.counts(flow.target(), "A.st")).hasSize(20_000);
 
       Cli.Result resync = Cli.ferry(args(flow, "resync", "--topic", "st"));
       assertThat(resync.code()).as(resync.out() + resync.err()).isZero();
       assertThat(resync.out()).contains("deletes A.st: 4 partitions, ", "RESULT: deleted A.st");
-      await().atMost(Duration.ofSeconds(90)).until(() -> TargetValues.counts(flow.target(), "A.st").keySet().equals(TargetValues.written("st", 1_000_000, 500)));
+      await().atMost(Duration.ofSeconds(90)).until(() -> TargetValues.counts(flow.target(), "A.st").keySet().equals(TargetValues.written("st", 1_000_000, 5_000)));
       r.awaitCaughtUp(Duration.ofSeconds(60));
       assertThat(TargetValues.counts(flow.target(), "A.st").values()).allMatch(n -> n == 1);
       assertThat(partitions("A.st")).isEqualTo(6);
@@ -76,13 +76,13 @@ class RecreatePolicyIT {
   void underResyncTheTargetTopicIsReplacedByACopyOfTheNewTopic() throws Exception {
     ClusterConfig a = clusters.clusterA();
     Workload.createTopic(a, "rs", 4, Map.of());
-    Workload.plain(a, "rs", 4, 2_000, 0);
+    Workload.plain(a, "rs", 4, 20_000, 0);
     FlowConfig flow = flow("rs", OnRecreate.RESYNC);
     try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
       r.awaitCaughtUp(Duration.ofSeconds(60));
       recreate(a, "rs", 6, Duration.ZERO);
-      Workload.plain(a, "rs", 6, 500, 1_000_000);
-      await().atMost(Duration.ofSeconds(90)).until(() -> TargetValues.counts(flow.target(), "A.rs").keySet().equals(TargetValues.written("rs", 1_000_000, 500)));
+      Workload.plain(a, "rs", 6, 5_000, 1_000_000);
+      await().atMost(Duration.ofSeconds(90)).until(() -> TargetValues.counts(flow.target(), "A.rs").keySet().equals(TargetValues.written("rs", 1_000_000, 5_000)));
       r.awaitCaughtUp(Duration.ofSeconds(60));
       assertThat(TargetValues.counts(flow.target(), "A.rs").values()).allMatch(n -> n == 1);
       assertThat(partitions("A.rs")).isEqualTo(6);
