@@ -112,6 +112,7 @@ final class FailbackCommand {
       if (p.groups().isEmpty()) {
         out.println("  (none)");
       }
+      p.warnings().forEach(w -> out.println("WARNING: " + w));
       out.println(p.refused().map(r -> "RESULT: refused (exit 4): " + r).orElse("RESULT: ready; ferry failback start is next"));
     }
   }

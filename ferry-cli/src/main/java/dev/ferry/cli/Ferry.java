@@ -73,7 +73,7 @@ public final class Ferry {
 
   /**
    * Sets the levels logback.xml reads, before anything logs: Ferry's own from --log-level (--verbose: debug; drill: warn,
-   * its report is the output), the Kafka clients' WARN for {@code run} (a service: its operators want the clients'
+   * its report is the output), the Kafka clients' WARN for {@code run} and {@code failback start} (services: their operators want the clients'
    * warnings) and with --verbose, ERROR for one-shot commands (their errors stay one line).
    */
   private static void configureLogging(String[] args) {
@@ -97,7 +97,8 @@ public final class Ferry {
       }
     }
     System.setProperty("ferry.log.level", level);
-    System.setProperty("ferry.kafka.log.level", verbose || command.equals("run") ? "warn" : "error");
+    boolean service = command.equals("run") || command.equals("failback") && a.contains("start");
+    System.setProperty("ferry.kafka.log.level", verbose || service ? "warn" : "error");
   }
 
   /** One of {@link #LEVELS}, in any case. */

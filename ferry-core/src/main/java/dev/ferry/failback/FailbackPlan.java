@@ -8,6 +8,7 @@ import dev.ferry.flow.FailedOver;
 import dev.ferry.groups.Translation;
 import dev.ferry.kafka.Clients;
 import dev.ferry.kafka.ClusterHealth;
+import dev.ferry.kafka.Incarnation;
 import dev.ferry.kafka.KafkaCalls;
 import dev.ferry.kafka.ProgressStore;
 import dev.ferry.naming.TopicNaming;
@@ -36,6 +37,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
 
 /**
  * What failing a flow back would do, read from both clusters; changes nothing (the playbook's first step, with the
@@ -57,8 +59,11 @@ public final class FailbackPlan {
   /** Divergence is counted record by record (transaction markers are offsets, not records) up to this many offsets. */
   static final long COUNT_UP_TO = 1_000_000;
 
-  /** One B partition's outage delta: offsets {@code start..end-1} of {@code onB} go to {@code onA}. */
-  public record DeltaRow(TopicPartition onB, TopicPartition onA, long start, long end, long bytes) {
+  /**
+   * One B partition's outage delta: offsets {@code start..end-1} of {@code onB} (topic id {@code topicId}) go to
+   * {@code onA}; {@code expired} outage offsets before {@code start} are gone from B (its retention) and cannot be copied.
+   */
+  public record DeltaRow(TopicPartition onB, Uuid topicId, TopicPartition onA, long start, long end, long bytes, long expired) {
     public long offsets() {
       return Math.max(0, end - start);
     }
@@ -74,11 +79,12 @@ public final class FailbackPlan {
   public record GroupRow(String group, int membersOnB, Map<TopicPartition, Long> positions) {}
 
   /**
-   * The plan. {@code refused} says why the failback cannot go on now (the flow did not fail over, A is not healthy);
-   * the rest is filled as far as the clusters could say.
+   * The plan. {@code refused} says why the failback cannot go on now (the flow did not fail over, A is not healthy, the
+   * flow writes no provenance under identity naming); {@code warnings} what could not be read (the rest is filled as far
+   * as the clusters could say).
    */
   public record Plan(String flow, String primary, String dr, Optional<String> failedOverAt, List<ClusterHealth.Check> health, List<DeltaRow> delta,
-      List<DivergenceRow> divergence, List<GroupRow> groups, Optional<String> refused) {
+      List<DivergenceRow> divergence, List<GroupRow> groups, List<String> warnings, Optional<String> refused) {
     public long deltaOffsets() {
       return delta.stream().mapToLong(DeltaRow::offsets).sum();
     }
@@ -109,28 +115,41 @@ public final class FailbackPlan {
     try (Admin primary = Admin.create(Clients.admin(flow.source())); Admin dr = Admin.create(Clients.admin(flow.target()))) {
       Optional<FailedOver> failedOver = FailedOver.read(flow);
       Optional<String> at = failedOver.map(f -> f.at().toString());
-      Map<TopicPartition, ProgressStore.Progress> progress = new ProgressStore(dr, flow).readAllProgress();
-      // the forward flow's source partitions, and where it stood in each
+      List<String> warnings = new ArrayList<>();
+      // where the forward flow stood in each of its source partitions: its progress, or where its map ends (a stopped
+      // flow's progress is not refreshed, and the broker expires it after offsets.retention.minutes)
+      Map<TopicPartition, PartitionOffsetMap> maps = OffsetMapReader.read(flow, Duration.ofMillis(TIMEOUT_MS));
       Map<TopicPartition, Long> replicatedUpTo = new TreeMap<>(Comparator.comparing(TopicPartition::toString));
-      progress.forEach((t, p) -> naming.sourceTopic(t.topic()).ifPresent(s -> replicatedUpTo.put(new TopicPartition(s, t.partition()), p.next())));
+      maps.forEach((tp, m) -> m.sourceNext().ifPresent(n -> replicatedUpTo.put(tp, n)));
+      new ProgressStore(dr, flow).readAllProgress().forEach((t, p) -> naming.sourceTopic(t.topic())
+          .ifPresent(s -> replicatedUpTo.put(new TopicPartition(s, t.partition()), p.next())));
       Set<String> topics = new TreeSet<>();
       replicatedUpTo.keySet().forEach(tp -> topics.add(tp.topic()));
 
-      List<DeltaRow> delta = delta(dr, topics);
-      List<ClusterHealth.Check> health = ClusterHealth.check(primary, flow.source(), delta.stream().map(d -> d.onA().topic()).distinct().toList(),
-          delta.stream().mapToLong(DeltaRow::bytes).sum(), System.currentTimeMillis());
+      List<DeltaRow> delta = delta(dr, topics, maps);
+      Set<String> onA = new TreeSet<>(topics);
+      delta.forEach(d -> onA.add(d.onA().topic()));
+      List<ClusterHealth.Check> health = ClusterHealth.check(primary, flow.source(), onA, delta.stream().mapToLong(DeltaRow::bytes).sum(),
+          System.currentTimeMillis());
       boolean primaryAnswers = health.stream().noneMatch(c -> c.name().equals("brokers") && !c.ok() && c.detail().contains("does not answer"));
-      List<DivergenceRow> divergence = primaryAnswers ? divergence(primary, replicatedUpTo) : List.of();
-      List<GroupRow> groups = groups(dr, delta.stream().map(DeltaRow::onB).toList());
+      List<DivergenceRow> divergence = primaryAnswers ? divergence(primary, replicatedUpTo, warnings) : List.of();
+      List<GroupRow> groups = groups(dr, delta.stream().map(DeltaRow::onB).toList(), warnings);
+      delta.stream().filter(d -> d.expired() > 0).forEach(d -> warnings.add(d.expired() + " offsets written on " + b + " to " + d.onB()
+          + " after the flow's last write expired there (retention) before the failback: they cannot be copied back"));
       Optional<String> refused = Optional.empty();
       if (failedOver.isEmpty()) {
         refused = Optional.of("flow " + flow.name() + " has not failed over to " + b + " (no failover is recorded in " + FerryNames.stateTopic(flow.name())
             + "): there is nothing to fail back; run ferry failover first");
+      } else if (replicatedUpTo.isEmpty()) {
+        refused = Optional.of("flow " + flow.name() + " has neither progress nor an offset map on " + b + ": where its writes ended is not known");
+      } else if (flow.naming().mode() == Naming.Mode.IDENTITY && !flow.provenance()) {
+        refused = Optional.of("flow " + flow.name() + " writes no provenance headers (provenance: false) under identity naming: the records that came"
+            + " from " + a + " cannot be told from the outage's, so failing back could copy them twice");
       } else if (!ClusterHealth.healthy(health)) {
         refused = Optional.of(a + " is not ready to take traffic back: " + String.join("; ",
             health.stream().filter(c -> !c.ok()).map(c -> c.name() + ": " + c.detail()).toList()));
       }
-      return new Plan(flow.name(), a, b, at, health, delta, divergence, groups, refused);
+      return new Plan(flow.name(), a, b, at, health, delta, divergence, groups, warnings, refused);
     }
   }
 
@@ -139,9 +158,9 @@ public final class FailbackPlan {
    * flow's target topic; prefix naming: B's own topic of that name, if producers wrote one), from where the forward
    * flow's writes ended (its offset map's next target offset; a partition it never wrote from its start) to its end.
    */
-  private List<DeltaRow> delta(Admin dr, Collection<String> sourceTopics) {
-    Map<TopicPartition, PartitionOffsetMap> maps = flow.naming().mode() == Naming.Mode.IDENTITY ? OffsetMapReader.read(flow, Duration.ofMillis(TIMEOUT_MS))
-        : Map.of(); // under prefix naming the forward flow never wrote B's own topics
+  private List<DeltaRow> delta(Admin dr, Collection<String> sourceTopics, Map<TopicPartition, PartitionOffsetMap> forwardMaps) {
+    // under prefix naming the forward flow never wrote B's own topics
+    Map<TopicPartition, PartitionOffsetMap> maps = flow.naming().mode() == Naming.Mode.IDENTITY ? forwardMaps : Map.of();
     Set<String> onB = KafkaCalls.await(dr.listTopics().names(), TIMEOUT_MS, "list topics on " + flow.target().describe());
     List<String> present = sourceTopics.stream().filter(onB::contains).toList();
     Map<String, org.apache.kafka.clients.admin.TopicDescription> described = KafkaCalls.await(dr.describeTopics(present).allTopicNames(), TIMEOUT_MS,
@@ -153,24 +172,30 @@ public final class FailbackPlan {
     Map<TopicPartition, Long> sizes = sizes(dr, parts);
     List<DeltaRow> out = new ArrayList<>();
     for (TopicPartition tp : parts) {
+      Uuid id = described.get(tp.topic()).topicId();
       PartitionOffsetMap m = maps.get(tp);
+      // a map of another incarnation of B's topic (deleted and created again during the outage) says nothing of this one
+      boolean sameTopic = m != null && m.targetNext().isPresent() && !m.incarnation().targetDiffers(new Incarnation(Uuid.ZERO_UUID, id));
       long logStart = starts.getOrDefault(tp, 0L);
       long end = ends.getOrDefault(tp, 0L);
-      long start = m != null && m.targetNext().isPresent() ? Math.max(logStart, m.targetNext().getAsLong()) : logStart;
+      long from = sameTopic ? m.targetNext().getAsLong() : logStart;
+      long start = Math.max(logStart, from);
       long size = sizes.getOrDefault(tp, 0L);
       long bytes = end > logStart ? (long) ((double) size * Math.max(0, end - start) / (end - logStart)) : 0;
-      out.add(new DeltaRow(tp, new TopicPartition(reverse.targetTopic(tp.topic()), tp.partition()), start, end, bytes));
+      out.add(new DeltaRow(tp, id, new TopicPartition(reverse.targetTopic(tp.topic()), tp.partition()), start, end, bytes,
+          Math.max(0, Math.min(logStart, end) - from)));
     }
     out.sort(Comparator.comparing(r -> r.onB().toString()));
     return out;
   }
 
   /** Records on A past the forward flow's progress, per partition. */
-  private List<DivergenceRow> divergence(Admin primary, Map<TopicPartition, Long> replicatedUpTo) {
-    Map<TopicPartition, Long> ends = new HashMap<>();
+  private List<DivergenceRow> divergence(Admin primary, Map<TopicPartition, Long> replicatedUpTo, List<String> warnings) {
+    Map<TopicPartition, Long> ends;
     try {
       ends = offsets(primary, replicatedUpTo.keySet(), OffsetSpec.latest(), flow.source().describe());
     } catch (FerryException e) {
+      warnings.add("divergence not known: " + e.getMessage());
       return List.of();
     }
     Map<TopicPartition, long[]> ranges = new TreeMap<>(Comparator.comparing(TopicPartition::toString));
@@ -181,9 +206,17 @@ public final class FailbackPlan {
       }
     }
     long total = ranges.values().stream().mapToLong(r -> r[1] - r[0]).sum();
-    Map<TopicPartition, Long> counted = total <= COUNT_UP_TO ? count(ranges) : Map.of();
+    Map<TopicPartition, Long> counted = Map.of();
+    if (total <= COUNT_UP_TO) {
+      try {
+        counted = count(ranges);
+      } catch (FerryException | org.apache.kafka.common.KafkaException e) {
+        warnings.add("divergent records not counted (offsets shown): " + e.getMessage());
+      }
+    }
     List<DivergenceRow> out = new ArrayList<>();
-    ranges.forEach((tp, r) -> out.add(new DivergenceRow(tp, r[0], r[1], counted.getOrDefault(tp, -1L))));
+    Map<TopicPartition, Long> n = counted;
+    ranges.forEach((tp, r) -> out.add(new DivergenceRow(tp, r[0], r[1], n.getOrDefault(tp, -1L))));
     return out;
   }
 
@@ -224,10 +257,19 @@ public final class FailbackPlan {
   }
 
   /** Groups the flow follows with committed offsets on these B partitions, with their members on B. */
-  private List<GroupRow> groups(Admin dr, Collection<TopicPartition> partitions) {
+  private List<GroupRow> groups(Admin dr, Collection<TopicPartition> partitions, List<String> warnings) {
     if (partitions.isEmpty()) {
       return List.of();
     }
+    try {
+      return readGroups(dr, partitions);
+    } catch (FerryException e) {
+      warnings.add("groups not read: " + e.getMessage());
+      return List.of();
+    }
+  }
+
+  private List<GroupRow> readGroups(Admin dr, Collection<TopicPartition> partitions) {
     Set<TopicPartition> wanted = Set.copyOf(partitions);
     List<String> names = KafkaCalls.await(dr.listGroups(ListGroupsOptions.forConsumerGroups()).all(), TIMEOUT_MS, "list groups on " + flow.target().describe()).stream()
         .map(g -> g.groupId()).filter(g -> Translation.follows(flow, g)).sorted().toList();

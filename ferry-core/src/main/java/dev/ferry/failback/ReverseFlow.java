@@ -2,14 +2,18 @@ package dev.ferry.failback;
 
 import dev.ferry.config.ConfigException;
 import dev.ferry.config.FlowConfig;
+import dev.ferry.config.Naming;
 import dev.ferry.config.OnRecreate;
+import dev.ferry.config.SyncedConfigs;
 import dev.ferry.config.TopicSelection;
+import dev.ferry.kafka.Incarnation;
 import dev.ferry.replicate.StartPositions;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
 
 /**
  * The reverse flow of a failback, B -> A, made from the forward flow A -> B (the operator never writes it): the same
@@ -17,6 +21,10 @@ import org.apache.kafka.common.TopicPartition;
  * under identity naming and to A's {@code B.orders} under prefix naming (B's {@code A.orders} is A's own data: prefix
  * naming never sends a topic back to the cluster it is named after). It is a normal flow: exactly once, with its own
  * offset map and progress on A, and loop protection skipping every record that came from A.
+ *
+ * <p>It never changes A's own topics' configs: under identity naming it writes into them, so it syncs no config (and
+ * the forward flow's {@code topic-configs}, meant for B, are not its); under prefix naming it writes into topics of its
+ * own ({@code B.orders}), which take B's configs as any replicated topic does.
  *
  * <p>It checkpoints no consumer group: a group's position on B inside the data that came from A translates through the
  * forward flow's map, not the reverse flow's, and the reverse flow alone would place such a group at the first record it
@@ -37,10 +45,11 @@ public final class ReverseFlow {
       throw new ConfigException("name", "'" + forward.name() + "' is too long to name its failback flow ('" + name + "' is over 100 characters)");
     }
     return FlowConfig.builder(forward.target(), forward.source(), forward.topics()).name(name).naming(forward.naming()).shards(forward.shards())
-        .provenance(true).replicationFactor(forward.replicationFactor()).topicConfigs(forward.topicConfigs())
+        .provenance(true).replicationFactor(forward.replicationFactor())
         .commitInterval(forward.commitInterval()).topicRefreshInterval(forward.topicRefreshInterval()).groups(NO_GROUPS)
         .checkpointInterval(forward.checkpointInterval()).syncGroupOffsets(false).balanceInterval(forward.balanceInterval())
-        .onRecreate(OnRecreate.STOP).excludeConfigs(forward.excludeConfigs()).build();
+        .onRecreate(OnRecreate.STOP)
+        .excludeConfigs(forward.naming().mode() == Naming.Mode.IDENTITY ? SyncedConfigs.SOURCE_OWNED : forward.excludeConfigs()).build();
   }
 
   /**
@@ -48,8 +57,12 @@ public final class ReverseFlow {
    * ended (the plan's delta start), so only the outage's records are read, not the topic's history.
    */
   public static StartPositions starts(List<FailbackPlan.DeltaRow> delta) {
-    Map<TopicPartition, Long> at = new HashMap<>();
-    delta.forEach(d -> at.put(d.onB(), d.start()));
-    return source -> at.containsKey(source) ? OptionalLong.of(at.get(source)) : OptionalLong.empty();
+    Map<TopicPartition, FailbackPlan.DeltaRow> at = new HashMap<>();
+    delta.forEach(d -> at.put(d.onB(), d));
+    return (source, incarnation) -> {
+      FailbackPlan.DeltaRow d = at.get(source);
+      // a position in one incarnation of B's topic says nothing of the topic created again under its name
+      return d == null || incarnation.sourceDiffers(new Incarnation(d.topicId(), Uuid.ZERO_UUID)) ? OptionalLong.empty() : OptionalLong.of(d.start());
+    };
   }
 }

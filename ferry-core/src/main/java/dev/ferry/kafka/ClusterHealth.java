@@ -49,7 +49,14 @@ public final class ClusterHealth {
       out.add(new Check("brokers", false, where + " does not answer: " + e.getMessage()));
       return out;
     }
-    Map<String, TopicDescription> described = topics.isEmpty() ? Map.of() : AdminTopics.describe(admin, topics, "describe topics on " + where, new java.util.HashMap<>());
+    Map<String, String> undescribed = new java.util.TreeMap<>();
+    Map<String, TopicDescription> described;
+    try {
+      described = topics.isEmpty() ? Map.of() : AdminTopics.describe(admin, topics, "describe topics on " + where, undescribed);
+    } catch (FerryException e) {
+      out.add(new Check("brokers", false, where + " does not answer about its topics: " + e.getMessage()));
+      return out;
+    }
     Set<Integer> holding = new TreeSet<>();
     List<String> offline = new ArrayList<>();
     List<String> underReplicated = new ArrayList<>();
@@ -69,6 +76,7 @@ public final class ClusterHealth {
         : new Check("brokers", false, "broker(s) " + missing + " hold replicas of the topics but are not registered with " + where
             + " (down or fenced); " + live.size() + " answer: " + live));
     out.add(quorum(admin, where, nowMs));
+    undescribed.forEach((t, why) -> offline.add(t + " (cannot be described: " + why + ")"));
     if (!offline.isEmpty() || !underReplicated.isEmpty()) {
       out.add(new Check("partitions", false, (offline.isEmpty() ? "" : offline.size() + " offline: " + first(offline) + (underReplicated.isEmpty() ? "" : "; "))
           + (underReplicated.isEmpty() ? "" : underReplicated.size() + " under-replicated: " + first(underReplicated))));

@@ -145,12 +145,12 @@ final class FlowContext implements AutoCloseable {
     return clients;
   }
 
-  /** Where these partitions (source to target) resume, by target partition. */
   /** Where partitions without progress start. */
   StartPositions starts() {
     return starts;
   }
 
+  /** Where these partitions (source to target) resume, by target partition. */
   Map<TopicPartition, Progress> progress(Map<TopicPartition, TopicPartition> partitions, Map<String, Incarnation> incarnations) {
     return progress.apply(partitions, incarnations);
   }

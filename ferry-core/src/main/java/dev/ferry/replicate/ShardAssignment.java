@@ -135,7 +135,7 @@ final class ShardAssignment {
     consumer.resume(added); // a partition held before it was taken off and added again is paused still
     List<TopicPartition> fromStart = new ArrayList<>();
     for (ShardPartition p : out) {
-      java.util.OptionalLong at = committed.containsKey(p.target) ? java.util.OptionalLong.empty() : starts.of(p.source);
+      java.util.OptionalLong at = committed.containsKey(p.target) ? java.util.OptionalLong.empty() : starts.of(p.source, p.incarnation);
       if (committed.containsKey(p.target)) {
         consumer.seek(p.source, p.committedNext);
       } else if (at.isPresent()) {

@@ -1,5 +1,6 @@
 package dev.ferry.replicate;
 
+import dev.ferry.kafka.Incarnation;
 import java.util.OptionalLong;
 import org.apache.kafka.common.TopicPartition;
 
@@ -10,8 +11,11 @@ import org.apache.kafka.common.TopicPartition;
 @FunctionalInterface
 public interface StartPositions {
   /** Every partition at its beginning. */
-  StartPositions BEGINNING = source -> OptionalLong.empty();
+  StartPositions BEGINNING = (source, incarnation) -> OptionalLong.empty();
 
-  /** The offset {@code source} starts at; empty: its beginning. */
-  OptionalLong of(TopicPartition source);
+  /**
+   * The offset {@code source} starts at, when its topics are {@code incarnation} (a position given for one topic id says
+   * nothing of a topic created again under the same name); empty: its beginning.
+   */
+  OptionalLong of(TopicPartition source, Incarnation incarnation);
 }

@@ -80,7 +80,7 @@ class ShardAssignmentTest {
   @Test
   void aPartitionWithoutProgressStartsWhereTheStartPositionsSayAndProgressStillWins() {
     consumer.updateBeginningOffsets(Map.of(S0, 0L, S1, 0L, S2, 0L));
-    StartPositions starts = tp -> tp.equals(S2) ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(500);
+    StartPositions starts = (tp, ids) -> tp.equals(S2) ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(500);
     assignment.sync(consumer, READY, 0, 0, tp -> true, tp -> false, targets -> Map.of(new TopicPartition("A.s", 0), new Progress(17, SourceGaps.NONE)),
         parts -> parts.keySet().stream().collect(java.util.stream.Collectors.toMap(tp -> tp, tp -> new dev.ferry.offsets.PartitionOffsetMap())),
         t -> dev.ferry.kafka.Incarnation.UNKNOWN, starts);
