@@ -3,6 +3,7 @@ package dev.ferry.cli;
 import dev.ferry.FerryException;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.failback.FailbackPlan;
+import dev.ferry.failback.GroupsBackJob;
 import dev.ferry.failback.ReverseFlow;
 import dev.ferry.flow.Replicator;
 import dev.ferry.kafka.ClusterHealth;
@@ -24,7 +25,9 @@ final class FailbackCommand {
   @Command(name = "start", mixinStandardHelpOptions = true, sortOptions = false,
       description = "Start the reverse replication (the flow's source and target swapped, as flow <name>-failback) that copies back only "
           + "what was written on the target after the flow's last write into it (never a record that came from the source), and run it "
-          + "until stopped (SIGTERM or Ctrl-C), like run; started again, it goes on where it stopped. Refused (exit 4, nothing started) "
+          + "until stopped (SIGTERM or Ctrl-C), like run; started again, it goes on where it stopped. Meanwhile every consumer group with "
+          + "no members on the source is kept at its exact position there (stop a group on the target, start it on the source: it goes "
+          + "on where it stopped). Refused (exit 4, nothing started) "
           + "when the plan is: the flow did not fail over, or the source is not healthy.")
   static final class Start implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -45,8 +48,18 @@ final class FailbackCommand {
       out.printf("failback of flow %s: replicating %s -> %s as flow %s, from where the flow's writes ended: %d offsets to copy back, "
           + "%s divergent records on %s kept%n", forward.name(), p.dr(), p.primary(), reverse.name(), p.deltaOffsets(), p.divergentRecords(), p.primary());
       out.flush();
-      return RunCommand.runUntilStopped(List.of(() -> Replicator.start(reverse, Replicator.Startup.RETRY, Replicator.AfterFailover.REFUSE,
-          ReverseFlow.starts(p.delta()))));
+      GroupsBackJob[] groups = new GroupsBackJob[1];
+      try {
+        return RunCommand.runUntilStopped(List.of(() -> {
+          Replicator r = Replicator.start(reverse, Replicator.Startup.RETRY, Replicator.AfterFailover.REFUSE, ReverseFlow.starts(p.delta()));
+          groups[0] = GroupsBackJob.start(forward, p);
+          return r;
+        }));
+      } finally {
+        if (groups[0] != null) {
+          groups[0].close();
+        }
+      }
     }
   }
 

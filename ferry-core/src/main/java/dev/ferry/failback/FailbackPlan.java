@@ -133,7 +133,11 @@ public final class FailbackPlan {
           System.currentTimeMillis());
       boolean primaryAnswers = health.stream().noneMatch(c -> c.name().equals("brokers") && !c.ok() && c.detail().contains("does not answer"));
       List<DivergenceRow> divergence = primaryAnswers ? divergence(primary, replicatedUpTo, warnings) : List.of();
-      List<GroupRow> groups = groups(dr, delta.stream().map(DeltaRow::onB).toList(), warnings);
+      // groups on the outage's partitions and, under prefix naming, on the copies of A's topics (A.orders) too
+      Set<TopicPartition> groupPartitions = new java.util.HashSet<>();
+      delta.forEach(d -> groupPartitions.add(d.onB()));
+      replicatedUpTo.keySet().forEach(tp -> groupPartitions.add(new TopicPartition(naming.targetTopic(tp.topic()), tp.partition())));
+      List<GroupRow> groups = groups(dr, groupPartitions, warnings);
       delta.stream().filter(d -> d.expired() > 0).forEach(d -> warnings.add(d.expired() + " offsets written on " + b + " to " + d.onB()
           + " after the flow's last write expired there (retention) before the failback: they cannot be copied back"));
       Optional<String> refused = Optional.empty();
@@ -267,6 +271,11 @@ public final class FailbackPlan {
       warnings.add("groups not read: " + e.getMessage());
       return List.of();
     }
+  }
+
+  /** The groups the flow follows with committed offsets on these B partitions, their positions and members on B. */
+  List<GroupRow> groupPositions(Admin dr, Collection<TopicPartition> partitions) {
+    return partitions.isEmpty() ? List.of() : readGroups(dr, partitions);
   }
 
   private List<GroupRow> readGroups(Admin dr, Collection<TopicPartition> partitions) {

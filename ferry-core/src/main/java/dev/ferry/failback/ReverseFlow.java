@@ -26,9 +26,9 @@ import org.apache.kafka.common.Uuid;
  * the forward flow's {@code topic-configs}, meant for B, are not its); under prefix naming it writes into topics of its
  * own ({@code B.orders}), which take B's configs as any replicated topic does.
  *
- * <p>It checkpoints no consumer group: a group's position on B inside the data that came from A translates through the
- * forward flow's map, not the reverse flow's, and the reverse flow alone would place such a group at the first record it
- * copied (past the records of A the group has not read yet). Groups move back with that translation, not with this flow.
+ * <p>It checkpoints no consumer group itself: a group's position on B inside the data that came from A translates
+ * through the forward flow's map, not the reverse flow's, which alone would place such a group past records of A it has
+ * not read. {@link GroupsBack} moves the groups, through both maps.
  */
 public final class ReverseFlow {
   /** What the reverse flow's name adds to the forward flow's. */

@@ -10,8 +10,10 @@ import dev.ferry.config.TopicSelection;
 import dev.ferry.drill.Verifier;
 import dev.ferry.drill.Workload;
 import dev.ferry.failback.FailbackPlan;
+import dev.ferry.failback.GroupsBack;
 import dev.ferry.failback.ReverseFlow;
 import dev.ferry.flow.Replicator;
+import dev.ferry.groups.Checkpointer;
 import dev.ferry.groups.ResumeCheck;
 import dev.ferry.kafka.Clients;
 import dev.ferry.kafka.ClusterHealth;
@@ -121,6 +123,35 @@ class FailbackPlanIT {
       assertThat(back.status().replication().replicatedRecords()).isEqualTo(300);
       assertThat(back.status().replication().filteredRecords()).as("no record of A's was even read").isZero();
     }
+    // the group moves back: one partition inside the outage's records, the other inside the data that came from A
+    TopicPartition p0 = new TopicPartition("fb", 0);
+    TopicPartition p1 = new TopicPartition("fb", 1);
+    List<String[]> b0 = read(b, p0);
+    String[] outageRecord = b0.stream().filter(rec -> rec[2].equals("local")).skip(50).findFirst().orElseThrow();
+    long at0 = Long.parseLong(outageRecord[0]);
+    try (KafkaConsumer<byte[], byte[]> c = ResumeCheck.groupConsumer(b, "app")) {
+      c.commitSync(Map.of(p0, new OffsetAndMetadata(at0), p1, new OffsetAndMetadata(400)));
+    }
+    try (Admin bAdmin = Admin.create(Clients.admin(b)); Admin aAdmin = Admin.create(Clients.admin(a));
+        Checkpointer checkpointer = new Checkpointer(ReverseFlow.of(flow), bAdmin, aAdmin)) {
+      GroupsBack.Result moved = new GroupsBack(flow, plan).round(checkpointer, bAdmin);
+      assertThat(moved.waiting()).isEmpty();
+      assertThat(moved.moves()).hasSize(2);
+    }
+    Map<TopicPartition, Long> appOnA;
+    try (Admin aAdmin = Admin.create(Clients.admin(a))) {
+      appOnA = new HashMap<>();
+      aAdmin.listConsumerGroupOffsets("app").partitionsToOffsetAndMetadata().get().forEach((tp, om) -> appOnA.put(tp, om.offset()));
+    }
+    List<String[]> a0 = read(a, p0);
+    List<String[]> a1 = read(a, p1);
+    assertThat(valueAt(a0, appOnA.get(p0))).as("the next record on A is the next outage record the group had not read on B")
+        .isEqualTo(outageRecord[1]);
+    List<String> readOnB = b0.stream().filter(rec -> rec[2].equals("local")).limit(50).map(rec -> rec[1]).toList();
+    assertThat(a0.stream().filter(rec -> Long.parseLong(rec[0]) < appOnA.get(p0)).map(rec -> rec[1]))
+        .as("the outage records it read on B lie before it on A: none is read twice").containsAll(readOnB).doesNotContain(outageRecord[1]);
+    assertThat(valueAt(a1, appOnA.get(p1))).as("inside A's own data: the same record as at 400 on B").isEqualTo(valueAt(read(b, p1), 400));
+
     Map<String, Long> onA = TargetValues.counts(a, "fb");
     assertThat(onA.values()).as("each record once").allMatch(n -> n == 1);
     assertThat(onA.keySet()).containsAll(TargetValues.written("fb", 0, 1_000)).containsAll(TargetValues.written("fb", 500_000, 100))
@@ -151,6 +182,11 @@ class FailbackPlanIT {
       }
     });
     return out;
+  }
+
+  /** The value of the first record at or after {@code offset}. */
+  private static String valueAt(List<String[]> records, long offset) {
+    return records.stream().filter(rec -> Long.parseLong(rec[0]) >= offset).findFirst().map(rec -> rec[1]).orElseThrow();
   }
 
   private static String[] args(String... verb) {
