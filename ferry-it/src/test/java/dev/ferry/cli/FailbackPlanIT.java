@@ -10,10 +10,8 @@ import dev.ferry.config.TopicSelection;
 import dev.ferry.drill.Verifier;
 import dev.ferry.drill.Workload;
 import dev.ferry.failback.FailbackPlan;
-import dev.ferry.failback.GroupsBack;
 import dev.ferry.failback.ReverseFlow;
 import dev.ferry.flow.Replicator;
-import dev.ferry.groups.Checkpointer;
 import dev.ferry.groups.ResumeCheck;
 import dev.ferry.kafka.Clients;
 import dev.ferry.kafka.ClusterHealth;
@@ -132,16 +130,19 @@ class FailbackPlanIT {
     try (KafkaConsumer<byte[], byte[]> c = ResumeCheck.groupConsumer(b, "app")) {
       c.commitSync(Map.of(p0, new OffsetAndMetadata(at0), p1, new OffsetAndMetadata(400)));
     }
-    try (Admin bAdmin = Admin.create(Clients.admin(b)); Admin aAdmin = Admin.create(Clients.admin(a));
-        Checkpointer checkpointer = new Checkpointer(ReverseFlow.of(flow), bAdmin, aAdmin)) {
-      GroupsBack.Result moved = new GroupsBack(flow, plan).round(checkpointer, bAdmin);
-      assertThat(moved.waiting()).isEmpty();
-      assertThat(moved.moves()).hasSize(2);
-    }
-    Map<TopicPartition, Long> appOnA;
-    try (Admin aAdmin = Admin.create(Clients.admin(a))) {
-      appOnA = new HashMap<>();
-      aAdmin.listConsumerGroupOffsets("app").partitionsToOffsetAndMetadata().get().forEach((tp, om) -> appOnA.put(tp, om.offset()));
+    // ferry failback start (again: the reverse flow goes on from its progress) keeps the group positioned on A
+    Map<TopicPartition, Long> appOnA = new HashMap<>();
+    try (FerryProcess back = FerryProcess.start(clusters.directory(), args("failback", "start", "--checkpoint-interval", "500ms"));
+        Admin aAdmin = Admin.create(Clients.admin(a))) {
+      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+        assertThat(back.isAlive()).as(back.output()).isTrue();
+        appOnA.clear();
+        aAdmin.listConsumerGroupOffsets("app").partitionsToOffsetAndMetadata().get().forEach((tp, om) -> appOnA.put(tp, om.offset()));
+        assertThat(appOnA.get(p0)).as("moved past the 300 it had on A before the outage").isGreaterThan(550);
+        assertThat(appOnA.get(p1)).isEqualTo(400);
+      });
+      assertThat(back.terminate()).as(back.output()).isIn(0, 143);
+      assertThat(back.output()).contains("failback of flow fb: replicating B", "as flow fb-failback", "group app at " + at0 + " on fb-0 is at ");
     }
     List<String[]> a0 = read(a, p0);
     List<String[]> a1 = read(a, p1);

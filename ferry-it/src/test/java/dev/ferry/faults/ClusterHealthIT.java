@@ -25,7 +25,8 @@ class ClusterHealthIT {
   @Test
   void aBrokerDownAndAControllerQuorumThatDoesNotAnswerFailTheirChecksAndSayWhy() throws Exception {
     Path dir = Files.createTempDirectory("ferry-health");
-    LocalKafka a = LocalKafka.create("A", dir.resolve("A"), Map.of());
+    // a stopped broker is fenced within seconds, not the default 9
+    LocalKafka a = LocalKafka.create("A", dir.resolve("A"), Map.of("broker.session.timeout.ms", "3000", "broker.heartbeat.interval.ms", "500"));
     LocalKafka b2 = null;
     try {
       a.start();
