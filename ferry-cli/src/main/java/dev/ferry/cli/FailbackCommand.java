@@ -52,7 +52,12 @@ final class FailbackCommand {
       try {
         return RunCommand.runUntilStopped(List.of(() -> {
           Replicator r = Replicator.start(reverse, Replicator.Startup.RETRY, Replicator.AfterFailover.REFUSE, ReverseFlow.starts(p.delta()));
-          groups[0] = GroupsBackJob.start(forward, p);
+          try {
+            groups[0] = GroupsBackJob.start(forward, p);
+          } catch (RuntimeException e) {
+            r.close();
+            throw e;
+          }
           return r;
         }));
       } finally {

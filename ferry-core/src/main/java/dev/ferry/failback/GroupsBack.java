@@ -5,6 +5,8 @@ import dev.ferry.client.Checkpoint;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.config.Naming;
 import dev.ferry.groups.Checkpointer;
+import dev.ferry.kafka.Incarnation;
+import dev.ferry.kafka.ProgressStore;
 import dev.ferry.naming.TopicNaming;
 import dev.ferry.offsets.OffsetMapReader;
 import dev.ferry.offsets.PartitionOffsetMap;
@@ -32,16 +34,19 @@ public final class GroupsBack {
   public record Move(String group, TopicPartition onB, long positionOnB, TopicPartition onA, long positionOnA) {}
 
   /**
-   * One round: {@code moves} translated (and committed, see {@link #round}); {@code waiting} group partitions that
-   * cannot be translated yet, with why (outage records not copied yet, a position older than a map's exact window).
+   * One round: {@code moves} translated, {@code committed} those it committed (the others were there already, or their
+   * group is active on A); {@code waiting} group partitions that cannot be translated yet, with why (outage records not
+   * copied yet, a position older than a map's exact window).
    */
-  public record Result(List<Move> moves, Map<String, String> waiting, Map<String, String> activeOnA, Map<String, String> failed) {}
+  public record Result(List<Move> moves, List<Move> committed, Map<String, String> waiting, Map<String, String> activeOnA,
+      Map<String, String> failed) {}
 
   private final FlowConfig forward;
   private final FlowConfig reverse;
   private final TopicNaming naming;
   private final Map<TopicPartition, PartitionOffsetMap> forwardMaps;
   private final Map<TopicPartition, Long> deltaStarts = new HashMap<>();
+  private final Map<String, org.apache.kafka.common.Uuid> topicIds = new HashMap<>();
 
   /** {@code plan}: the failback's plan (the delta's start in each B partition). */
   public GroupsBack(FlowConfig forward, FailbackPlan.Plan plan) {
@@ -54,36 +59,46 @@ public final class GroupsBack {
     this.reverse = ReverseFlow.of(forward);
     this.naming = TopicNaming.of(forward);
     this.forwardMaps = forwardMaps;
-    delta.forEach(d -> deltaStarts.put(d.onB(), d.start()));
+    delta.forEach(d -> {
+      deltaStarts.put(d.onB(), d.start());
+      topicIds.put(d.onB().topic(), d.topicId());
+    });
   }
 
   /**
    * Reads the groups' positions on B, translates them and commits them to the groups on A that have no members there.
    * {@code checkpointer}: the reverse flow's (source B, target A).
    */
-  public Result round(Checkpointer checkpointer, Admin dr) {
+  public Result round(Checkpointer checkpointer, Admin dr, Admin primary) {
     Map<String, Map<TopicPartition, Long>> positions = new HashMap<>();
     try {
       java.util.Set<TopicPartition> partitions = new java.util.HashSet<>(deltaStarts.keySet());
       forwardMaps.keySet().forEach(tp -> partitions.add(new TopicPartition(naming.targetTopic(tp.topic()), tp.partition())));
       new FailbackPlan(forward).groupPositions(dr, partitions).forEach(g -> positions.put(g.group(), g.positions()));
     } catch (FerryException e) {
-      return new Result(List.of(), Map.of("*", "groups on " + forward.target().describe() + " not read: " + e.getMessage()), Map.of(), Map.of());
+      return new Result(List.of(), List.of(), Map.of("*", "groups on " + forward.target().describe() + " not read: " + e.getMessage()), Map.of(),
+          Map.of());
     }
     Map<String, String> waiting = new HashMap<>();
-    List<Move> moves = translate(positions, OffsetMapReader.read(reverse, TIMEOUT), waiting);
+    // how far the reverse flow has read each B partition (its progress is keyed by the A partition it writes)
+    Map<TopicPartition, Long> readUpTo = new HashMap<>();
+    TopicNaming back = TopicNaming.of(reverse);
+    new ProgressStore(primary, reverse).readAllProgress().forEach((onA, pr) -> back.sourceTopic(onA.topic())
+        .ifPresent(b -> readUpTo.put(new TopicPartition(b, onA.partition()), pr.next())));
+    List<Move> moves = translate(positions, OffsetMapReader.read(reverse, TIMEOUT), readUpTo, waiting);
     long now = System.currentTimeMillis();
     List<Checkpoint> checkpoints = moves.stream().map(m -> new Checkpoint(m.group(), m.onB(), m.onA(), m.positionOnB(), m.positionOnA(), 0, now)).toList();
     Checkpointer.SyncResult sync = checkpointer.commitToTarget(checkpoints, false, false);
-    return new Result(moves, waiting, sync.activeOnTarget(), sync.failed());
+    List<Move> committed = moves.stream().filter(m -> sync.committed().getOrDefault(m.group(), Map.of()).containsKey(m.onA())).toList();
+    return new Result(moves, committed, waiting, sync.activeOnTarget(), sync.failed());
   }
 
   /** The translations of these positions on B ({@code waiting}: those that cannot be translated yet, with why). */
   List<Move> translate(Map<String, Map<TopicPartition, Long>> positions, Map<TopicPartition, PartitionOffsetMap> reverseMaps,
-      Map<String, String> waiting) {
+      Map<TopicPartition, Long> readUpTo, Map<String, String> waiting) {
     List<Move> out = new ArrayList<>();
     positions.forEach((group, byPartition) -> byPartition.forEach((onB, p) -> {
-      Translated t = toA(onB, p, reverseMaps);
+      Translated t = toA(onB, p, reverseMaps, readUpTo.get(onB));
       if (t.position().isPresent()) {
         out.add(new Move(group, onB, p, t.onA(), t.position().getAsLong()));
       } else {
@@ -95,7 +110,7 @@ public final class GroupsBack {
 
   private record Translated(TopicPartition onA, OptionalLong position, String why) {}
 
-  private Translated toA(TopicPartition onB, long p, Map<TopicPartition, PartitionOffsetMap> reverseMaps) {
+  private Translated toA(TopicPartition onB, long p, Map<TopicPartition, PartitionOffsetMap> reverseMaps, Long readUpTo) {
     boolean identity = forward.naming().mode() == Naming.Mode.IDENTITY;
     // prefix naming: B's A.orders holds only A's data (back to A's orders); B's own orders only the outage's (to B.orders)
     java.util.Optional<String> forwardSource = identity ? java.util.Optional.of(onB.topic()) : naming.sourceTopic(onB.topic());
@@ -103,24 +118,39 @@ public final class GroupsBack {
     PartitionOffsetMap back = reverseMaps.get(onB);
     if (forwardSource.isPresent()) {
       TopicPartition onA = new TopicPartition(forwardSource.get(), onB.partition());
-      // the B offset of the first outage record copied back, if any was
-      OptionalLong firstCopied = back == null ? OptionalLong.empty() : back.sourceOffset(0);
-      long deltaStart = deltaStarts.getOrDefault(onB, Long.MAX_VALUE);
-      if (!identity || p <= deltaStart || firstCopied.isPresent() && p <= firstCopied.getAsLong()) {
-        PartitionOffsetMap fwd = forwardMaps.get(onA);
+      PartitionOffsetMap fwd = forwardMaps.get(onA);
+      org.apache.kafka.common.Uuid id = topicIds.get(onB.topic());
+      // a map of another incarnation of B's topic (created again during the outage) says nothing of this one: all of it is
+      // the outage's
+      boolean forwardWrote = fwd != null && (id == null || !fwd.incarnation().targetDiffers(new Incarnation(org.apache.kafka.common.Uuid.ZERO_UUID, id)));
+      if (!identity || forwardWrote && readNoOutageRecordBefore(onB, p, back, readUpTo)) {
         OptionalLong a = fwd == null ? OptionalLong.empty() : fwd.sourceOffset(p);
         return new Translated(onA, a, fwd == null ? "the forward flow has no map of " + onA
-            : "position " + p + " is older than the exact window of the forward map of " + onA);
-      }
-      if (firstCopied.isEmpty()) {
-        return new Translated(onA, OptionalLong.empty(), "the outage records of " + onB + " before position " + p + " are not copied back yet");
+            : "its position is older than the exact window of the forward map of " + onA);
       }
       reverseTarget = onA;
     }
-    if (back == null) {
-      return new Translated(reverseTarget, OptionalLong.empty(), "nothing of " + onB + " is copied back yet");
+    OptionalLong a = back == null ? OptionalLong.empty() : back.targetOffset(p);
+    return new Translated(reverseTarget, a, "the outage records of " + onB + " before its position are not copied back yet");
+  }
+
+  /**
+   * Whether a group at {@code p} on a B partition the forward flow wrote has read no record of the outage: it stands at or
+   * before the delta's start, or the first record copied back at or after {@code p} is the first one copied at all, or
+   * the reverse flow has read past {@code p} and copied nothing (an outage of only markers or aborted records).
+   */
+  private boolean readNoOutageRecordBefore(TopicPartition onB, long p, PartitionOffsetMap back, Long readUpTo) {
+    long deltaStart = deltaStarts.getOrDefault(onB, Long.MAX_VALUE);
+    if (p <= deltaStart) {
+      return true;
     }
-    OptionalLong a = back.targetOffset(p);
-    return new Translated(reverseTarget, a, "the outage records of " + onB + " before position " + p + " are not copied back yet");
+    OptionalLong first = back == null ? OptionalLong.empty() : back.targetOffset(deltaStart);
+    if (first.isPresent()) {
+      OptionalLong at = back.targetOffset(p);
+      return at.isPresent() && at.getAsLong() == first.getAsLong();
+    }
+    // nothing copied at all (a map that copied records but cannot say where is another matter: the group waits)
+    boolean copiedNothing = back == null || back.runCount() == 0 && back.anchorCount() == 0;
+    return copiedNothing && readUpTo != null && readUpTo >= p;
   }
 }

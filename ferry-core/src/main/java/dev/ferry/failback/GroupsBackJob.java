@@ -54,11 +54,13 @@ public final class GroupsBackJob implements AutoCloseable {
   private void round() {
     try {
       if (groups == null) {
-        groups = new GroupsBack(forward, plan);
+        // both or neither: a construction that failed is tried again next round
+        GroupsBack g = new GroupsBack(forward, plan);
         checkpointer = new Checkpointer(ReverseFlow.of(forward), dr, primary);
+        groups = g;
       }
-      GroupsBack.Result r = groups.round(checkpointer, dr);
-      for (GroupsBack.Move m : r.moves()) {
+      GroupsBack.Result r = groups.round(checkpointer, dr, primary);
+      for (GroupsBack.Move m : r.committed()) {
         String key = m.group() + " " + m.onA();
         if (!Long.valueOf(m.positionOnA()).equals(logged.put(key, m.positionOnA()))) {
           LOG.atInfo().addKeyValue("flow", forward.name()).addKeyValue("group", m.group()).log("group {} at {} on {} is at {} on {}", m.group(),

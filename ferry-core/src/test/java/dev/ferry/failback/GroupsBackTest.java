@@ -35,7 +35,7 @@ class GroupsBackTest {
         List.of(new FailbackPlan.DeltaRow(A0, Uuid.randomUuid(), A0, 500, 651, 0, 0)));
     Map<String, String> waiting = new HashMap<>();
     List<GroupsBack.Move> moves = back.translate(Map.of("in-a", Map.of(A0, 400L), "at-end", Map.of(A0, 501L), "in-outage", Map.of(A0, 551L)),
-        Map.of(A0, map(501, 550, 150)), waiting);
+        Map.of(A0, map(501, 550, 150)), Map.of(A0, 651L), waiting);
     assertThat(waiting).isEmpty();
     assertThat(moves).extracting(GroupsBack.Move::group, GroupsBack.Move::onA, GroupsBack.Move::positionOnA).containsExactlyInAnyOrder(
         org.assertj.core.groups.Tuple.tuple("in-a", A0, 400L),
@@ -49,9 +49,24 @@ class GroupsBackTest {
     GroupsBack back = new GroupsBack(identity, Map.of(A0, map(0, 0, 500)),
         List.of(new FailbackPlan.DeltaRow(A0, Uuid.randomUuid(), A0, 500, 651, 0, 0)));
     Map<String, String> waiting = new HashMap<>();
-    assertThat(back.translate(Map.of("g", Map.of(A0, 551L)), Map.of(), waiting)).isEmpty();
+    assertThat(back.translate(Map.of("g", Map.of(A0, 551L)), Map.of(), Map.of(), waiting)).isEmpty();
     assertThat(waiting).containsKey("g fb-0");
-    assertThat(back.translate(Map.of("g", Map.of(A0, 640L)), Map.of(A0, map(501, 550, 100)), waiting)).as("copied up to 600 only").isEmpty();
+    assertThat(back.translate(Map.of("g", Map.of(A0, 640L)), Map.of(A0, map(501, 550, 100)), Map.of(A0, 601L), waiting)).as("copied up to 600 only")
+        .isEmpty();
+  }
+
+  @Test
+  void aPartitionWhoseOutageCopiedNothingAndOneTheForwardFlowNeverWroteStillMove() {
+    TopicPartition a1 = new TopicPartition("fb", 1);
+    GroupsBack back = new GroupsBack(identity, Map.of(A0, map(0, 0, 500)),
+        List.of(new FailbackPlan.DeltaRow(A0, Uuid.randomUuid(), A0, 500, 501, 0, 0), new FailbackPlan.DeltaRow(a1, Uuid.randomUuid(), a1, 0, 40, 0, 0)));
+    Map<String, String> waiting = new HashMap<>();
+    // partition 0: only the forward flow's last marker after its data, read by the reverse flow; partition 1: all outage
+    List<GroupsBack.Move> moves = back.translate(Map.of("g", Map.of(A0, 501L, a1, 10L)), Map.of(a1, map(0, 700, 40)), Map.of(A0, 501L, a1, 40L),
+        waiting);
+    assertThat(waiting).isEmpty();
+    assertThat(moves).extracting(GroupsBack.Move::onA, GroupsBack.Move::positionOnA).containsExactlyInAnyOrder(
+        org.assertj.core.groups.Tuple.tuple(A0, 500L), org.assertj.core.groups.Tuple.tuple(a1, 710L));
   }
 
   @Test
@@ -61,7 +76,8 @@ class GroupsBackTest {
     GroupsBack back = new GroupsBack(prefix, Map.of(A0, map(0, 0, 500)),
         List.of(new FailbackPlan.DeltaRow(ownOnB, Uuid.randomUuid(), new TopicPartition("B.fb", 0), 0, 100, 0, 0)));
     Map<String, String> waiting = new HashMap<>();
-    List<GroupsBack.Move> moves = back.translate(Map.of("g", Map.of(copyOnB, 300L, ownOnB, 40L)), Map.of(ownOnB, map(0, 0, 100)), waiting);
+    List<GroupsBack.Move> moves = back.translate(Map.of("g", Map.of(copyOnB, 300L, ownOnB, 40L)), Map.of(ownOnB, map(0, 0, 100)), Map.of(),
+        waiting);
     assertThat(waiting).isEmpty();
     assertThat(moves).extracting(GroupsBack.Move::onA, GroupsBack.Move::positionOnA).containsExactlyInAnyOrder(
         org.assertj.core.groups.Tuple.tuple(A0, 300L), org.assertj.core.groups.Tuple.tuple(new TopicPartition("B.fb", 0), 40L));
