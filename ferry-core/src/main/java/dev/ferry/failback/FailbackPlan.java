@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -134,7 +135,7 @@ public final class FailbackPlan {
       boolean primaryAnswers = health.stream().noneMatch(c -> c.name().equals("brokers") && !c.ok() && c.detail().contains("does not answer"));
       List<DivergenceRow> divergence = primaryAnswers ? divergence(primary, replicatedUpTo, warnings) : List.of();
       // groups on the outage's partitions and, under prefix naming, on the copies of A's topics (A.orders) too
-      Set<TopicPartition> groupPartitions = new java.util.HashSet<>();
+      Set<TopicPartition> groupPartitions = new HashSet<>();
       delta.forEach(d -> groupPartitions.add(d.onB()));
       replicatedUpTo.keySet().forEach(tp -> groupPartitions.add(new TopicPartition(naming.targetTopic(tp.topic()), tp.partition())));
       List<GroupRow> groups = groups(dr, groupPartitions, warnings);
@@ -236,7 +237,7 @@ public final class FailbackPlan {
         c.seek(tp, r[0]);
         out.put(tp, 0L);
       });
-      Set<TopicPartition> open = new java.util.HashSet<>(ranges.keySet());
+      Set<TopicPartition> open = new HashSet<>(ranges.keySet());
       long deadline = System.nanoTime() + Duration.ofMillis(TIMEOUT_MS).toNanos();
       while (!open.isEmpty()) {
         if (System.nanoTime() > deadline) {

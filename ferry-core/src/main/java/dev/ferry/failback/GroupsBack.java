@@ -13,11 +13,15 @@ import dev.ferry.offsets.PartitionOffsetMap;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
 
 /**
  * Moves consumer groups back from B to A during a failback, exactly: a group's committed position on B inside the data
@@ -46,7 +50,7 @@ public final class GroupsBack {
   private final TopicNaming naming;
   private final Map<TopicPartition, PartitionOffsetMap> forwardMaps;
   private final Map<TopicPartition, Long> deltaStarts = new HashMap<>();
-  private final Map<String, org.apache.kafka.common.Uuid> topicIds = new HashMap<>();
+  private final Map<String, Uuid> topicIds = new HashMap<>();
 
   /** {@code plan}: the failback's plan (the delta's start in each B partition). */
   public GroupsBack(FlowConfig forward, FailbackPlan.Plan plan) {
@@ -72,7 +76,7 @@ public final class GroupsBack {
   public Result round(Checkpointer checkpointer, Admin dr, Admin primary) {
     Map<String, Map<TopicPartition, Long>> positions = new HashMap<>();
     try {
-      java.util.Set<TopicPartition> partitions = new java.util.HashSet<>(deltaStarts.keySet());
+      Set<TopicPartition> partitions = new HashSet<>(deltaStarts.keySet());
       forwardMaps.keySet().forEach(tp -> partitions.add(new TopicPartition(naming.targetTopic(tp.topic()), tp.partition())));
       new FailbackPlan(forward).groupPositions(dr, partitions).forEach(g -> positions.put(g.group(), g.positions()));
     } catch (FerryException e) {
@@ -113,16 +117,16 @@ public final class GroupsBack {
   private Translated toA(TopicPartition onB, long p, Map<TopicPartition, PartitionOffsetMap> reverseMaps, Long readUpTo) {
     boolean identity = forward.naming().mode() == Naming.Mode.IDENTITY;
     // prefix naming: B's A.orders holds only A's data (back to A's orders); B's own orders only the outage's (to B.orders)
-    java.util.Optional<String> forwardSource = identity ? java.util.Optional.of(onB.topic()) : naming.sourceTopic(onB.topic());
+    Optional<String> forwardSource = identity ? Optional.of(onB.topic()) : naming.sourceTopic(onB.topic());
     TopicPartition reverseTarget = new TopicPartition(TopicNaming.of(reverse).targetTopic(onB.topic()), onB.partition());
     PartitionOffsetMap back = reverseMaps.get(onB);
     if (forwardSource.isPresent()) {
       TopicPartition onA = new TopicPartition(forwardSource.get(), onB.partition());
       PartitionOffsetMap fwd = forwardMaps.get(onA);
-      org.apache.kafka.common.Uuid id = topicIds.get(onB.topic());
+      Uuid id = topicIds.get(onB.topic());
       // a map of another incarnation of B's topic (created again during the outage) says nothing of this one: all of it is
       // the outage's
-      boolean forwardWrote = fwd != null && (id == null || !fwd.incarnation().targetDiffers(new Incarnation(org.apache.kafka.common.Uuid.ZERO_UUID, id)));
+      boolean forwardWrote = fwd != null && (id == null || !fwd.incarnation().targetDiffers(new Incarnation(Uuid.ZERO_UUID, id)));
       if (!identity || forwardWrote && readNoOutageRecordBefore(onB, p, back, readUpTo)) {
         OptionalLong a = fwd == null ? OptionalLong.empty() : fwd.sourceOffset(p);
         return new Translated(onA, a, fwd == null ? "the forward flow has no map of " + onA

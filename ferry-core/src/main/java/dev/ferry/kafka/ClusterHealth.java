@@ -5,8 +5,10 @@ import dev.ferry.config.ClusterConfig;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
@@ -49,7 +51,7 @@ public final class ClusterHealth {
       out.add(new Check("brokers", false, where + " does not answer: " + e.getMessage()));
       return out;
     }
-    Map<String, String> undescribed = new java.util.TreeMap<>();
+    Map<String, String> undescribed = new TreeMap<>();
     Map<String, TopicDescription> described;
     try {
       described = topics.isEmpty() ? Map.of() : AdminTopics.describe(admin, topics, "describe topics on " + where, undescribed);
@@ -165,6 +167,6 @@ public final class ClusterHealth {
       v /= 1024;
       u++;
     }
-    return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
+    return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
   }
 }
