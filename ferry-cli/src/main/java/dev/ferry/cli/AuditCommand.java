@@ -1,6 +1,5 @@
 package dev.ferry.cli;
 
-import dev.ferry.FerryException;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.topics.Audit;
 import dev.ferry.topics.ConfigPolicy;
@@ -36,9 +35,7 @@ final class AuditCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (!format.equals("table") && !format.equals("json")) {
-      throw new FerryException(FerryException.Reason.BAD_INPUT, "--format: '" + format + "' is not table or json");
-    }
+    Json.requireFormat(format);
     PrintWriter out = spec.commandLine().getOut();
     List<Audit.Report> reports = new ArrayList<>();
     for (FlowConfig f : flow == null ? flows.config().flows() : List.of(flows.flow(flow))) {

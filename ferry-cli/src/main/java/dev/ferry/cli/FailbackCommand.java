@@ -85,9 +85,7 @@ final class FailbackCommand {
 
     @Override
     public Integer call() {
-      if (!format.equals("table") && !format.equals("json")) {
-        throw new FerryException(FerryException.Reason.BAD_INPUT, "--format: '" + format + "' is not table or json");
-      }
+      Json.requireFormat(format);
       FailbackPlan.Plan p = new FailbackPlan(flows.flow(flow)).plan();
       PrintWriter out = spec.commandLine().getOut();
       if (format.equals("json")) {

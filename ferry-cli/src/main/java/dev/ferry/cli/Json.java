@@ -18,6 +18,13 @@ final class Json {
 
   private Json() {}
 
+  /** Checks a {@code --format} value: table or json, else bad input naming the flag. */
+  static void requireFormat(String format) {
+    if (!format.equals("table") && !format.equals("json")) {
+      throw new dev.ferry.FerryException(dev.ferry.FerryException.Reason.BAD_INPUT, "--format: '" + format + "' is not table or json");
+    }
+  }
+
   static String write(Object value) {
     try {
       return MAPPER.writeValueAsString(value);

@@ -1,6 +1,5 @@
 package dev.ferry.cli;
 
-import dev.ferry.FerryException;
 import dev.ferry.groups.GroupOffsets;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -33,9 +32,7 @@ final class OffsetsCommand {
 
     @Override
     public Integer call() throws Exception {
-      if (!format.equals("table") && !format.equals("json")) {
-        throw new FerryException(FerryException.Reason.BAD_INPUT, "--format: '" + format + "' is not table or json");
-      }
+      Json.requireFormat(format);
       GroupOffsets.Translated t = GroupOffsets.translate(flows.flow(flow), group);
       PrintWriter out = spec.commandLine().getOut();
       if (format.equals("json")) {

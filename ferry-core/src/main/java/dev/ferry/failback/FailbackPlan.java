@@ -127,13 +127,12 @@ public final class FailbackPlan {
       Set<String> topics = new TreeSet<>();
       replicatedUpTo.keySet().forEach(tp -> topics.add(tp.topic()));
 
-      List<DeltaRow> delta = delta(dr, topics, maps);
+      List<DeltaRow> delta = delta(dr, topics, maps, warnings);
       Set<String> onA = new TreeSet<>(topics);
       delta.forEach(d -> onA.add(d.onA().topic()));
       List<ClusterHealth.Check> health = ClusterHealth.check(primary, flow.source(), onA, delta.stream().mapToLong(DeltaRow::bytes).sum(),
           System.currentTimeMillis());
-      boolean primaryAnswers = health.stream().noneMatch(c -> c.name().equals("brokers") && !c.ok() && c.detail().contains("does not answer"));
-      List<DivergenceRow> divergence = primaryAnswers ? divergence(primary, replicatedUpTo, warnings) : List.of();
+      List<DivergenceRow> divergence = ClusterHealth.answered(health) ? divergence(primary, replicatedUpTo, warnings) : List.of();
       // groups on the outage's partitions and, under prefix naming, on the copies of A's topics (A.orders) too
       Set<TopicPartition> groupPartitions = new HashSet<>();
       delta.forEach(d -> groupPartitions.add(d.onB()));
@@ -163,7 +162,8 @@ public final class FailbackPlan {
    * flow's target topic; prefix naming: B's own topic of that name, if producers wrote one), from where the forward
    * flow's writes ended (its offset map's next target offset; a partition it never wrote from its start) to its end.
    */
-  private List<DeltaRow> delta(Admin dr, Collection<String> sourceTopics, Map<TopicPartition, PartitionOffsetMap> forwardMaps) {
+  private List<DeltaRow> delta(Admin dr, Collection<String> sourceTopics, Map<TopicPartition, PartitionOffsetMap> forwardMaps,
+      List<String> warnings) {
     // under prefix naming the forward flow never wrote B's own topics
     Map<TopicPartition, PartitionOffsetMap> maps = flow.naming().mode() == Naming.Mode.IDENTITY ? forwardMaps : Map.of();
     Set<String> onB = KafkaCalls.await(dr.listTopics().names(), TIMEOUT_MS, "list topics on " + flow.target().describe());
@@ -174,7 +174,7 @@ public final class FailbackPlan {
     described.values().forEach(d -> d.partitions().forEach(p -> parts.add(new TopicPartition(d.name(), p.partition()))));
     Map<TopicPartition, Long> starts = offsets(dr, parts, OffsetSpec.earliest(), flow.target().describe());
     Map<TopicPartition, Long> ends = offsets(dr, parts, OffsetSpec.latest(), flow.target().describe());
-    Map<TopicPartition, Long> sizes = sizes(dr, parts);
+    Map<TopicPartition, Long> sizes = sizes(dr, parts, warnings);
     List<DeltaRow> out = new ArrayList<>();
     for (TopicPartition tp : parts) {
       Uuid id = described.get(tp.topic()).topicId();
@@ -321,7 +321,7 @@ public final class FailbackPlan {
   }
 
   /** Bytes on disk of each partition (its largest replica), for the disk check; empty where the brokers do not say. */
-  private Map<TopicPartition, Long> sizes(Admin dr, Collection<TopicPartition> parts) {
+  private Map<TopicPartition, Long> sizes(Admin dr, Collection<TopicPartition> parts, List<String> warnings) {
     Map<TopicPartition, Long> out = new HashMap<>();
     if (parts.isEmpty()) {
       return out;
@@ -340,7 +340,7 @@ public final class FailbackPlan {
             });
           }));
     } catch (FerryException e) {
-      // sizes unknown: the disk check sees 0 bytes to write and says so
+      warnings.add("sizes of the outage's partitions not known (the disk check counts 0 bytes to write): " + e.getMessage());
     }
     return out;
   }

@@ -89,7 +89,7 @@ public final class GroupsBack {
     TopicNaming back = TopicNaming.of(reverse);
     new ProgressStore(primary, reverse).readAllProgress().forEach((onA, pr) -> back.sourceTopic(onA.topic())
         .ifPresent(b -> readUpTo.put(new TopicPartition(b, onA.partition()), pr.next())));
-    List<Move> moves = translate(positions, OffsetMapReader.read(reverse, TIMEOUT), readUpTo, waiting);
+    List<Move> moves = translate(positions, checkpointer.maps(TIMEOUT), readUpTo, waiting);
     long now = System.currentTimeMillis();
     List<Checkpoint> checkpoints = moves.stream().map(m -> new Checkpoint(m.group(), m.onB(), m.onA(), m.positionOnB(), m.positionOnA(), 0, now)).toList();
     Checkpointer.SyncResult sync = checkpointer.commitToTarget(checkpoints, false, false);

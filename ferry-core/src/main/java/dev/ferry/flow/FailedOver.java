@@ -3,25 +3,17 @@ package dev.ferry.flow;
 import dev.ferry.FerryException;
 import dev.ferry.client.FerryNames;
 import dev.ferry.config.FlowConfig;
-import dev.ferry.kafka.Clients;
 import dev.ferry.kafka.KafkaCalls;
 import dev.ferry.kafka.TopicLeaders;
+import dev.ferry.topics.StateTopic;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
@@ -35,7 +27,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
 public record FailedOver(Instant at, int shards) {
   private static final String KEY = "failed-over";
   private static final Pattern VALUE = Pattern.compile("v1;at=(\\d+);shards=(\\d+)");
-  private static final long TIMEOUT_MS = 30_000;
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
   /** The one-line refusal for a flow that failed over. */
   public String refusal(FlowConfig flow) {
@@ -47,13 +39,13 @@ public record FailedOver(Instant at, int shards) {
   /** Records that {@code flow} failed over (again: the record of an earlier, unfinished failover is replaced). */
   public static void record(FlowConfig flow, Admin target, FailedOver f) {
     ensureTopic(flow, target);
-    write(flow, ("v1;at=" + f.at.toEpochMilli() + ";shards=" + f.shards).getBytes(StandardCharsets.UTF_8));
+    StateTopic.write(flow, KEY, ("v1;at=" + f.at.toEpochMilli() + ";shards=" + f.shards).getBytes(StandardCharsets.UTF_8), TIMEOUT);
   }
 
   /** Forgets the failover: the flow replicates again. */
   static void clear(FlowConfig flow, Admin target) {
     ensureTopic(flow, target);
-    write(flow, null);
+    StateTopic.write(flow, KEY, null, TIMEOUT);
   }
 
   /** The failover recorded for {@code flow}, if one is (and was not cleared since). */
@@ -79,32 +71,16 @@ public record FailedOver(Instant at, int shards) {
     return key != null && KEY.equals(new String(key, StandardCharsets.UTF_8));
   }
 
-  /** The state topic (one compacted partition), created where missing. */
+  /** The state topic, created where missing (a flow that never ran with this Ferry may not have it yet). */
   static void ensureTopic(FlowConfig flow, Admin target) {
     String topic = FerryNames.stateTopic(flow.name());
     try {
-      KafkaCalls.await(target.createTopics(List.of(new NewTopic(topic, Optional.of(1), flow.replicationFactor())
-          .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact")))).all(), TIMEOUT_MS, "create " + topic + " on " + flow.target().describe());
+      KafkaCalls.await(target.createTopics(List.of(StateTopic.newTopic(flow))).all(), TIMEOUT.toMillis(), "create " + topic + " on " + flow.target().describe());
     } catch (FerryException e) {
       if (!(e.getCause() instanceof TopicExistsException)) {
         throw e;
       }
     }
-    TopicLeaders.await(target, List.of(topic), Duration.ofSeconds(30), flow.target().describe());
-  }
-
-  private static void write(FlowConfig flow, byte[] value) {
-    String topic = FerryNames.stateTopic(flow.name());
-    try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Clients.checkpointProducer(flow.target(), FerryNames.checkpointClientId(flow.name())))) {
-      p.send(new ProducerRecord<>(topic, 0, KEY.getBytes(StandardCharsets.UTF_8), value)).get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new FerryException(FerryException.Reason.FAILED, "write to " + topic + " on " + flow.target().describe() + ": interrupted", e);
-    } catch (ExecutionException e) {
-      throw KafkaCalls.translate(e.getCause(), "write to " + topic + " on " + flow.target().describe());
-    } catch (TimeoutException e) {
-      throw new FerryException(FerryException.Reason.UNREACHABLE, "write to " + topic + " on " + flow.target().describe() + ": no answer within "
-          + TIMEOUT_MS + " ms", e);
-    }
+    TopicLeaders.await(target, List.of(topic), TIMEOUT, flow.target().describe());
   }
 }

@@ -6,6 +6,7 @@ import dev.ferry.config.FlowConfig;
 import dev.ferry.kafka.KafkaCalls;
 import dev.ferry.kafka.TopicLeaders;
 import dev.ferry.replicate.ShardFence;
+import dev.ferry.topics.StateTopic;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +57,7 @@ final class InternalTopics {
     NewTopic checkpoints = new NewTopic(checkpointTopic, Optional.of(CHECKPOINT_PARTITIONS), flow.replicationFactor())
         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact"));
     // the flow's state (a failover, where recreated topics begin on the target): written by the shards' transactions too
-    NewTopic state = new NewTopic(stateTopic, Optional.of(1), flow.replicationFactor()).configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact"));
+    NewTopic state = StateTopic.newTopic(flow);
     target.createTopics(List.of(map, shards, checkpoints, state)).values().forEach((name, f) -> {
       try {
         KafkaCalls.await(f, TIMEOUT_MS, "create " + name + " on " + flow.target().describe());

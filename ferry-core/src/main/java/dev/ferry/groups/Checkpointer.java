@@ -89,6 +89,11 @@ public final class Checkpointer implements AutoCloseable {
     this.producer = p;
   }
 
+  /** The flow's offset maps as committed now, read on from where the last call left (by source partition). */
+  public Map<TopicPartition, PartitionOffsetMap> maps(Duration timeout) {
+    return index.catchUp(timeout);
+  }
+
   /** The groups on the source that the flow follows. */
   public List<String> followedGroups() {
     return KafkaCalls.await(source.listGroups(ListGroupsOptions.forConsumerGroups()).all(), TIMEOUT_MS,

@@ -90,6 +90,11 @@ public final class ClusterHealth {
     return out;
   }
 
+  /** Whether the cluster answered at all (one that does not fails the first check and gets no other). */
+  public static boolean answered(List<Check> checks) {
+    return checks.size() > 1;
+  }
+
   /** Whether every check holds. */
   public static boolean healthy(List<Check> checks) {
     return checks.stream().allMatch(Check::ok);

@@ -130,21 +130,23 @@ public final class FlowReport {
       List<MemberRow> processes = members(target, flow);
       List<String> orphans = List.of();
       List<String> rules = List.of();
+      List<String> recreated = List.of(); // needs the source too: none is known while it does not answer
       Optional<String> unchecked = Optional.empty();
       if (ends.isPresent()) {
         try {
           Audit.Report audit = new Audit(flow).topics();
           orphans = audit.orphans();
           rules = audit.topics().stream().flatMap(t -> t.violations().stream()).toList();
+          recreated = List.copyOf(audit.recreated().values());
         } catch (FerryException e) {
           unchecked = Optional.of(e.getMessage());
+          recreated = List.copyOf(Recreations.pending(flow, source, committed).values());
         }
       } else {
         unchecked = Optional.of("the source does not answer");
       }
-      return new Report(flow, ends.isPresent(), rows, groups, processes, shards(flow, processes, now),
-          List.copyOf(Recreations.pending(flow, source, committed).values()), Recreation.summaries(flow, target, Duration.ofSeconds(30)), orphans,
-          rules, unchecked);
+      return new Report(flow, ends.isPresent(), rows, groups, processes, shards(flow, processes, now), recreated,
+          Recreation.summaries(flow, target, Duration.ofSeconds(30)), orphans, rules, unchecked);
     }
   }
 

@@ -10,15 +10,18 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
 
 /**
  * The flow's state topic on the target (one compacted partition, created with the flow's other topics): records of
@@ -26,6 +29,12 @@ import org.apache.kafka.common.TopicPartition;
  */
 public final class StateTopic {
   private StateTopic() {}
+
+  /** The topic as created: one compacted partition. */
+  public static NewTopic newTopic(FlowConfig flow) {
+    return new NewTopic(FerryNames.stateTopic(flow.name()), Optional.of(1), flow.replicationFactor())
+        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact"));
+  }
 
   /** The latest value of every key, in the order the keys were first written; empty when the topic does not exist. */
   public static Map<String, byte[]> read(FlowConfig flow, Duration timeout) {
