@@ -70,11 +70,17 @@ public final class Workload {
    * outcome may be unknown, ends the workload with an error rather than risk writing a transaction twice.
    */
   public static long transactional(ClusterConfig cluster, String topic, int partitions, int transactions, int perTransaction, int abortEvery) {
+    return transactional(cluster, topic, partitions, transactions, perTransaction, abortEvery, 0);
+  }
+
+  /** As above, the records numbered from {@code from}. */
+  public static long transactional(ClusterConfig cluster, String topic, int partitions, int transactions, int perTransaction, int abortEvery,
+      int from) {
     String transactionalId = "workload-" + UUID.randomUUID();
     long aborted = 0;
     KafkaProducer<byte[], byte[]> p = transactionalProducer(cluster, transactionalId);
     try {
-      for (int t = 0, n = 0; t < transactions; t++, n += perTransaction) {
+      for (int t = 0, n = from; t < transactions; t++, n += perTransaction) {
         boolean abort = abortEvery > 0 && t % abortEvery == abortEvery - 1;
         for (int attempt = 1; !writeTransaction(p, topic, partitions, n, perTransaction, abort, t, attempt); attempt++) {
           p.close(Duration.ZERO);

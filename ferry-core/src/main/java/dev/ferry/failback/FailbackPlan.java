@@ -84,8 +84,9 @@ public final class FailbackPlan {
    * flow writes no provenance under identity naming); {@code warnings} what could not be read (the rest is filled as far
    * as the clusters could say).
    */
-  public record Plan(String flow, String primary, String dr, Optional<String> failedOverAt, List<ClusterHealth.Check> health, List<DeltaRow> delta,
-      List<DivergenceRow> divergence, List<GroupRow> groups, List<String> warnings, Optional<String> refused) {
+  public record Plan(String flow, String primary, String dr, Optional<String> failedOverAt, List<ClusterHealth.Check> health,
+      Map<TopicPartition, Long> replicatedUpTo, List<DeltaRow> delta, List<DivergenceRow> divergence, List<GroupRow> groups, List<String> warnings,
+      Optional<String> refused) {
     public long deltaOffsets() {
       return delta.stream().mapToLong(DeltaRow::offsets).sum();
     }
@@ -132,7 +133,11 @@ public final class FailbackPlan {
       delta.forEach(d -> onA.add(d.onA().topic()));
       List<ClusterHealth.Check> health = ClusterHealth.check(primary, flow.source(), onA, delta.stream().mapToLong(DeltaRow::bytes).sum(),
           System.currentTimeMillis());
-      List<DivergenceRow> divergence = ClusterHealth.answered(health) ? divergence(primary, replicatedUpTo, warnings) : List.of();
+      // once the failback started, what the reverse flow writes into A's topics comes after the divergence: it ends where
+      // A's partitions ended then
+      Map<TopicPartition, Long> divergenceEnds = failedOver.flatMap(f -> FailbackState.read(flow).filter(st -> st.after(f.at())))
+          .map(FailbackState::primaryEnds).orElse(Map.of());
+      List<DivergenceRow> divergence = ClusterHealth.answered(health) ? divergence(primary, replicatedUpTo, divergenceEnds, warnings) : List.of();
       // groups on the outage's partitions and, under prefix naming, on the copies of A's topics (A.orders) too
       Set<TopicPartition> groupPartitions = new HashSet<>();
       delta.forEach(d -> groupPartitions.add(d.onB()));
@@ -153,7 +158,7 @@ public final class FailbackPlan {
         refused = Optional.of(a + " is not ready to take traffic back: " + String.join("; ",
             health.stream().filter(c -> !c.ok()).map(c -> c.name() + ": " + c.detail()).toList()));
       }
-      return new Plan(flow.name(), a, b, at, health, delta, divergence, groups, warnings, refused);
+      return new Plan(flow.name(), a, b, at, health, replicatedUpTo, delta, divergence, groups, warnings, refused);
     }
   }
 
@@ -195,7 +200,8 @@ public final class FailbackPlan {
   }
 
   /** Records on A past the forward flow's progress, per partition. */
-  private List<DivergenceRow> divergence(Admin primary, Map<TopicPartition, Long> replicatedUpTo, List<String> warnings) {
+  private List<DivergenceRow> divergence(Admin primary, Map<TopicPartition, Long> replicatedUpTo, Map<TopicPartition, Long> endsAtStart,
+      List<String> warnings) {
     Map<TopicPartition, Long> ends;
     try {
       ends = offsets(primary, replicatedUpTo.keySet(), OffsetSpec.latest(), flow.source().describe());
@@ -206,6 +212,10 @@ public final class FailbackPlan {
     Map<TopicPartition, long[]> ranges = new TreeMap<>(Comparator.comparing(TopicPartition::toString));
     for (Map.Entry<TopicPartition, Long> e : replicatedUpTo.entrySet()) {
       Long end = ends.get(e.getKey());
+      Long atStart = endsAtStart.get(e.getKey());
+      if (end != null && atStart != null) {
+        end = Math.min(end, atStart);
+      }
       if (end != null && end > e.getValue()) {
         ranges.put(e.getKey(), new long[] {e.getValue(), end});
       }
@@ -223,6 +233,13 @@ public final class FailbackPlan {
     Map<TopicPartition, Long> n = counted;
     ranges.forEach((tp, r) -> out.add(new DivergenceRow(tp, r[0], r[1], n.getOrDefault(tp, -1L))));
     return out;
+  }
+
+  /** A's end offset (read_committed) now of every partition the forward flow replicated: where the divergence ends. */
+  public Map<TopicPartition, Long> primaryEnds(Plan plan) {
+    try (Admin primary = Admin.create(Clients.admin(flow.source()))) {
+      return offsets(primary, plan.replicatedUpTo().keySet(), OffsetSpec.latest(), flow.source().describe());
+    }
   }
 
   /** The committed records (read_committed) in each range of A. */

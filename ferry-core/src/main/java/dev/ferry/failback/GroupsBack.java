@@ -74,6 +74,23 @@ public final class GroupsBack {
    * {@code checkpointer}: the reverse flow's (source B, target A).
    */
   public Result round(Checkpointer checkpointer, Admin dr, Admin primary) {
+    Result r = preview(checkpointer.maps(TIMEOUT), dr, primary);
+    if (r.moves().isEmpty()) {
+      return r;
+    }
+    long now = System.currentTimeMillis();
+    List<Checkpoint> checkpoints = r.moves().stream().map(m -> new Checkpoint(m.group(), m.onB(), m.onA(), m.positionOnB(), m.positionOnA(), 0, now))
+        .toList();
+    Checkpointer.SyncResult sync = checkpointer.commitToTarget(checkpoints, false, false);
+    List<Move> committed = r.moves().stream().filter(m -> sync.committed().getOrDefault(m.group(), Map.of()).containsKey(m.onA())).toList();
+    return new Result(r.moves(), committed, r.waiting(), sync.activeOnTarget(), sync.failed());
+  }
+
+  /**
+   * The translations of the groups' positions on B now, committing nothing ({@code reverseMaps}: the reverse flow's
+   * offset maps, by B partition).
+   */
+  public Result preview(Map<TopicPartition, PartitionOffsetMap> reverseMaps, Admin dr, Admin primary) {
     Map<String, Map<TopicPartition, Long>> positions = new HashMap<>();
     try {
       Set<TopicPartition> partitions = new HashSet<>(deltaStarts.keySet());
@@ -84,17 +101,17 @@ public final class GroupsBack {
           Map.of());
     }
     Map<String, String> waiting = new HashMap<>();
-    // how far the reverse flow has read each B partition (its progress is keyed by the A partition it writes)
-    Map<TopicPartition, Long> readUpTo = new HashMap<>();
+    List<Move> moves = translate(positions, reverseMaps, readUpTo(reverse, primary), waiting);
+    return new Result(moves, List.of(), waiting, Map.of(), Map.of());
+  }
+
+  /** How far the reverse flow has read each B partition: its progress on A, which is keyed by the A partition it writes. */
+  static Map<TopicPartition, Long> readUpTo(FlowConfig reverse, Admin primary) {
+    Map<TopicPartition, Long> out = new HashMap<>();
     TopicNaming back = TopicNaming.of(reverse);
     new ProgressStore(primary, reverse).readAllProgress().forEach((onA, pr) -> back.sourceTopic(onA.topic())
-        .ifPresent(b -> readUpTo.put(new TopicPartition(b, onA.partition()), pr.next())));
-    List<Move> moves = translate(positions, checkpointer.maps(TIMEOUT), readUpTo, waiting);
-    long now = System.currentTimeMillis();
-    List<Checkpoint> checkpoints = moves.stream().map(m -> new Checkpoint(m.group(), m.onB(), m.onA(), m.positionOnB(), m.positionOnA(), 0, now)).toList();
-    Checkpointer.SyncResult sync = checkpointer.commitToTarget(checkpoints, false, false);
-    List<Move> committed = moves.stream().filter(m -> sync.committed().getOrDefault(m.group(), Map.of()).containsKey(m.onA())).toList();
-    return new Result(moves, committed, waiting, sync.activeOnTarget(), sync.failed());
+        .ifPresent(b -> out.put(new TopicPartition(b, onA.partition()), pr.next())));
+    return out;
   }
 
   /** The translations of these positions on B ({@code waiting}: those that cannot be translated yet, with why). */

@@ -6,8 +6,11 @@ import dev.ferry.config.Naming;
 import dev.ferry.config.OnRecreate;
 import dev.ferry.config.SyncedConfigs;
 import dev.ferry.config.TopicSelection;
+import dev.ferry.flow.FailedOver;
+import dev.ferry.flow.Replicator;
 import dev.ferry.kafka.Incarnation;
 import dev.ferry.replicate.StartPositions;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +53,20 @@ public final class ReverseFlow {
         .checkpointInterval(forward.checkpointInterval()).syncGroupOffsets(false).balanceInterval(forward.balanceInterval())
         .onRecreate(OnRecreate.STOP)
         .excludeConfigs(forward.naming().mode() == Naming.Mode.IDENTITY ? SyncedConfigs.SOURCE_OWNED : forward.excludeConfigs()).build();
+  }
+
+  /**
+   * Whether the reverse flow may replicate into A for the failover that began at {@code failedOverAt}: the reverse flow
+   * is recorded as stopped for good ("failed over") by every {@code failback finish}, and only a stop before this
+   * failover (the failback of an earlier one) is forgotten.
+   */
+  public static Replicator.AfterFailover afterFailover(FlowConfig reverse, Instant failedOverAt) {
+    return stoppedSince(reverse, failedOverAt) ? Replicator.AfterFailover.REFUSE : Replicator.AfterFailover.RESUME;
+  }
+
+  /** Whether a {@code failback finish} stopped the reverse flow since the forward flow's failover at {@code failedOverAt}. */
+  public static boolean stoppedSince(FlowConfig reverse, Instant failedOverAt) {
+    return FailedOver.read(reverse).filter(f -> !f.at().isBefore(failedOverAt)).isPresent();
   }
 
   /**

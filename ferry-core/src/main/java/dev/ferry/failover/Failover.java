@@ -3,18 +3,14 @@ package dev.ferry.failover;
 import dev.ferry.FerryException;
 import dev.ferry.client.Checkpoint;
 import dev.ferry.client.FerryCheckpoints;
-import dev.ferry.client.FerryNames;
 import dev.ferry.config.FlowConfig;
-import dev.ferry.flow.FailedOver;
 import dev.ferry.groups.Checkpointer;
 import dev.ferry.groups.Translation;
 import dev.ferry.kafka.Clients;
 import dev.ferry.kafka.ClusterProbe;
 import dev.ferry.kafka.KafkaCalls;
 import dev.ferry.kafka.ProgressStore;
-import dev.ferry.replicate.ShardFence;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -23,12 +19,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
-import org.apache.kafka.common.errors.GroupIdNotFoundException;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -104,7 +97,7 @@ public final class Failover {
       // asked first: with the source gone, running processes may be stuck in calls to it, and what they hold is fenced
       // anyway, so they are not waited for long
       boolean sourceUp = sourceAnswers(source);
-      String replication = stopReplication(target, sourceUp ? RELEASE_DEADLINE : RELEASE_DEADLINE_SOURCE_DOWN);
+      String replication = dryRun ? ReplicationStop.preview(flow, target) : ReplicationStop.stop(flow, target, sourceUp ? RELEASE_DEADLINE : RELEASE_DEADLINE_SOURCE_DOWN);
       try (Checkpointer checkpointer = new Checkpointer(flow, source, target)) {
         List<Checkpoint> checkpoints;
         String from;
@@ -220,73 +213,6 @@ public final class Failover {
     return new ProgressStore(target, flow).topics();
   }
 
-  /**
-   * Stops replication: records the failover on the target (so no {@code ferry run} replicates into it again unasked),
-   * deletes the shard topic (running processes release their shards, committing what they hold), waits until no member
-   * owns a shard, then fences every shard's transactional.id so nothing can commit after. Running it again finishes
-   * what an interrupted run left.
-   */
-  private String stopReplication(Admin target, Duration releaseDeadline) {
-    String shardTopic = FerryNames.shardTopic(flow.name());
-    String members = FerryNames.membershipGroup(flow.name());
-    int running = membersWithShards(target, members);
-    if (dryRun) {
-      return running > 0 ? running + " process(es) replicating; would be stopped" : "not running";
-    }
-    Optional<FailedOver> earlier = FailedOver.read(flow);
-    int shards = shardCount(target, shardTopic).orElse(earlier.map(FailedOver::shards).filter(n -> n > 0).orElse(flow.shards()));
-    FailedOver.record(flow, target, new FailedOver(earlier.map(FailedOver::at).orElse(Instant.now()), shards));
-    try {
-      KafkaCalls.await(target.deleteTopics(List.of(shardTopic)).all(), TIMEOUT_MS, "delete " + shardTopic + " on " + flow.target().describe());
-    } catch (FerryException e) {
-      if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
-        throw e;
-      }
-    }
-    long deadline = System.nanoTime() + releaseDeadline.toNanos();
-    int holding = running;
-    while (holding > 0 && System.nanoTime() < deadline) {
-      pause(200);
-      holding = membersWithShards(target, members);
-    }
-    ShardFence.fence(flow, shards);
-    LOG.atInfo().addKeyValue("flow", flow.name()).log("replication stopped and all {} shards fenced", shards);
-    if (running == 0) {
-      return "not running (all " + shards + " shards fenced)";
-    }
-    if (holding == 0) {
-      return "stopped (" + running + " process(es) released their shards; all " + shards + " shards fenced)";
-    }
-    return "stopped (" + (running - holding) + " of " + running + " process(es) released their shards, " + holding + " did not within "
-        + releaseDeadline.toSeconds() + " s; all " + shards + " shards fenced, so nothing more of theirs is committed)";
-  }
-
-  /** The partitions of the shard topic (the flow's real shard count); empty when it is gone. */
-  private Optional<Integer> shardCount(Admin target, String shardTopic) {
-    try {
-      return Optional.of(KafkaCalls.await(target.describeTopics(List.of(shardTopic)).allTopicNames(), TIMEOUT_MS,
-          "describe " + shardTopic + " on " + flow.target().describe()).get(shardTopic).partitions().size());
-    } catch (FerryException e) {
-      if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-        return Optional.empty();
-      }
-      throw e;
-    }
-  }
-
-  private int membersWithShards(Admin target, String group) {
-    try {
-      ConsumerGroupDescription d = KafkaCalls.await(target.describeConsumerGroups(List.of(group)).describedGroups().get(group), TIMEOUT_MS,
-          "describe " + group + " on " + flow.target().describe());
-      return (int) d.members().stream().filter(m -> !m.assignment().topicPartitions().isEmpty()).count();
-    } catch (FerryException e) {
-      if (e.getCause() instanceof GroupIdNotFoundException) {
-        return 0;
-      }
-      throw e;
-    }
-  }
-
   private boolean sourceAnswers(Admin source) {
     boolean up = ClusterProbe.answers(source, flow.source(), "source", Duration.ofSeconds(5));
     if (!up) {
@@ -306,14 +232,5 @@ public final class Failover {
       }
     });
     return out;
-  }
-
-  private static void pause(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new FerryException(FerryException.Reason.FAILED, "interrupted");
-    }
   }
 }

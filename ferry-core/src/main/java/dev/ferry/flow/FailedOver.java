@@ -43,7 +43,7 @@ public record FailedOver(Instant at, int shards) {
   }
 
   /** Forgets the failover: the flow replicates again. */
-  static void clear(FlowConfig flow, Admin target) {
+  public static void clear(FlowConfig flow, Admin target) {
     ensureTopic(flow, target);
     StateTopic.write(flow, KEY, null, TIMEOUT);
   }

@@ -191,7 +191,7 @@ public final class FlowReport {
   }
 
   /** The timestamp of the record at each given offset on the source (the oldest record not yet replicated). */
-  private static Map<TopicPartition, Long> timestampsAt(FlowConfig flow, Map<TopicPartition, Long> offsets) {
+  public static Map<TopicPartition, Long> timestampsAt(FlowConfig flow, Map<TopicPartition, Long> offsets) {
     Map<TopicPartition, Long> out = new HashMap<>();
     if (offsets.isEmpty()) {
       return out;
