@@ -2,7 +2,9 @@ package dev.ferry.cli;
 
 import dev.ferry.FerryException;
 import dev.ferry.config.ClusterConfig;
+import dev.ferry.config.Naming;
 import dev.ferry.drill.Drill;
+import dev.ferry.drill.Rehearsal;
 import dev.ferry.drill.Verification;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -20,14 +22,25 @@ import picocli.CommandLine.Spec;
 
 /** {@code ferry drill}: a replication rehearsal with a verified report. */
 @Command(name = "drill", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Rehearse replication and verify it: start two local KRaft clusters (or use --source/--target), "
-        + "write a numbered workload (plain, transactional with aborts, compacted), replicate it with Ferry and check "
-        + "that every committed record arrived exactly once, in order, intact. Exit 0 only when it did.")
+    description = "Rehearse the whole DR cycle and verify each phase, on two local KRaft clusters it starts (or --source/--target): "
+        + "(1) replicate A -> B while a consumer group reads on A; (2) disaster: A's broker is killed, failover moves the group to B; "
+        + "(3) producers write to B, the group reads there; (4) A is back: failback plan, start, the group moves back first, producers "
+        + "stop, finish drains; (5) forward again. Exit 0 only when every committed record is on both clusters exactly once, in order, "
+        + "and the group read each exactly once. --quick: replication alone (plain, transactional with aborts, compacted).")
 final class DrillCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(names = "--records", paramLabel = "N", description = "Records in the workload (default: 20000).")
   int records = 20_000;
+
+  @Option(names = "--quick", description = "Rehearse replication only: replicate a workload and verify it (no failover, no failback).")
+  boolean quick;
+
+  @Option(names = "--naming", paramLabel = "prefix|identity", description = "The flow's naming mode for the DR cycle (default: prefix).")
+  String naming = "prefix";
+
+  @Option(names = "--keep", description = "Keep the rehearsal's topics and groups at the end (deleted by default).")
+  boolean keep;
 
   @Option(names = "--source", paramLabel = "ALIAS=HOST:PORT", converter = KeyValueConverter.class,
       description = "Use this running source cluster instead of a local one.")
@@ -60,6 +73,14 @@ final class DrillCommand implements Callable<Integer> {
     if ((source == null) != (target == null)) {
       throw new FerryException(FerryException.Reason.BAD_INPUT, (source == null ? "--source" : "--target") + ": give both --source and --target, or neither");
     }
+    Naming.Mode mode = switch (naming) {
+      case "prefix" -> Naming.Mode.PREFIX;
+      case "identity" -> Naming.Mode.IDENTITY;
+      default -> throw new FerryException(FerryException.Reason.BAD_INPUT, "--naming: '" + naming + "' is not prefix or identity");
+    };
+    if (quick && (keep || !naming.equals("prefix"))) {
+      throw new FerryException(FerryException.Reason.BAD_INPUT, (keep ? "--keep" : "--naming") + ": only for the DR cycle, not with --quick");
+    }
     LocalClusters local = LocalClusters.none();
     try {
       ClusterConfig s;
@@ -75,10 +96,39 @@ final class DrillCommand implements Callable<Integer> {
         s = cluster("--source", source, sourceProperties);
         t = cluster("--target", target, targetProperties);
       }
-      out.println("Writing " + records + " records to " + s.describe() + " and replicating them to " + t.describe() + " ...");
+      if (quick) {
+        out.println("Writing " + records + " records to " + s.describe() + " and replicating them to " + t.describe() + " ...");
+        out.flush();
+        Drill.Report report = new Drill(s, t, records, limit).run();
+        render(out, report);
+        return report.passed() ? ExitCodes.OK : ExitCodes.FAILURE;
+      }
+      LocalClusters clusters = local;
+      Rehearsal.Primary primary = source == null ? new Rehearsal.Primary() {
+        @Override
+        public void fail() {
+          clusters.killPrimary();
+        }
+
+        @Override
+        public void recover() {
+          clusters.restartPrimary();
+        }
+      } : new Rehearsal.Primary() {
+        @Override
+        public void fail() {
+          // staging clusters are not the drill's to stop: A is simply no longer used until the failback
+        }
+
+        @Override
+        public void recover() {}
+      };
+      Rehearsal rehearsal = new Rehearsal(s, t, new Rehearsal.Settings(records, mode, 0, keep, limit), primary, p -> RehearsalOutput.phase(out, p));
+      out.printf("Rehearsing the DR cycle %s -> %s -> %s with %d records (%s naming, run %s) ...%n", s.describe(), t.describe(), s.describe(), records,
+          naming, rehearsal.run());
       out.flush();
-      Drill.Report report = new Drill(s, t, records, limit).run();
-      render(out, report);
+      Rehearsal.Report report = rehearsal.rehearse();
+      RehearsalOutput.summary(out, report);
       return report.passed() ? ExitCodes.OK : ExitCodes.FAILURE;
     } finally {
       local.close();

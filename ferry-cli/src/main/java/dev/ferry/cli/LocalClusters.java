@@ -30,6 +30,16 @@ final class LocalClusters implements AutoCloseable {
     }
   }
 
+  /** Kills cluster A's broker, as a disaster would. */
+  void killPrimary() {
+    clusters.get(0).kill();
+  }
+
+  /** Starts cluster A's broker again and waits until it answers. */
+  void restartPrimary() {
+    clusters.get(0).start();
+  }
+
   String bootstrap(int i) {
     return clusters.get(i).bootstrap();
   }

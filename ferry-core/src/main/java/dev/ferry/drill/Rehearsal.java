@@ -168,6 +168,11 @@ public final class Rehearsal {
 
       // 3. outage writes on B, some read there
       int outage = n * 2 / 5;
+      if (settings.naming() == Naming.Mode.PREFIX) {
+        // B's own topics of those names: what producers write to during the outage (A's are A.orders there)
+        Workload.createTopic(b, orders, 4, Map.of());
+        Workload.createTopic(b, payments, 2, Map.of());
+      }
       Workload.plain(b, orders, 4, outage, OUTAGE_FROM);
       long abortedOnB = Workload.transactional(b, payments, 2, Math.max(2, transactions / 2), PER_TRANSACTION, 5, OUTAGE_FROM);
       List<String> more = AppGroup.read(b, group, appOnB, n / 5, settings.timeout());

@@ -158,6 +158,7 @@ public final class Replicator implements AutoCloseable {
           failedOver.get().at());
     }
     int mapPartitions = new InternalTopics(flow, targetAdmin).ensure();
+    state.topicCreated(); // a failover from now on is noticed at the next topic refresh
     String memberId = UUID.randomUUID().toString().substring(0, 8);
     ProgressStore progress = new ProgressStore(targetAdmin, flow);
     Map<TopicPartition, ProgressStore.Progress> committed = progress.readAllProgress();

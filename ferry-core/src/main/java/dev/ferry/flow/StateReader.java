@@ -69,6 +69,11 @@ final class StateReader implements AutoCloseable {
     return failedOver;
   }
 
+  /** The topic was just created: the next poll looks it up at once instead of waiting out the lookup interval. */
+  void topicCreated() {
+    lastLookup = 0;
+  }
+
   @Override
   public void close() {
     consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
