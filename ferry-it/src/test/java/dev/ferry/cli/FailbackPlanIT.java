@@ -10,7 +10,7 @@ import dev.ferry.config.TopicSelection;
 import dev.ferry.drill.Verifier;
 import dev.ferry.drill.Workload;
 import dev.ferry.failback.FailbackPlan;
-import dev.ferry.failback.ReverseFlow;
+import dev.ferry.failback.FailbackStart;
 import dev.ferry.flow.Replicator;
 import dev.ferry.groups.ResumeCheck;
 import dev.ferry.kafka.Clients;
@@ -70,6 +70,10 @@ class FailbackPlanIT {
 
     Cli.Result failover = Cli.ferry(args("failover"));
     assertThat(failover.code()).as(failover.out() + failover.err()).isZero();
+    Cli.Result finishFirst = Cli.ferry(args("failback", "finish"));
+    assertThat(finishFirst.code()).as(finishFirst.out() + finishFirst.err()).isEqualTo(ExitCodes.REFUSED);
+    assertThat(finishFirst.err().strip()).startsWith("ferry: failback finish refused: no failback of flow fb has started")
+        .contains("run ferry failback start first").doesNotContain("\n");
     Workload.plain(b, "fb", 2, 300, 1_000_000); // the outage: producers write to the target
 
     FailbackPlan.Plan plan = new FailbackPlan(flow).plan();
@@ -114,8 +118,9 @@ class FailbackPlanIT {
 
     // failback start: the reverse flow reads only the delta (nothing before it, so nothing of A's own records to
     // skip), copies the outage's records to A once each, and keeps what diverged
-    try (Replicator back = Replicator.start(ReverseFlow.of(flow), Replicator.Startup.FAIL_FAST, Replicator.AfterFailover.REFUSE,
-        ReverseFlow.starts(plan.delta()))) {
+    FailbackStart start = FailbackStart.prepare(flow);
+    assertThat(start.plan().delta()).isEqualTo(plan.delta());
+    try (Replicator back = start.replicate(Replicator.Startup.FAIL_FAST)) {
       await().atMost(Duration.ofSeconds(60)).until(() -> TargetValues.counts(a, "fb").size() == 1_400);
       back.awaitCaughtUp(Duration.ofSeconds(60));
       assertThat(back.status().replication().replicatedRecords()).isEqualTo(300);
@@ -157,6 +162,51 @@ class FailbackPlanIT {
     assertThat(onA.values()).as("each record once").allMatch(n -> n == 1);
     assertThat(onA.keySet()).containsAll(TargetValues.written("fb", 0, 1_000)).containsAll(TargetValues.written("fb", 500_000, 100))
         .containsAll(TargetValues.written("fb", 1_000_000, 300));
+
+    // status: the reverse flow's lag (none left), the group positioned on A, the divergence
+    Cli.Result status = Cli.ferry(args("failback", "status"));
+    assertThat(status.code()).as(status.out() + status.err()).isZero();
+    System.out.println(status.out()); // the sample in docs/operations.md
+    assertThat(status.out()).contains("Failback of flow fb (B", "failback started at", "total: 300 offsets copied back, 0 left",
+        "app", "positioned on A", "offsets " + before.get(p0) + "..", "50 records");
+    Cli.Result statusJson = Cli.ferry(args("failback", "status", "--format", "json"));
+    assertThat(statusJson.out()).contains("\"place\" : \"POSITIONED_ON_A\"", "\"lagRecords\" : 0", "\"phase\" : \"STARTED\"");
+
+    // finish while producers still write to B: refused after --timeout, saying which topic, nothing changed
+    java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread producer = new Thread(() -> {
+      for (int i = 0; writing.get(); i++) {
+        Workload.plain(b, "fb", 2, 20, 2_000_000 + i * 20);
+      }
+    });
+    producer.start();
+    Cli.Result busy;
+    try {
+      busy = Cli.ferry(args("failback", "finish", "--timeout", "3s", "--quiet", "1s"));
+    } finally {
+      writing.set(false);
+      producer.join();
+    }
+    assertThat(busy.code()).as(busy.out() + busy.err()).isEqualTo(ExitCodes.REFUSED);
+    assertThat(busy.err().strip()).startsWith("ferry: failback finish refused: records are still arriving on B").contains("fb (+")
+        .contains("nothing was changed").doesNotContain("\n");
+    assertThat(Cli.ferry(args("failback", "status")).out()).as("still under way").contains("failback started at");
+
+    // finish: drains what the producer wrote meanwhile, stops the reverse flow, moves the group, re-arms the flow; the
+    // group stands past fb-0's divergent records (it read outage records there on B), so: done with data at risk
+    Cli.Result finish = Cli.ferry(args("failback", "finish", "--quiet", "1s"));
+    System.out.println(finish.out()); // the sample in docs/operations.md
+    assertThat(finish.code()).as(finish.out() + finish.err()).isEqualTo(ExitCodes.DATA_AT_RISK);
+    assertThat(finish.out()).contains("Failback of flow fb finished: reverse replication", "fenced", "app", "fb-1", "400",
+        "group app is positioned past 50 records of fb-0", "RESULT: done with data at risk (exit 3)");
+    assertThat(TargetValues.counts(a, "fb").values()).as("what producers wrote during the refused finish is on A, once").allMatch(n -> n == 1);
+    assertThat(TargetValues.counts(a, "fb").keySet()).as("every record on B is on A").containsAll(TargetValues.counts(b, "fb").keySet());
+    Cli.Result again = Cli.ferry(args("failback", "finish"));
+    assertThat(again.code()).as(again.out() + again.err()).isZero();
+    assertThat(again.out()).contains("finished already");
+    Cli.Result startAfter = Cli.ferry(args("failback", "start"));
+    assertThat(startAfter.code()).as(startAfter.out() + startAfter.err()).isEqualTo(ExitCodes.REFUSED);
+    assertThat(startAfter.err()).contains("has not failed over");
 
     clusters.a().stop();
     Cli.Result down = Cli.ferry(args("failback", "plan"));
