@@ -123,7 +123,7 @@ final class DrillCommand implements Callable<Integer> {
         @Override
         public void recover() {}
       };
-      Rehearsal rehearsal = new Rehearsal(s, t, new Rehearsal.Settings(records, mode, 0, keep, limit), primary, p -> RehearsalOutput.phase(out, p));
+      Rehearsal rehearsal = new Rehearsal(s, t, new Rehearsal.Settings(records, mode, keep, limit), primary, p -> RehearsalOutput.phase(out, p));
       out.printf("Rehearsing the DR cycle %s -> %s -> %s with %d records (%s naming, run %s) ...%n", s.describe(), t.describe(), s.describe(), records,
           naming, rehearsal.run());
       out.flush();

@@ -48,7 +48,6 @@ public final class Rehearsal {
   static final int OUTAGE_FROM = 1_000_000;
   static final int DURING_FAILBACK_FROM = 2_000_000;
   static final int AFTER_FROM = 3_000_000;
-  static final int DIVERGENT_FROM = 4_000_000;
   private static final int PER_TRANSACTION = 50;
 
   /** What the rehearsal does to A for its disaster: kills and restarts its brokers (local clusters), or nothing (staging). */
@@ -63,10 +62,8 @@ public final class Rehearsal {
   /**
    * @param records numbered records written to A's {@code orders} topic before the disaster (4 partitions)
    * @param naming the naming mode of the flow
-   * @param divergence records written on A after the flow's last copy, just before the disaster: they never reach B
-   *     before the failback (0: none)
    */
-  public record Settings(int records, Naming.Mode naming, int divergence, boolean keep, Duration timeout) {
+  public record Settings(int records, Naming.Mode naming, boolean keep, Duration timeout) {
     public Settings {
       if (records < 1_000) {
         throw new FerryException(FerryException.Reason.BAD_INPUT, "--records: " + records + " is too few for the rehearsal (at least 1000)");
@@ -147,12 +144,7 @@ public final class Rehearsal {
       rows.add(copied(orders + " (" + a.alias() + " -> " + b.alias() + ")", flow, orders));
       rows.add(copied(payments + " (" + a.alias() + " -> " + b.alias() + ", " + aborted + " aborted not copied)", flow, payments));
       rows.add(new Row("group " + group + " read on " + a.alias(), readOnA.size(), 0, 0, 0));
-      if (settings.divergence() > 0) {
-        Workload.plain(a, orders, 4, settings.divergence(), DIVERGENT_FROM);
-      }
-      phase(1, "replicate " + a.alias() + " -> " + b.alias() + " while a group reads on " + a.alias(), rows,
-          settings.divergence() > 0 ? List.of(settings.divergence() + " records written on " + a.alias() + " after the flow's last copy: they never reach "
-              + b.alias() + " before the failback") : List.of());
+      phase(1, "replicate " + a.alias() + " -> " + b.alias() + " while a group reads on " + a.alias(), rows, List.of());
 
       // 2. disaster: A fails, the group fails over to B and goes on there
       primary.fail();
@@ -221,7 +213,7 @@ public final class Rehearsal {
       List<Row> back4 = new ArrayList<>();
       back4.add(new Row("outage copied back to " + a.alias() + " (read from " + b.alias() + ": " + reverseRead + ")", delta, 0, 0, 0));
       back4.add(new Row("group " + group + " read on " + a.alias(), readBackOnA.size(), 0, duplicates(readBackOnA), reread(readBackOnA, union())));
-      phase(4, "failback to " + a.alias(), back4, notes, finished.get().atRisk().isEmpty() || settings.divergence() > 0);
+      phase(4, "failback to " + a.alias(), back4, notes, finished.get().atRisk().isEmpty());
 
       // 5. forward again
       int after = n / 10;
@@ -254,7 +246,6 @@ public final class Rehearsal {
     allPayments.addAll(paymentsOnB);
     List<Row> rows = new ArrayList<>();
     Set<String> fromA = new HashSet<>(TopicValues.numbered(orders, 0, n));
-    fromA.addAll(TopicValues.numbered(orders, DIVERGENT_FROM, settings.divergence()));
     fromA.addAll(TopicValues.numbered(orders, AFTER_FROM, after));
     Set<String> fromB = new HashSet<>(TopicValues.numbered(orders, OUTAGE_FROM, outage));
     fromB.addAll(TopicValues.numbered(orders, DURING_FAILBACK_FROM, during));

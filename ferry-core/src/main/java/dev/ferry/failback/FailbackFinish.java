@@ -105,10 +105,11 @@ public final class FailbackFinish {
           + ": run ferry failback start first, move the consumer groups, then stop producers on " + forward.target().describe() + " and finish");
     }
     FailbackPlan.Plan plan = new FailbackPlan(forward).plan();
-    boolean stopped = started.get().phase() == FailbackState.Phase.FINISHED || ReverseFlow.stoppedSince(reverse, at);
-    if (plan.refused().isPresent() && !stopped) {
+    if (plan.refused().isPresent()) {
       return Report.refused(forward, plan.refused().get());
     }
+    // an earlier finish that stopped after fencing the reverse flow: what is left is the groups and the re-arming
+    boolean stopped = started.get().phase() == FailbackState.Phase.FINISHED || ReverseFlow.stoppedSince(reverse, at);
     long copied = 0;
     long read = 0;
     String stop = "stopped already";

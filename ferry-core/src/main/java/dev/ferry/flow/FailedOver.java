@@ -52,6 +52,9 @@ public record FailedOver(Instant at, int shards) {
   public static Optional<FailedOver> read(FlowConfig flow) {
     try (StateReader reader = new StateReader(flow)) {
       return reader.poll(Duration.ofSeconds(30));
+    } catch (org.apache.kafka.common.KafkaException e) {
+      throw new FerryException(FerryException.Reason.UNREACHABLE, "read " + FerryNames.stateTopic(flow.name()) + " on " + flow.target().describe() + ": "
+          + e.getMessage(), e);
     }
   }
 

@@ -33,10 +33,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * {@code ferry failback plan} after a failover: the outage delta starts in each partition exactly where the flow's
- * writes ended, the records on the primary that never reached the target are listed per partition and counted, the
- * group that moves back is shown where it stands; before the failover, and with the primary down, it is refused with
- * the reason (exit 4). It changes nothing.
+ * A failback from the command line, with 1,000 records written on the primary after the flow's last copy (the
+ * divergence). {@code plan}: the outage delta starts in each partition exactly where the flow's writes ended, the
+ * divergent records are listed per partition and counted, the group that moves back is shown where it stands; refused
+ * before the failover and with the primary down (exit 4), changing nothing. {@code start} copies the outage only and
+ * moves the group exactly. {@code finish} is refused before start, with the primary down and while producers write;
+ * {@code status} shows the group positioned; {@code finish} drains, lists the divergence and the group past it (exit 3);
+ * the divergent records then reach the target, and nothing is deleted.
  */
 class FailbackPlanIT {
   @RegisterExtension
@@ -58,7 +61,7 @@ class FailbackPlanIT {
     }
     // written on the primary after the flow stopped: they never reach the target before the outage
     Map<TopicPartition, Long> before = ends(a);
-    Workload.plain(a, "fb", 2, 100, 500_000);
+    Workload.plain(a, "fb", 2, 1_000, 500_000);
     Map<TopicPartition, Long> after = ends(a);
 
     Cli.Result early = Cli.ferry(args("failback", "plan"));
@@ -98,7 +101,7 @@ class FailbackPlanIT {
     for (FailbackPlan.DivergenceRow d : plan.divergence()) {
       assertThat(d.from()).isEqualTo(before.get(d.onA()));
       assertThat(d.to()).isEqualTo(after.get(d.onA()));
-      assertThat(d.records()).isEqualTo(50);
+      assertThat(d.records()).isEqualTo(500);
     }
     assertThat(plan.groups()).singleElement().satisfies(g -> {
       assertThat(g.group()).isEqualTo("app");
@@ -111,17 +114,17 @@ class FailbackPlanIT {
     System.out.println(table.out()); // the sample in docs/operations.md
     assertThat(table.out()).contains("Failback plan for flow fb: back from B", "ok    controller quorum", "fb-0", "fb-1",
         "Divergence: records on A (" + a.bootstrap() + ") that never reached B", "offsets " + before.get(new TopicPartition("fb", 0)) + "..",
-        "50 records", "app", "inactive:", "RESULT: ready; ferry failback start is next");
+        "500 records", "app", "inactive:", "RESULT: ready; ferry failback start is next");
     assertThat(ends(b)).as("the plan changes nothing").isEqualTo(targetEnds);
     Cli.Result json = Cli.ferry(args("failback", "plan", "--format", "json"));
-    assertThat(json.out()).contains("\"divergence\"", "\"records\" : 50");
+    assertThat(json.out()).contains("\"divergence\"", "\"records\" : 500");
 
     // failback start: the reverse flow reads only the delta (nothing before it, so nothing of A's own records to
     // skip), copies the outage's records to A once each, and keeps what diverged
     FailbackStart start = FailbackStart.prepare(flow);
     assertThat(start.plan().delta()).isEqualTo(plan.delta());
     try (Replicator back = start.replicate(Replicator.Startup.FAIL_FAST)) {
-      await().atMost(Duration.ofSeconds(60)).until(() -> TargetValues.counts(a, "fb").size() == 1_400);
+      await().atMost(Duration.ofSeconds(60)).until(() -> TargetValues.counts(a, "fb").size() == 2_300);
       back.awaitCaughtUp(Duration.ofSeconds(60));
       assertThat(back.status().replication().replicatedRecords()).isEqualTo(300);
       assertThat(back.status().replication().filteredRecords()).as("no record of A's was even read").isZero();
@@ -143,7 +146,7 @@ class FailbackPlanIT {
         assertThat(back.isAlive()).as(back.output()).isTrue();
         appOnA.clear();
         aAdmin.listConsumerGroupOffsets("app").partitionsToOffsetAndMetadata().get().forEach((tp, om) -> appOnA.put(tp, om.offset()));
-        assertThat(appOnA.get(p0)).as("moved past the 300 it had on A before the outage").isGreaterThan(550);
+        assertThat(appOnA.get(p0)).as("moved past the 300 it had on A before the outage").isGreaterThan(1_000);
         assertThat(appOnA.get(p1)).isEqualTo(400);
       });
       assertThat(back.terminate()).as(back.output()).isIn(0, 143);
@@ -160,15 +163,26 @@ class FailbackPlanIT {
 
     Map<String, Long> onA = TargetValues.counts(a, "fb");
     assertThat(onA.values()).as("each record once").allMatch(n -> n == 1);
-    assertThat(onA.keySet()).containsAll(TargetValues.written("fb", 0, 1_000)).containsAll(TargetValues.written("fb", 500_000, 100))
+    assertThat(onA.keySet()).containsAll(TargetValues.written("fb", 0, 1_000)).containsAll(TargetValues.written("fb", 500_000, 1_000))
         .containsAll(TargetValues.written("fb", 1_000_000, 300));
+
+    // with A down, plan and finish are refused with the reason, and nothing changes
+    clusters.a().stop();
+    Cli.Result down = Cli.ferry(args("failback", "plan"));
+    assertThat(down.code()).as(down.out() + down.err()).isEqualTo(ExitCodes.REFUSED);
+    assertThat(down.out()).contains("FAIL  brokers", "does not answer", "RESULT: refused (exit 4): A (" + a.bootstrap() + ") is not ready to take traffic back");
+    Cli.Result finishDown = Cli.ferry(args("failback", "finish", "--quiet", "1s"));
+    assertThat(finishDown.code()).as(finishDown.out() + finishDown.err()).isEqualTo(ExitCodes.REFUSED);
+    assertThat(finishDown.err().strip()).startsWith("ferry: failback finish refused: A (" + a.bootstrap() + ") is not ready to take traffic back")
+        .doesNotContain("\n");
+    clusters.a().start();
 
     // status: the reverse flow's lag (none left), the group positioned on A, the divergence
     Cli.Result status = Cli.ferry(args("failback", "status"));
     assertThat(status.code()).as(status.out() + status.err()).isZero();
     System.out.println(status.out()); // the sample in docs/operations.md
-    assertThat(status.out()).contains("Failback of flow fb (B", "failback started at", "total: 300 offsets copied back, 0 left",
-        "app", "positioned on A", "offsets " + before.get(p0) + "..", "50 records");
+    assertThat(status.out()).contains("Failback of flow fb (B", "failback started at", "app", "positioned on A", "offsets " + before.get(p0) + "..",
+        "500 records").containsPattern("total: 30[0-2] offsets copied back, 0 left"); // the records and the forward flow's last markers
     Cli.Result statusJson = Cli.ferry(args("failback", "status", "--format", "json"));
     assertThat(statusJson.out()).contains("\"place\" : \"POSITIONED_ON_A\"", "\"lagRecords\" : 0", "\"phase\" : \"STARTED\"");
 
@@ -198,9 +212,18 @@ class FailbackPlanIT {
     System.out.println(finish.out()); // the sample in docs/operations.md
     assertThat(finish.code()).as(finish.out() + finish.err()).isEqualTo(ExitCodes.DATA_AT_RISK);
     assertThat(finish.out()).contains("Failback of flow fb finished: reverse replication", "fenced", "app", "fb-1", "400",
-        "group app is positioned past 50 records of fb-0", "RESULT: done with data at risk (exit 3)");
+        "group app is positioned past 500 records of fb-0", "RESULT: done with data at risk (exit 3)");
     assertThat(TargetValues.counts(a, "fb").values()).as("what producers wrote during the refused finish is on A, once").allMatch(n -> n == 1);
     assertThat(TargetValues.counts(a, "fb").keySet()).as("every record on B is on A").containsAll(TargetValues.counts(b, "fb").keySet());
+    // forward again: the divergent records reach B, once each, and nothing that came from B goes back
+    try (Replicator forward = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
+      forward.awaitCaughtUp(Duration.ofSeconds(60));
+      assertThat(forward.status().replication().replicatedRecords()).as("the divergent records, nothing else").isEqualTo(1_000);
+    }
+    Map<String, Long> onB = TargetValues.counts(b, "fb");
+    assertThat(onB.values()).allMatch(n -> n == 1);
+    assertThat(onB.keySet()).containsAll(TargetValues.written("fb", 500_000, 1_000));
+    assertThat(TargetValues.counts(a, "fb").keySet()).as("nothing deleted on A").containsAll(TargetValues.written("fb", 500_000, 1_000));
     Cli.Result again = Cli.ferry(args("failback", "finish"));
     assertThat(again.code()).as(again.out() + again.err()).isZero();
     assertThat(again.out()).contains("finished already");
@@ -208,10 +231,6 @@ class FailbackPlanIT {
     assertThat(startAfter.code()).as(startAfter.out() + startAfter.err()).isEqualTo(ExitCodes.REFUSED);
     assertThat(startAfter.err()).contains("has not failed over");
 
-    clusters.a().stop();
-    Cli.Result down = Cli.ferry(args("failback", "plan"));
-    assertThat(down.code()).as(down.out() + down.err()).isEqualTo(ExitCodes.REFUSED);
-    assertThat(down.out()).contains("FAIL  brokers", "does not answer", "RESULT: refused (exit 4): A (" + a.bootstrap() + ") is not ready to take traffic back");
   }
 
   private static Map<TopicPartition, Long> ends(ClusterConfig c) throws Exception {
