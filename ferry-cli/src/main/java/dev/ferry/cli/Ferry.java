@@ -16,9 +16,9 @@ import picocli.CommandLine;
     description = "Replicates Kafka topics between clusters, exactly once, with an exact offset map.",
     subcommands = {RunCommand.class, StatusCommand.class, FailoverCommand.class, FailbackCommand.class, ResyncCommand.class, AuditCommand.class, OffsetsCommand.class,
         DrillCommand.class, CommandLine.HelpCommand.class},
-    footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad input, 3 failover done with data at risk, 4 refused (failover: target unhealthy"
-        + " or a group active there; run: the flow failed over; resync: a group reads the topic; failback plan, start: no failover, or the source"
-        + " unhealthy), 5 drift (audit)."})
+    footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad input, 3 failover or failback finish done with data at risk, 4 refused, nothing"
+        + " changed (failover: target unhealthy or a group active there; run: the flow failed over; resync: a group reads the topic; failback"
+        + " plan, start: no failover, or the source unhealthy; failback finish: no failback started, or producers still write), 5 drift (audit)."})
 public final class Ferry {
   @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces and debug logs.")
   boolean verbose;
