@@ -68,9 +68,11 @@ final class FailbackCommand {
         report(out, running[0]);
         return exit;
       } catch (FerryException e) {
-        if (e.reason() == FerryException.Reason.REFUSED && start.finished()) {
+        if (e.reason() == FerryException.Reason.REFUSED && start.stoppedByFinish()) {
           report(out, running[0]);
-          out.println("failback of flow " + forward.name() + " finished (ferry failback finish stopped the reverse replication)");
+          out.println(start.finished() ? "failback of flow " + forward.name() + " finished (ferry failback finish stopped the reverse replication)"
+              : "ferry failback finish stopped the reverse replication of flow " + forward.name() + " and finishes the failback (ferry failback"
+                  + " status shows when it did; if that finish was interrupted, run it again)");
           out.flush();
           return ExitCodes.OK;
         }

@@ -75,14 +75,17 @@ class CliInputTest {
 
   @Test
   void anUnreachableClusterInAOneShotCommandFailsFastWithExitOne() {
-    Result r = ferry("drill", "--source", "A=127.0.0.1:1", "--target", "B=127.0.0.1:2", "--records", "100");
+    Result r = ferry("drill", "--source", "A=127.0.0.1:1", "--target", "B=127.0.0.1:2", "--records", "1000");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err().strip()).contains("127.0.0.1:1").doesNotContain("\tat ");
+    r = ferry("drill", "--quick", "--source", "A=127.0.0.1:1", "--target", "B=127.0.0.1:2", "--records", "100");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err().strip()).contains("127.0.0.1:1").doesNotContain("\tat ");
   }
 
   @Test
   void verboseAddsTheStackTrace() {
-    Result r = ferry("drill", "--verbose", "--source", "A=127.0.0.1:1", "--target", "B=127.0.0.1:2", "--records", "100");
+    Result r = ferry("drill", "--verbose", "--source", "A=127.0.0.1:1", "--target", "B=127.0.0.1:2", "--records", "1000");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).contains("\tat ");
   }
@@ -91,6 +94,22 @@ class CliInputTest {
   void helpListsTheCommands() {
     Result r = ferry("--help");
     assertThat(r.code()).isZero();
-    assertThat(r.out()).contains("run", "status", "failover", "offsets", "drill", "Exit codes: 0 ok, 1 failure, 2 bad input, 3 failover done with data at risk, 4");
+    assertThat(r.out()).contains("run", "status", "failover", "offsets", "drill", "Exit codes: 0 ok, 1 failure, 2 bad input, 3 failover or failback finish");
+  }
+
+  @Test
+  void theDrillsOptionsAreChecked() {
+    Result r = ferry("drill", "--naming", "mirror");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("ferry: --naming: 'mirror' is not prefix or identity");
+    r = ferry("drill", "--quick", "--keep");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("ferry: --keep: only for the DR cycle, not with --quick");
+    r = ferry("drill", "--source", "A=127.0.0.1:1", "--target", "B=127.0.0.1:2", "--records", "999");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("ferry: --records: 999 is too few for the rehearsal (at least 1000)");
+    r = ferry("failback", "finish", "--source", "A=127.0.0.1:1", "--target", "B=127.0.0.1:2", "--topics", "t", "--quiet", "0s");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("ferry: --quiet: must be more than 0");
   }
 }

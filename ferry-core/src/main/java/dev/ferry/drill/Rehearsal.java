@@ -127,8 +127,8 @@ public final class Rehearsal {
     long reverseRead = 0;
     long delta = 0;
     Optional<FailbackFinish.Report> finished = Optional.empty();
-    ClusterProbe.probe(a, "source", Duration.ofSeconds(10));
-    ClusterProbe.probe(b, "target", Duration.ofSeconds(10));
+    ClusterProbe.probe(a, "source", Duration.ofSeconds(5));
+    ClusterProbe.probe(b, "target", Duration.ofSeconds(5));
     try {
       // 1. replicate while the group reads on A
       Workload.createTopic(a, orders, 4, Map.of());

@@ -7,6 +7,7 @@ import dev.ferry.flow.FailedOver;
 import dev.ferry.flow.Replicator;
 import dev.ferry.groups.Checkpointer;
 import dev.ferry.kafka.Clients;
+import dev.ferry.kafka.ClusterHealth;
 import dev.ferry.kafka.KafkaCalls;
 import java.time.Duration;
 import java.time.Instant;
@@ -105,14 +106,17 @@ public final class FailbackFinish {
           + ": run ferry failback start first, move the consumer groups, then stop producers on " + forward.target().describe() + " and finish");
     }
     FailbackPlan.Plan plan = new FailbackPlan(forward).plan();
-    if (plan.refused().isPresent()) {
+    // an earlier finish that stopped the reverse flow: what is left is the fence (again), the groups and the re-arming,
+    // for which A need only answer (the disk for a copy that is over, or a partition under-replicated, is no reason to
+    // leave the flow half failed back)
+    boolean stopped = started.get().phase() == FailbackState.Phase.FINISHED || ReverseFlow.stoppedSince(reverse, at);
+    if (plan.refused().isPresent() && !(stopped && ClusterHealth.answered(plan.health()))) {
       return Report.refused(forward, plan.refused().get());
     }
-    // an earlier finish that stopped after fencing the reverse flow: what is left is the groups and the re-arming
-    boolean stopped = started.get().phase() == FailbackState.Phase.FINISHED || ReverseFlow.stoppedSince(reverse, at);
     long copied = 0;
     long read = 0;
     String stop = "stopped already";
+    List<String> notCopied = new ArrayList<>();
     try (Admin dr = Admin.create(Clients.admin(forward.target())); Admin primary = Admin.create(Clients.admin(forward.source()))) {
       if (!stopped) {
         Optional<String> writing = awaitProducersStopped(dr, plan.delta());
@@ -129,22 +133,79 @@ public final class FailbackFinish {
         if (undrained.isPresent()) {
           return Report.refused(forward, undrained.get());
         }
+      }
+      if (started.get().phase() != FailbackState.Phase.FINISHED) {
+        // again after an interrupted finish: it keeps the first stop's time, and fences whatever it had not
         stop = ReplicationStop.stop(reverse, primary, RELEASE_DEADLINE);
+        notCopied = notCopied(dr, primary, plan.delta());
       }
       GroupsBack.Result moved = moveGroups(dr, primary, plan);
+      List<String> unmoved = new ArrayList<>();
+      moved.waiting().forEach((what, why) -> {
+        if (what.equals("*")) {
+          unmoved.add(why);
+        }
+      });
+      moved.failed().forEach((g, why) -> unmoved.add("group " + g + ": " + why));
+      if (!unmoved.isEmpty()) {
+        // the reverse flow stays stopped; the next finish goes on from here
+        throw new FerryException(FerryException.Reason.FAILED, "failback of flow " + forward.name() + " not finished: the reverse replication is"
+            + " stopped, but the groups were not all moved (" + String.join("; ", unmoved) + "); run ferry failback finish again");
+      }
+      Map<String, Map<TopicPartition, Long>> onA = committedOnA(primary, moved);
       if (started.get().phase() != FailbackState.Phase.FINISHED) {
         new FailbackState(FailbackState.Phase.FINISHED, Instant.now(), started.get().primaryEnds()).write(forward);
       }
       FailedOver.clear(forward, dr);
       LOG.atInfo().addKeyValue("flow", forward.name()).log("failback finished: flow {} re-armed to replicate {} -> {}", forward.name(),
           forward.source().describe(), forward.target().describe());
-      return report(plan, read, copied, stop, moved);
+      return report(plan, read, copied, stop, moved, onA, notCopied);
     }
+  }
+
+  /** B's records past the reverse flow's progress once it is stopped: written after the drain, never copied back. */
+  private List<String> notCopied(Admin dr, Admin primary, List<FailbackPlan.DeltaRow> delta) {
+    Map<TopicPartition, Long> starts = new HashMap<>();
+    delta.forEach(d -> starts.put(d.onB(), d.start()));
+    Map<TopicPartition, Long> ends = ends(dr, List.copyOf(starts.keySet()), IsolationLevel.READ_COMMITTED);
+    Map<TopicPartition, Long> readUpTo = GroupsBack.readUpTo(reverse, primary);
+    List<String> out = new ArrayList<>();
+    new TreeMap<>(ends.entrySet().stream().collect(java.util.stream.Collectors.toMap(e -> e.getKey().toString(), e -> e))).values().forEach(e -> {
+      long at = Math.max(readUpTo.getOrDefault(e.getKey(), 0L), starts.get(e.getKey()));
+      if (e.getValue() > at) {
+        out.add((e.getValue() - at) + " offsets of " + e.getKey() + " (" + at + ".." + (e.getValue() - 1) + ") were written on " + forward.target().describe()
+            + " after the drain and not copied back: copy them by hand or replay them on " + forward.source().describe());
+      }
+    });
+    return out;
+  }
+
+  /** The moved groups' committed offsets on A now (those active there included). */
+  private Map<String, Map<TopicPartition, Long>> committedOnA(Admin primary, GroupsBack.Result moved) {
+    Map<String, org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec> specs = new HashMap<>();
+    moved.moves().forEach(m -> specs.put(m.group(), new org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec()));
+    Map<String, Map<TopicPartition, Long>> out = new HashMap<>();
+    if (specs.isEmpty()) {
+      return out;
+    }
+    KafkaCalls.await(primary.listConsumerGroupOffsets(specs).all(), TIMEOUT_MS, "list group offsets on " + forward.source().describe())
+        .forEach((g, offsets) -> {
+          Map<TopicPartition, Long> byPartition = new HashMap<>();
+          offsets.forEach((tp, om) -> {
+            if (om != null) {
+              byPartition.put(tp, om.offset());
+            }
+          });
+          out.put(g, byPartition);
+        });
+    return out;
   }
 
   /**
    * Waits until B's outage topics receive nothing for {@link #quiet} (their high watermarks stand still, which counts
-   * writes of open transactions too); the topics still written when {@link #producersTimeout} ends, if they are.
+   * writes of open transactions too) and hold no open transaction (the committed end is the high watermark: a hung
+   * transaction would hide the committed records after it from the drain); what is still written when
+   * {@link #producersTimeout} ends, if anything is.
    */
   private Optional<String> awaitProducersStopped(Admin dr, List<FailbackPlan.DeltaRow> delta) {
     List<TopicPartition> parts = delta.stream().map(FailbackPlan.DeltaRow::onB).toList();
@@ -153,6 +214,7 @@ public final class FailbackFinish {
     while (true) {
       pause(quiet.toMillis());
       Map<TopicPartition, Long> after = ends(dr, parts, IsolationLevel.READ_UNCOMMITTED);
+      Map<TopicPartition, Long> committed = ends(dr, parts, IsolationLevel.READ_COMMITTED);
       Map<String, Long> arriving = new TreeMap<>();
       after.forEach((tp, end) -> {
         long grew = end - before.getOrDefault(tp, end);
@@ -160,29 +222,40 @@ public final class FailbackFinish {
           arriving.merge(tp.topic(), grew, Long::sum);
         }
       });
-      if (arriving.isEmpty()) {
+      List<String> open = new ArrayList<>();
+      after.forEach((tp, end) -> {
+        long c = committed.getOrDefault(tp, end);
+        if (c < end) {
+          open.add(tp + " from offset " + c);
+        }
+      });
+      java.util.Collections.sort(open);
+      if (arriving.isEmpty() && open.isEmpty()) {
         return Optional.empty();
       }
       String which = String.join(", ", arriving.entrySet().stream().map(e -> e.getKey() + " (+" + e.getValue() + ")").toList());
+      String txs = open.isEmpty() ? "" : (which.isEmpty() ? "" : "; ") + "open transactions on " + String.join(", ", open);
       if (System.nanoTime() > deadline) {
         return Optional.of("records are still arriving on " + forward.target().describe() + " after " + producersTimeout.toSeconds() + " s: " + which
-            + "; stop the producers there and run ferry failback finish again (nothing was changed)");
+            + txs + "; stop the producers there (and let their transactions end) and run ferry failback finish again (nothing was changed)");
       }
-      notes.accept("records still arriving on " + forward.target().describe() + " in the last " + quiet.toMillis() / 1000.0 + " s: " + which
+      notes.accept("still written on " + forward.target().describe() + " in the last " + quiet.toMillis() / 1000.0 + " s: " + which + txs
           + "; waiting for the producers to stop");
       before.putAll(after);
     }
   }
 
-  /** Replicates until the reverse flow's progress reaches the end of every outage partition; why not, if it does not. */
+  /**
+   * Replicates until the reverse flow's progress reaches the end of every outage partition, B's ends read again at
+   * every step (a record committed meanwhile is drained too); why not, if it does not.
+   */
   private Optional<String> drain(Replicator r, Admin dr, Admin primary, List<FailbackPlan.DeltaRow> delta) {
     List<TopicPartition> parts = delta.stream().map(FailbackPlan.DeltaRow::onB).toList();
     Map<TopicPartition, Long> starts = new HashMap<>();
     delta.forEach(d -> starts.put(d.onB(), d.start()));
     double bytesPerOffset = delta.stream().mapToLong(FailbackPlan.DeltaRow::offsets).sum() == 0 ? 0
         : (double) delta.stream().mapToLong(FailbackPlan.DeltaRow::bytes).sum() / delta.stream().mapToLong(FailbackPlan.DeltaRow::offsets).sum();
-    Map<TopicPartition, Long> ends = ends(dr, parts, IsolationLevel.READ_COMMITTED);
-    long total = remaining(ends, GroupsBack.readUpTo(reverse, primary), starts);
+    long total = remaining(ends(dr, parts, IsolationLevel.READ_COMMITTED), GroupsBack.readUpTo(reverse, primary), starts);
     long lastRemaining = Long.MAX_VALUE;
     long lastMove = System.nanoTime();
     while (true) {
@@ -190,9 +263,11 @@ public final class FailbackFinish {
       if (failed.isPresent()) {
         return Optional.of("the reverse replication stopped before it drained: " + failed.get().getMessage() + " (the failback goes on, not finished)");
       }
+      Map<TopicPartition, Long> ends = ends(dr, parts, IsolationLevel.READ_COMMITTED);
       long left = remaining(ends, GroupsBack.readUpTo(reverse, primary), starts);
-      progress.accept(new Drain(left, (long) (left * bytesPerOffset), Math.max(total, left)));
-      if (left == 0) {
+      total = Math.max(total, left);
+      progress.accept(new Drain(left, (long) (left * bytesPerOffset), total));
+      if (left == 0 && ends.equals(ends(dr, parts, IsolationLevel.READ_UNCOMMITTED))) {
         return Optional.empty();
       }
       if (left < lastRemaining) {
@@ -203,6 +278,7 @@ public final class FailbackFinish {
         r.status().replication().partitionProblems().forEach((tp, p) -> problems.add(tp + ": " + p.message()));
         r.status().topicProblems().forEach((t, p) -> problems.add(t + ": " + p.message()));
         return Optional.of("the reverse replication made no progress for " + stall.toSeconds() + " s with " + left + " outage offsets left to copy back"
+            + (left == 0 ? " and a transaction open on " + forward.target().describe() : "")
             + (problems.isEmpty() ? "" : " (" + String.join("; ", problems) + ")")
             + "; see ferry failback status, then run ferry failback finish again (the failback goes on, not finished)");
       }
@@ -234,17 +310,35 @@ public final class FailbackFinish {
     }
   }
 
-  private Report report(FailbackPlan.Plan plan, long read, long copied, String stop, GroupsBack.Result moved) {
-    List<String> atRisk = new ArrayList<>();
+  private Report report(FailbackPlan.Plan plan, long read, long copied, String stop, GroupsBack.Result moved,
+      Map<String, Map<TopicPartition, Long>> onA, List<String> notCopied) {
+    List<String> atRisk = new ArrayList<>(notCopied);
     List<GroupRow> groups = new ArrayList<>();
+    // a group partition whose offset on A stands exactly at its translation: the divergent records before it were
+    // never read (a group that read further on A before the outage keeps that position, and read them there)
+    List<GroupRow> exact = new ArrayList<>();
     for (GroupsBack.Move m : moved.moves()) {
-      if (!moved.activeOnA().containsKey(m.group()) && !moved.failed().containsKey(m.group())) {
-        groups.add(new GroupRow(m.group(), m.onB(), m.positionOnB(), m.onA(), m.positionOnA(), 0, 0));
+      Long now = onA.getOrDefault(m.group(), Map.of()).get(m.onA());
+      if (moved.activeOnA().containsKey(m.group())) {
+        if (now == null || now < m.positionOnA()) {
+          atRisk.add("group " + m.group() + " is active on " + plan.primary() + (now == null ? " with no offset" : " at " + now) + " on " + m.onA()
+              + ", before its position " + m.positionOnA() + " from " + plan.dr() + ": it reads " + (now == null ? "from its start" : m.positionOnA() - now
+              + " offsets") + " again");
+        }
+        continue;
+      }
+      long at = now == null ? -1 : now;
+      GroupRow row = new GroupRow(m.group(), m.onB(), m.positionOnB(), m.onA(), at, 0, 0);
+      groups.add(row);
+      if (at == m.positionOnA()) {
+        exact.add(row);
+      } else if (at < m.positionOnA()) {
+        atRisk.add("group " + m.group() + " is at " + at + " on " + m.onA() + ", not at its position " + m.positionOnA() + ": it reads "
+            + (at < 0 ? "from its start" : (m.positionOnA() - at) + " offsets") + " again");
       }
     }
     groups.sort(Comparator.comparing(GroupRow::group).thenComparing(g -> g.onA().toString()));
     moved.waiting().forEach((what, why) -> atRisk.add("group " + what + " not moved: " + why));
-    moved.failed().forEach((g, why) -> atRisk.add("group " + g + " not moved: " + why));
     plan.groups().stream().filter(g -> g.membersOnB() > 0).forEach(g -> atRisk.add("group " + g.group() + " still has " + g.membersOnB()
         + " member(s) on " + plan.dr() + ": what it consumes there from now on it reads again on " + plan.primary()));
     plan.delta().stream().filter(d -> d.expired() > 0).forEach(d -> atRisk.add(d.expired() + " outage offsets of " + d.onB()
@@ -252,7 +346,7 @@ public final class FailbackFinish {
     List<PastDivergence> past = new ArrayList<>();
     Map<TopicPartition, FailbackPlan.DivergenceRow> divergence = new HashMap<>();
     plan.divergence().forEach(d -> divergence.put(d.onA(), d));
-    for (GroupRow g : groups) {
+    for (GroupRow g : exact) {
       FailbackPlan.DivergenceRow d = divergence.get(g.onA());
       if (d != null && g.positionOnA() > d.from()) {
         long to = Math.min(g.positionOnA(), d.to());

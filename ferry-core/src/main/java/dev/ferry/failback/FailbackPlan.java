@@ -8,6 +8,7 @@ import dev.ferry.flow.FailedOver;
 import dev.ferry.groups.Translation;
 import dev.ferry.kafka.Clients;
 import dev.ferry.kafka.ClusterHealth;
+import dev.ferry.kafka.ClusterProbe;
 import dev.ferry.kafka.Incarnation;
 import dev.ferry.kafka.KafkaCalls;
 import dev.ferry.kafka.ProgressStore;
@@ -131,12 +132,12 @@ public final class FailbackPlan {
       List<DeltaRow> delta = delta(dr, topics, maps, warnings);
       Set<String> onA = new TreeSet<>(topics);
       delta.forEach(d -> onA.add(d.onA().topic()));
-      List<ClusterHealth.Check> health = ClusterHealth.check(primary, flow.source(), onA, delta.stream().mapToLong(DeltaRow::bytes).sum(),
-          System.currentTimeMillis());
+      Optional<FailbackState> state = failedOver.flatMap(f -> FailbackState.read(flow).filter(st -> st.after(f.at())));
+      long toWrite = state.isPresent() ? bytesLeft(primary, delta) : delta.stream().mapToLong(DeltaRow::bytes).sum();
+      List<ClusterHealth.Check> health = ClusterHealth.check(primary, flow.source(), onA, toWrite, System.currentTimeMillis());
       // once the failback started, what the reverse flow writes into A's topics comes after the divergence: it ends where
       // A's partitions ended then
-      Map<TopicPartition, Long> divergenceEnds = failedOver.flatMap(f -> FailbackState.read(flow).filter(st -> st.after(f.at())))
-          .map(FailbackState::primaryEnds).orElse(Map.of());
+      Map<TopicPartition, Long> divergenceEnds = state.map(FailbackState::primaryEnds).orElse(Map.of());
       List<DivergenceRow> divergence = ClusterHealth.answered(health) ? divergence(primary, replicatedUpTo, divergenceEnds, warnings) : List.of();
       // groups on the outage's partitions and, under prefix naming, on the copies of A's topics (A.orders) too
       Set<TopicPartition> groupPartitions = new HashSet<>();
@@ -146,7 +147,12 @@ public final class FailbackPlan {
       delta.stream().filter(d -> d.expired() > 0).forEach(d -> warnings.add(d.expired() + " offsets written on " + b + " to " + d.onB()
           + " after the flow's last write expired there (retention) before the failback: they cannot be copied back"));
       Optional<String> refused = Optional.empty();
-      if (failedOver.isEmpty()) {
+      Optional<FailbackState> finished = failedOver.isPresent() ? Optional.empty()
+          : FailbackState.read(flow).filter(st -> st.phase() == FailbackState.Phase.FINISHED);
+      if (finished.isPresent()) {
+        refused = Optional.of("the failback of flow " + flow.name() + " finished at " + finished.get().at() + " (ferry failback finish): there is"
+            + " nothing to fail back; ferry run of the flow is next");
+      } else if (failedOver.isEmpty()) {
         refused = Optional.of("flow " + flow.name() + " has not failed over to " + b + " (no failover is recorded in " + FerryNames.stateTopic(flow.name())
             + "): there is nothing to fail back; run ferry failover first");
       } else if (replicatedUpTo.isEmpty()) {
@@ -172,7 +178,10 @@ public final class FailbackPlan {
     // under prefix naming the forward flow never wrote B's own topics
     Map<TopicPartition, PartitionOffsetMap> maps = flow.naming().mode() == Naming.Mode.IDENTITY ? forwardMaps : Map.of();
     Set<String> onB = KafkaCalls.await(dr.listTopics().names(), TIMEOUT_MS, "list topics on " + flow.target().describe());
-    List<String> present = sourceTopics.stream().filter(onB::contains).toList();
+    Set<String> wanted = new TreeSet<>(sourceTopics);
+    // and every other topic of B that the reverse flow selects: created there during the outage, it is outage data
+    onB.stream().filter(t -> reverse.isReplicable(t) && flow.topics().matches(t)).forEach(wanted::add);
+    List<String> present = wanted.stream().filter(onB::contains).toList();
     Map<String, org.apache.kafka.clients.admin.TopicDescription> described = KafkaCalls.await(dr.describeTopics(present).allTopicNames(), TIMEOUT_MS,
         "describe topics on " + flow.target().describe());
     List<TopicPartition> parts = new ArrayList<>();
@@ -197,6 +206,27 @@ public final class FailbackPlan {
     }
     out.sort(Comparator.comparing(r -> r.onB().toString()));
     return out;
+  }
+
+  /**
+   * The bytes still to write on A: the delta's, less what the reverse flow has copied already (a plan made while the
+   * failback runs, or by its finish, asks A's disk only for what is left).
+   */
+  private long bytesLeft(Admin primary, List<DeltaRow> delta) {
+    Map<TopicPartition, Long> readUpTo = Map.of();
+    try {
+      if (ClusterProbe.answers(primary, flow.source(), "source", Duration.ofSeconds(5))) {
+        readUpTo = GroupsBack.readUpTo(ReverseFlow.of(flow), primary);
+      }
+    } catch (FerryException | org.apache.kafka.common.KafkaException e) {
+      // A does not answer: its health checks say so
+    }
+    long left = 0;
+    for (DeltaRow d : delta) {
+      long at = Math.max(d.start(), readUpTo.getOrDefault(d.onB(), d.start()));
+      left += d.offsets() == 0 ? 0 : (long) ((double) d.bytes() * Math.max(0, d.end() - at) / d.offsets());
+    }
+    return left;
   }
 
   /** Records on A past the forward flow's progress, per partition. */

@@ -64,7 +64,12 @@ public final class FailbackStart {
   }
 
   /** Whether {@code failback finish} stopped the reverse flow (a running reverse flow then stops, refused). */
-  public boolean finished() {
+  public boolean stoppedByFinish() {
     return ReverseFlow.stoppedSince(reverse, failedOverAt);
+  }
+
+  /** Whether the failback finished (not only its reverse flow stopped: the groups moved and the flow re-armed). */
+  public boolean finished() {
+    return FailbackState.read(forward).filter(s -> s.phase() == FailbackState.Phase.FINISHED && s.after(failedOverAt)).isPresent();
   }
 }

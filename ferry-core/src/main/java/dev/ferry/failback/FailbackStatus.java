@@ -1,5 +1,6 @@
 package dev.ferry.failback;
 
+import dev.ferry.FerryException;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.flow.FailedOver;
 import dev.ferry.kafka.Clients;
@@ -17,6 +18,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -80,9 +82,29 @@ public final class FailbackStatus {
     List<String> warnings = new ArrayList<>(plan.warnings());
     plan.refused().ifPresent(r -> warnings.add("the plan is refused now: " + r));
     try (Admin dr = Admin.create(Clients.admin(forward.target())); Admin primary = Admin.create(Clients.admin(forward.source()))) {
-      Map<TopicPartition, Long> readUpTo = GroupsBack.readUpTo(reverse, primary);
-      List<PartitionRow> rows = partitions(plan, readUpTo);
-      List<GroupRow> groups = groups(plan, dr, primary, warnings);
+      boolean primaryAnswers = dev.ferry.kafka.ClusterHealth.answered(plan.health());
+      Map<TopicPartition, Long> readUpTo = Map.of();
+      List<GroupRow> groups = List.of();
+      if (primaryAnswers) {
+        try {
+          readUpTo = GroupsBack.readUpTo(reverse, primary);
+        } catch (FerryException e) {
+          warnings.add("the reverse flow's progress on " + a + " not read: " + e.getMessage());
+        }
+        try {
+          groups = groups(plan, dr, primary, warnings);
+        } catch (FerryException | KafkaException e) {
+          warnings.add("groups not read: " + e.getMessage());
+        }
+      } else {
+        warnings.add(a + " does not answer: the reverse flow's progress and the groups there are not known");
+      }
+      List<PartitionRow> rows;
+      try {
+        rows = partitions(plan, readUpTo);
+      } catch (KafkaException e) {
+        throw new FerryException(FerryException.Reason.FAILED, "reading the outage's records on " + b + ": " + e.getMessage(), e);
+      }
       return new Status(forward.name(), a, b, phase, plan.failedOverAt(), current.map(s -> s.at().toString()), rows, groups, plan.divergence(),
           warnings);
     }
