@@ -109,8 +109,11 @@ public final class FailbackFinish {
     // an earlier finish that stopped the reverse flow: what is left is the fence (again), the groups and the re-arming,
     // for which A need only answer (the disk for a copy that is over, or a partition under-replicated, is no reason to
     // leave the flow half failed back)
+    if (plan.refused().isPresent() && !ClusterHealth.answered(plan.health())) {
+      return Report.refused(forward, plan.refused().get());
+    }
     boolean stopped = started.get().phase() == FailbackState.Phase.FINISHED || ReverseFlow.stoppedSince(reverse, at);
-    if (plan.refused().isPresent() && !(stopped && ClusterHealth.answered(plan.health()))) {
+    if (plan.refused().isPresent() && !stopped) {
       return Report.refused(forward, plan.refused().get());
     }
     long copied = 0;
