@@ -68,6 +68,10 @@ final class FailbackCommand {
         report(out, running[0]);
         return exit;
       } catch (FerryException e) {
+        if (e.reason() == FerryException.Reason.REFUSED && running[0] == null && start.stoppedByFinish()) {
+          throw new FerryException(FerryException.Reason.REFUSED, "failback start refused: ferry failback finish has stopped the reverse replication of"
+              + " flow " + forward.name() + " and not completed: run ferry failback finish again");
+        }
         if (e.reason() == FerryException.Reason.REFUSED && start.stoppedByFinish()) {
           report(out, running[0]);
           out.println(start.finished() ? "failback of flow " + forward.name() + " finished (ferry failback finish stopped the reverse replication)"

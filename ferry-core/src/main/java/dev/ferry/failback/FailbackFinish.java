@@ -170,8 +170,9 @@ public final class FailbackFinish {
   private List<String> notCopied(Admin dr, Admin primary, List<FailbackPlan.DeltaRow> delta) {
     Map<TopicPartition, Long> starts = new HashMap<>();
     delta.forEach(d -> starts.put(d.onB(), d.start()));
-    Map<TopicPartition, Long> ends = ends(dr, List.copyOf(starts.keySet()), IsolationLevel.READ_COMMITTED);
-    Map<TopicPartition, Long> readUpTo = GroupsBack.readUpTo(reverse, primary);
+    // the high watermark: a transaction still open counts (committed later, it is not copied either)
+    Map<TopicPartition, Long> ends = ends(dr, List.copyOf(starts.keySet()), IsolationLevel.READ_UNCOMMITTED);
+    Map<TopicPartition, Long> readUpTo = GroupsBack.readUpTo(reverse, primary, delta);
     List<String> out = new ArrayList<>();
     new TreeMap<>(ends.entrySet().stream().collect(java.util.stream.Collectors.toMap(e -> e.getKey().toString(), e -> e))).values().forEach(e -> {
       long at = Math.max(readUpTo.getOrDefault(e.getKey(), 0L), starts.get(e.getKey()));
@@ -258,7 +259,7 @@ public final class FailbackFinish {
     delta.forEach(d -> starts.put(d.onB(), d.start()));
     double bytesPerOffset = delta.stream().mapToLong(FailbackPlan.DeltaRow::offsets).sum() == 0 ? 0
         : (double) delta.stream().mapToLong(FailbackPlan.DeltaRow::bytes).sum() / delta.stream().mapToLong(FailbackPlan.DeltaRow::offsets).sum();
-    long total = remaining(ends(dr, parts, IsolationLevel.READ_COMMITTED), GroupsBack.readUpTo(reverse, primary), starts);
+    long total = remaining(ends(dr, parts, IsolationLevel.READ_COMMITTED), GroupsBack.readUpTo(reverse, primary, delta), starts);
     long lastRemaining = Long.MAX_VALUE;
     long lastMove = System.nanoTime();
     while (true) {
@@ -267,7 +268,7 @@ public final class FailbackFinish {
         return Optional.of("the reverse replication stopped before it drained: " + failed.get().getMessage() + " (the failback goes on, not finished)");
       }
       Map<TopicPartition, Long> ends = ends(dr, parts, IsolationLevel.READ_COMMITTED);
-      long left = remaining(ends, GroupsBack.readUpTo(reverse, primary), starts);
+      long left = remaining(ends, GroupsBack.readUpTo(reverse, primary, delta), starts);
       total = Math.max(total, left);
       progress.accept(new Drain(left, (long) (left * bytesPerOffset), total));
       if (left == 0 && ends.equals(ends(dr, parts, IsolationLevel.READ_UNCOMMITTED))) {
@@ -317,9 +318,10 @@ public final class FailbackFinish {
       Map<String, Map<TopicPartition, Long>> onA, List<String> notCopied) {
     List<String> atRisk = new ArrayList<>(notCopied);
     List<GroupRow> groups = new ArrayList<>();
-    // a group partition whose offset on A stands exactly at its translation: the divergent records before it were
-    // never read (a group that read further on A before the outage keeps that position, and read them there)
-    List<GroupRow> exact = new ArrayList<>();
+    // a group partition translated past divergent records never read them: a translation past the divergence's start
+    // comes from the reverse map, so it lies past everything A held when the failback started, which is past whatever
+    // the group had read on A before the outage; what it read on A since its move says nothing of them
+    List<GroupsBack.Move> moves = new ArrayList<>();
     for (GroupsBack.Move m : moved.moves()) {
       Long now = onA.getOrDefault(m.group(), Map.of()).get(m.onA());
       if (moved.activeOnA().containsKey(m.group())) {
@@ -331,11 +333,9 @@ public final class FailbackFinish {
         continue;
       }
       long at = now == null ? -1 : now;
-      GroupRow row = new GroupRow(m.group(), m.onB(), m.positionOnB(), m.onA(), at, 0, 0);
-      groups.add(row);
-      if (at == m.positionOnA()) {
-        exact.add(row);
-      } else if (at < m.positionOnA()) {
+      groups.add(new GroupRow(m.group(), m.onB(), m.positionOnB(), m.onA(), at, 0, at >= 0 && at < m.positionOnA() ? m.positionOnA() - at : 0));
+      moves.add(m);
+      if (at < m.positionOnA()) {
         atRisk.add("group " + m.group() + " is at " + at + " on " + m.onA() + ", not at its position " + m.positionOnA() + ": it reads "
             + (at < 0 ? "from its start" : (m.positionOnA() - at) + " offsets") + " again");
       }
@@ -349,11 +349,11 @@ public final class FailbackFinish {
     List<PastDivergence> past = new ArrayList<>();
     Map<TopicPartition, FailbackPlan.DivergenceRow> divergence = new HashMap<>();
     plan.divergence().forEach(d -> divergence.put(d.onA(), d));
-    for (GroupRow g : exact) {
-      FailbackPlan.DivergenceRow d = divergence.get(g.onA());
-      if (d != null && g.positionOnA() > d.from()) {
-        long to = Math.min(g.positionOnA(), d.to());
-        past.add(new PastDivergence(g.group(), g.onA(), d.from(), to, d.records() >= 0 && to == d.to() ? d.records() : to - d.from()));
+    for (GroupsBack.Move m : moves) {
+      FailbackPlan.DivergenceRow d = divergence.get(m.onA());
+      if (d != null && m.positionOnA() > d.from()) {
+        long to = Math.min(m.positionOnA(), d.to());
+        past.add(new PastDivergence(m.group(), m.onA(), d.from(), to, d.records() >= 0 && to == d.to() ? d.records() : to - d.from()));
       }
     }
     past.forEach(p -> atRisk.add("group " + p.group() + " is positioned past " + p.records() + " records of " + p.onA() + " (offsets " + p.from() + ".."

@@ -150,8 +150,8 @@ public final class FailbackPlan {
       Optional<FailbackState> finished = failedOver.isPresent() ? Optional.empty()
           : FailbackState.read(flow).filter(st -> st.phase() == FailbackState.Phase.FINISHED);
       if (finished.isPresent()) {
-        refused = Optional.of("the failback of flow " + flow.name() + " finished at " + finished.get().at() + " (ferry failback finish): there is"
-            + " nothing to fail back; ferry run of the flow is next");
+        refused = Optional.of("flow " + flow.name() + " has not failed over since its failback finished at " + finished.get().at()
+            + ": there is nothing to fail back (ferry run of the flow replicates it again)");
       } else if (failedOver.isEmpty()) {
         refused = Optional.of("flow " + flow.name() + " has not failed over to " + b + " (no failover is recorded in " + FerryNames.stateTopic(flow.name())
             + "): there is nothing to fail back; run ferry failover first");
@@ -179,9 +179,13 @@ public final class FailbackPlan {
     Map<TopicPartition, PartitionOffsetMap> maps = flow.naming().mode() == Naming.Mode.IDENTITY ? forwardMaps : Map.of();
     Set<String> onB = KafkaCalls.await(dr.listTopics().names(), TIMEOUT_MS, "list topics on " + flow.target().describe());
     Set<String> wanted = new TreeSet<>(sourceTopics);
-    // and every other topic of B that the reverse flow selects: created there during the outage, it is outage data
+    // and every other topic of B that the reverse flow selects: created there during the outage, it is outage data;
+    // a topic the reverse flow does not select (no longer in the flow's topics) is not copied back, and said so
     onB.stream().filter(t -> reverse.isReplicable(t) && flow.topics().matches(t)).forEach(wanted::add);
-    List<String> present = wanted.stream().filter(onB::contains).toList();
+    wanted.stream().filter(t -> onB.contains(t) && !(reverse.isReplicable(t) && flow.topics().matches(t))).forEach(t -> warnings.add("topic " + t
+        + " on " + flow.target().describe() + " was replicated by the flow but is no longer selected by it: records written there during the outage"
+        + " are not copied back"));
+    List<String> present = wanted.stream().filter(t -> onB.contains(t) && reverse.isReplicable(t) && flow.topics().matches(t)).toList();
     Map<String, org.apache.kafka.clients.admin.TopicDescription> described = KafkaCalls.await(dr.describeTopics(present).allTopicNames(), TIMEOUT_MS,
         "describe topics on " + flow.target().describe());
     List<TopicPartition> parts = new ArrayList<>();
@@ -216,7 +220,7 @@ public final class FailbackPlan {
     Map<TopicPartition, Long> readUpTo = Map.of();
     try {
       if (ClusterProbe.answers(primary, flow.source(), "source", Duration.ofSeconds(5))) {
-        readUpTo = GroupsBack.readUpTo(ReverseFlow.of(flow), primary);
+        readUpTo = GroupsBack.readUpTo(ReverseFlow.of(flow), primary, delta);
       }
     } catch (FerryException | org.apache.kafka.common.KafkaException e) {
       // A does not answer: its health checks say so

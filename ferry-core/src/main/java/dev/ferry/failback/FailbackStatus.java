@@ -87,7 +87,7 @@ public final class FailbackStatus {
       List<GroupRow> groups = List.of();
       if (primaryAnswers) {
         try {
-          readUpTo = GroupsBack.readUpTo(reverse, primary);
+          readUpTo = GroupsBack.readUpTo(reverse, primary, plan.delta());
         } catch (FerryException e) {
           warnings.add("the reverse flow's progress on " + a + " not read: " + e.getMessage());
         }

@@ -50,6 +50,7 @@ public final class GroupsBack {
   private final TopicNaming naming;
   private final Map<TopicPartition, PartitionOffsetMap> forwardMaps;
   private final Map<TopicPartition, Long> deltaStarts = new HashMap<>();
+  private final List<FailbackPlan.DeltaRow> delta;
   private final Map<String, Uuid> topicIds = new HashMap<>();
 
   /** {@code plan}: the failback's plan (the delta's start in each B partition). */
@@ -63,6 +64,7 @@ public final class GroupsBack {
     this.reverse = ReverseFlow.of(forward);
     this.naming = TopicNaming.of(forward);
     this.forwardMaps = forwardMaps;
+    this.delta = List.copyOf(delta);
     delta.forEach(d -> {
       deltaStarts.put(d.onB(), d.start());
       topicIds.put(d.onB().topic(), d.topicId());
@@ -101,16 +103,26 @@ public final class GroupsBack {
           Map.of());
     }
     Map<String, String> waiting = new HashMap<>();
-    List<Move> moves = translate(positions, reverseMaps, readUpTo(reverse, primary), waiting);
+    List<Move> moves = translate(positions, reverseMaps, readUpTo(reverse, primary, delta), waiting);
     return new Result(moves, List.of(), waiting, Map.of(), Map.of());
   }
 
-  /** How far the reverse flow has read each B partition: its progress on A, which is keyed by the A partition it writes. */
-  static Map<TopicPartition, Long> readUpTo(FlowConfig reverse, Admin primary) {
+  /**
+   * How far the reverse flow has read each B partition of the delta: its progress on A, which is keyed by the A
+   * partition it writes; progress made in another incarnation of B's topic (deleted and created again since) is not
+   * this topic's and is left out.
+   */
+  static Map<TopicPartition, Long> readUpTo(FlowConfig reverse, Admin primary, List<FailbackPlan.DeltaRow> delta) {
+    Map<String, Uuid> ids = new HashMap<>();
+    delta.forEach(d -> ids.put(d.onB().topic(), d.topicId()));
     Map<TopicPartition, Long> out = new HashMap<>();
     TopicNaming back = TopicNaming.of(reverse);
-    new ProgressStore(primary, reverse).readAllProgress().forEach((onA, pr) -> back.sourceTopic(onA.topic())
-        .ifPresent(b -> out.put(new TopicPartition(b, onA.partition()), pr.next())));
+    new ProgressStore(primary, reverse).readAllProgress().forEach((onA, pr) -> back.sourceTopic(onA.topic()).ifPresent(b -> {
+      Uuid id = ids.get(b);
+      if (id == null || !pr.incarnation().sourceDiffers(new Incarnation(id, Uuid.ZERO_UUID))) {
+        out.put(new TopicPartition(b, onA.partition()), pr.next());
+      }
+    }));
     return out;
   }
 

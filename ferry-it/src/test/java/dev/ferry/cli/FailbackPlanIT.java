@@ -54,7 +54,7 @@ class FailbackPlanIT {
     try (KafkaConsumer<byte[], byte[]> c = ResumeCheck.groupConsumer(a, "app")) {
       c.commitSync(Map.of(new TopicPartition("fb", 0), new OffsetAndMetadata(300), new TopicPartition("fb", 1), new OffsetAndMetadata(300)));
     }
-    FlowConfig flow = FlowConfig.builder(a, b, TopicSelection.of("fb", null)).name("fb").naming(new Naming(Naming.Mode.IDENTITY, ".")).shards(1)
+    FlowConfig flow = FlowConfig.builder(a, b, TopicSelection.of("fb|fb-new", null)).name("fb").naming(new Naming(Naming.Mode.IDENTITY, ".")).shards(1)
         .checkpointInterval(Duration.ofMillis(500)).build();
     try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
       r.awaitCaughtUp(Duration.ofSeconds(60));
@@ -78,14 +78,19 @@ class FailbackPlanIT {
     assertThat(finishFirst.err().strip()).startsWith("ferry: failback finish refused: no failback of flow fb has started")
         .contains("run ferry failback start first").doesNotContain("\n");
     Workload.plain(b, "fb", 2, 300, 1_000_000); // the outage: producers write to the target
+    // and to a compacted topic created there meanwhile, which A does not have
+    Workload.createTopic(b, "fb-new", 1, Map.of("cleanup.policy", "compact", "max.message.bytes", "2000000"));
+    Workload.plain(b, "fb-new", 1, 10, 0);
 
     FailbackPlan.Plan plan = new FailbackPlan(flow).plan();
     assertThat(plan.refused()).isEmpty();
     assertThat(plan.health()).extracting(ClusterHealth.Check::name).containsExactly("brokers", "controller quorum", "partitions", "disk");
     assertThat(plan.health()).allMatch(ClusterHealth.Check::ok);
     Map<TopicPartition, Long> targetEnds = ends(b);
-    assertThat(plan.delta()).hasSize(2);
-    for (FailbackPlan.DeltaRow d : plan.delta()) {
+    assertThat(plan.delta()).hasSize(3);
+    assertThat(plan.delta()).filteredOn(d -> d.onB().topic().equals("fb-new")).singleElement()
+        .satisfies(d -> assertThat(List.of(d.start(), d.end())).as("all of it is the outage's").containsExactly(0L, 10L));
+    for (FailbackPlan.DeltaRow d : plan.delta().stream().filter(d -> d.onB().topic().equals("fb")).toList()) {
       assertThat(d.onA()).isEqualTo(d.onB());
       assertThat(d.end()).isEqualTo(targetEnds.get(d.onB()));
       List<String[]> records = read(b, d.onB());
@@ -96,7 +101,7 @@ class FailbackPlanIT {
       assertThat(from).hasSize(150).allMatch(rec -> rec[2].equals("local") && rec[1].startsWith("fb-1"));
       assertThat(Long.parseLong(from.get(0)[0])).isBetween(d.start(), d.start() + 1);
     }
-    assertThat(plan.deltaOffsets()).isBetween(300L, 302L);
+    assertThat(plan.deltaOffsets()).isBetween(310L, 312L);
     assertThat(plan.divergence()).hasSize(2);
     for (FailbackPlan.DivergenceRow d : plan.divergence()) {
       assertThat(d.from()).isEqualTo(before.get(d.onA()));
@@ -126,7 +131,7 @@ class FailbackPlanIT {
     try (Replicator back = start.replicate(Replicator.Startup.FAIL_FAST)) {
       await().atMost(Duration.ofSeconds(60)).until(() -> TargetValues.counts(a, "fb").size() == 2_300);
       back.awaitCaughtUp(Duration.ofSeconds(60));
-      assertThat(back.status().replication().replicatedRecords()).isEqualTo(300);
+      assertThat(back.status().replication().replicatedRecords()).isEqualTo(310);
       assertThat(back.status().replication().filteredRecords()).as("no record of A's was even read").isZero();
     }
     // the group moves back: one partition inside the outage's records, the other inside the data that came from A
@@ -152,6 +157,15 @@ class FailbackPlanIT {
       assertThat(back.terminate()).as(back.output()).isIn(0, 143);
       assertThat(back.output()).contains("failback of flow fb: replicating B", "as flow fb-failback", "group app at " + at0 + " on fb-0 is at ");
     }
+    // the topic that exists only on B was created on A with B's configs, not A's defaults, and holds its 10 records
+    try (Admin aAdmin = Admin.create(Clients.admin(a))) {
+      org.apache.kafka.common.config.ConfigResource r = new org.apache.kafka.common.config.ConfigResource(
+          org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "fb-new");
+      org.apache.kafka.clients.admin.Config c = aAdmin.describeConfigs(List.of(r)).all().get().get(r);
+      assertThat(c.get("cleanup.policy").value()).isEqualTo("compact");
+      assertThat(c.get("max.message.bytes").value()).isEqualTo("2000000");
+    }
+    assertThat(TargetValues.counts(a, "fb-new").keySet()).isEqualTo(TargetValues.written("fb-new", 0, 10));
     List<String[]> a0 = read(a, p0);
     List<String[]> a1 = read(a, p1);
     assertThat(valueAt(a0, appOnA.get(p0))).as("the next record on A is the next outage record the group had not read on B")
@@ -182,7 +196,7 @@ class FailbackPlanIT {
     assertThat(status.code()).as(status.out() + status.err()).isZero();
     System.out.println(status.out()); // the sample in docs/operations.md
     assertThat(status.out()).contains("Failback of flow fb (B", "failback started at", "app", "positioned on A", "offsets " + before.get(p0) + "..",
-        "500 records").containsPattern("total: 30[0-2] offsets copied back, 0 left"); // the records and the forward flow's last markers
+        "500 records").containsPattern("total: 31[0-2] offsets copied back, 0 left"); // the records and the forward flow's last markers
     Cli.Result statusJson = Cli.ferry(args("failback", "status", "--format", "json"));
     assertThat(statusJson.out()).contains("\"place\" : \"POSITIONED_ON_A\"", "\"lagRecords\" : 0", "\"phase\" : \"STARTED\"");
 
@@ -229,7 +243,7 @@ class FailbackPlanIT {
     assertThat(again.out()).contains("finished already");
     Cli.Result startAfter = Cli.ferry(args("failback", "start"));
     assertThat(startAfter.code()).as(startAfter.out() + startAfter.err()).isEqualTo(ExitCodes.REFUSED);
-    assertThat(startAfter.err()).contains("the failback of flow fb finished at", "ferry run of the flow is next");
+    assertThat(startAfter.err()).contains("has not failed over since its failback finished at", "ferry run of the flow replicates it again");
   }
 
   private static Map<TopicPartition, Long> ends(ClusterConfig c) throws Exception {
@@ -260,7 +274,7 @@ class FailbackPlanIT {
 
   private static String[] args(String... verb) {
     List<String> out = new ArrayList<>(List.of(String.join(" ", verb).split(" ")));
-    out.addAll(List.of("--source", "A=" + clusters.clusterA().bootstrap(), "--target", "B=" + clusters.clusterB().bootstrap(), "--topics", "fb",
+    out.addAll(List.of("--source", "A=" + clusters.clusterA().bootstrap(), "--target", "B=" + clusters.clusterB().bootstrap(), "--topics", "fb|fb-new",
         "--name", "fb", "--naming", "identity"));
     return out.toArray(String[]::new);
   }
