@@ -251,25 +251,28 @@ public final class Rehearsal {
     fromB.addAll(TopicValues.numbered(orders, DURING_FAILBACK_FROM, during));
     Set<String> all = new HashSet<>(fromA);
     all.addAll(fromB);
+    Map<String, Map<Integer, List<String>>> reads = new HashMap<>();
+    java.util.function.BiFunction<ClusterConfig, String, Map<Integer, List<String>>> topic = (c, t) -> reads.computeIfAbsent(c.alias() + " " + t,
+        k -> TopicValues.read(c, t));
     if (settings.naming() == Naming.Mode.IDENTITY) {
-      rows.add(TopicValues.check(a.alias() + " " + orders, a, List.of(orders), all));
-      rows.add(TopicValues.check(b.alias() + " " + orders, b, List.of(orders), all));
-      rows.add(TopicValues.check(a.alias() + " " + tx, a, List.of(tx), allPayments));
-      rows.add(TopicValues.check(b.alias() + " " + tx, b, List.of(tx), allPayments));
-      rows.add(TopicValues.order(orders + " " + a.alias() + " vs " + b.alias(), a, orders, b, orders));
+      rows.add(TopicValues.check(a.alias() + " " + orders, topic.apply(a, orders), all));
+      rows.add(TopicValues.check(b.alias() + " " + orders, topic.apply(b, orders), all));
+      rows.add(TopicValues.check(a.alias() + " " + tx, topic.apply(a, tx), allPayments));
+      rows.add(TopicValues.check(b.alias() + " " + tx, topic.apply(b, tx), allPayments));
+      rows.add(TopicValues.order(orders + " " + a.alias() + " vs " + b.alias(), topic.apply(a, orders), topic.apply(b, orders)));
     } else {
       String onB = naming.targetTopic(orders);
       String onA = back.targetTopic(orders);
-      rows.add(TopicValues.check(a.alias() + " " + orders, a, List.of(orders), fromA));
-      rows.add(TopicValues.check(b.alias() + " " + onB, b, List.of(onB), fromA));
-      rows.add(TopicValues.check(b.alias() + " " + orders, b, List.of(orders), fromB));
-      rows.add(TopicValues.check(a.alias() + " " + onA, a, List.of(onA), fromB));
-      rows.add(TopicValues.check(a.alias() + " " + tx, a, List.of(tx), paymentsOnA));
-      rows.add(TopicValues.check(b.alias() + " " + naming.targetTopic(tx), b, List.of(naming.targetTopic(tx)), paymentsOnA));
-      rows.add(TopicValues.check(b.alias() + " " + tx, b, List.of(tx), paymentsOnB));
-      rows.add(TopicValues.check(a.alias() + " " + back.targetTopic(tx), a, List.of(back.targetTopic(tx)), paymentsOnB));
-      rows.add(TopicValues.order(orders + " " + a.alias() + " vs " + b.alias() + " " + onB, a, orders, b, onB));
-      rows.add(TopicValues.order(orders + " " + b.alias() + " vs " + a.alias() + " " + onA, b, orders, a, onA));
+      rows.add(TopicValues.check(a.alias() + " " + orders, topic.apply(a, orders), fromA));
+      rows.add(TopicValues.check(b.alias() + " " + onB, topic.apply(b, onB), fromA));
+      rows.add(TopicValues.check(b.alias() + " " + orders, topic.apply(b, orders), fromB));
+      rows.add(TopicValues.check(a.alias() + " " + onA, topic.apply(a, onA), fromB));
+      rows.add(TopicValues.check(a.alias() + " " + tx, topic.apply(a, tx), paymentsOnA));
+      rows.add(TopicValues.check(b.alias() + " " + naming.targetTopic(tx), topic.apply(b, naming.targetTopic(tx)), paymentsOnA));
+      rows.add(TopicValues.check(b.alias() + " " + tx, topic.apply(b, tx), paymentsOnB));
+      rows.add(TopicValues.check(a.alias() + " " + back.targetTopic(tx), topic.apply(a, back.targetTopic(tx)), paymentsOnB));
+      rows.add(TopicValues.order(orders + " " + a.alias() + " vs " + b.alias() + " " + onB, topic.apply(a, orders), topic.apply(b, onB)));
+      rows.add(TopicValues.order(orders + " " + b.alias() + " vs " + a.alias() + " " + onA, topic.apply(b, orders), topic.apply(a, onA)));
     }
     List<String> everything = new ArrayList<>(readOnA);
     everything.addAll(readOnB);

@@ -34,15 +34,21 @@ final class TopicValues {
     return out;
   }
 
+  /** The values of a topic's records (read_committed), by partition in offset order: read once, checked many ways. */
+  static Map<Integer, List<String>> read(ClusterConfig c, String topic) {
+    Map<Integer, List<String>> out = new HashMap<>();
+    Verifier.readAll(c, topic, TIMEOUT, (tp, r) -> out.computeIfAbsent(tp.partition(), p -> new ArrayList<>()).add(new String(r.value(),
+        StandardCharsets.UTF_8)));
+    return out;
+  }
+
   /**
-   * What {@code topics} on {@code cluster} hold against {@code expected}: records found, lost (expected, absent),
-   * duplicated (found more than once), and in the last column those found that were not expected.
+   * What a topic holds against {@code expected}: records found, lost (expected, absent), duplicated (found more than
+   * once), and in the last column those found that were not expected.
    */
-  static Rehearsal.Row check(String what, ClusterConfig cluster, List<String> topics, Set<String> expected) {
+  static Rehearsal.Row check(String what, Map<Integer, List<String>> topic, Set<String> expected) {
     Map<String, Long> counts = new HashMap<>();
-    for (String t : topics) {
-      Verifier.readAll(cluster, t, TIMEOUT, (tp, r) -> counts.merge(new String(r.value(), StandardCharsets.UTF_8), 1L, Long::sum));
-    }
+    topic.values().forEach(values -> values.forEach(v -> counts.merge(v, 1L, Long::sum)));
     long lost = expected.stream().filter(v -> !counts.containsKey(v)).count();
     long duplicated = counts.values().stream().mapToLong(n -> n - 1).sum();
     long unexpected = counts.keySet().stream().filter(v -> !expected.contains(v)).count();
@@ -53,9 +59,7 @@ final class TopicValues {
    * Whether the records two topics have in common are in the same order in each partition: the records compared, and in
    * the last column those out of order.
    */
-  static Rehearsal.Row order(String what, ClusterConfig x, String xTopic, ClusterConfig y, String yTopic) {
-    Map<Integer, List<String>> xs = byPartition(x, xTopic);
-    Map<Integer, List<String>> ys = byPartition(y, yTopic);
+  static Rehearsal.Row order(String what, Map<Integer, List<String>> xs, Map<Integer, List<String>> ys) {
     long compared = 0;
     long outOfOrder = 0;
     for (Map.Entry<Integer, List<String>> e : xs.entrySet()) {
@@ -72,12 +76,5 @@ final class TopicValues {
       }
     }
     return new Rehearsal.Row(what, compared, 0, 0, outOfOrder);
-  }
-
-  private static Map<Integer, List<String>> byPartition(ClusterConfig c, String topic) {
-    Map<Integer, List<String>> out = new HashMap<>();
-    Verifier.readAll(c, topic, TIMEOUT, (tp, r) -> out.computeIfAbsent(tp.partition(), p -> new ArrayList<>()).add(new String(r.value(),
-        StandardCharsets.UTF_8)));
-    return out;
   }
 }

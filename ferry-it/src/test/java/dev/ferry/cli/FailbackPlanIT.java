@@ -80,7 +80,7 @@ class FailbackPlanIT {
     Workload.plain(b, "fb", 2, 300, 1_000_000); // the outage: producers write to the target
     // and to a compacted topic created there meanwhile, which A does not have
     Workload.createTopic(b, "fb-new", 1, Map.of("cleanup.policy", "compact", "max.message.bytes", "2000000"));
-    Workload.plain(b, "fb-new", 1, 10, 0);
+    Workload.plain(b, "fb-new", 1, 10, 1); // keyed (record 0 has no key, which a compacted topic refuses)
 
     FailbackPlan.Plan plan = new FailbackPlan(flow).plan();
     assertThat(plan.refused()).isEmpty();
@@ -165,7 +165,7 @@ class FailbackPlanIT {
       assertThat(c.get("cleanup.policy").value()).isEqualTo("compact");
       assertThat(c.get("max.message.bytes").value()).isEqualTo("2000000");
     }
-    assertThat(TargetValues.counts(a, "fb-new").keySet()).isEqualTo(TargetValues.written("fb-new", 0, 10));
+    assertThat(TargetValues.counts(a, "fb-new").keySet()).isEqualTo(TargetValues.written("fb-new", 1, 10));
     List<String[]> a0 = read(a, p0);
     List<String[]> a1 = read(a, p1);
     assertThat(valueAt(a0, appOnA.get(p0))).as("the next record on A is the next outage record the group had not read on B")
@@ -180,11 +180,8 @@ class FailbackPlanIT {
     assertThat(onA.keySet()).containsAll(TargetValues.written("fb", 0, 1_000)).containsAll(TargetValues.written("fb", 500_000, 1_000))
         .containsAll(TargetValues.written("fb", 1_000_000, 300));
 
-    // with A down, plan and finish are refused with the reason, and nothing changes
+    // with A down, finish is refused with the plan's reason, and nothing changes
     clusters.a().stop();
-    Cli.Result down = Cli.ferry(args("failback", "plan"));
-    assertThat(down.code()).as(down.out() + down.err()).isEqualTo(ExitCodes.REFUSED);
-    assertThat(down.out()).contains("FAIL  brokers", "does not answer", "RESULT: refused (exit 4): A (" + a.bootstrap() + ") is not ready to take traffic back");
     Cli.Result finishDown = Cli.ferry(args("failback", "finish", "--quiet", "1s"));
     assertThat(finishDown.code()).as(finishDown.out() + finishDown.err()).isEqualTo(ExitCodes.REFUSED);
     assertThat(finishDown.err().strip()).startsWith("ferry: failback finish refused: A (" + a.bootstrap() + ") is not ready to take traffic back")
