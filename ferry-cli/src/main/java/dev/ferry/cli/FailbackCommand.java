@@ -154,6 +154,7 @@ final class FailbackCommand {
       out.println(p.refused().map(r -> "RESULT: refused (exit 4): " + r).orElse("RESULT: ready; ferry failback start is next"));
     }
   }
+
   @Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false,
       description = "Show where a failback stands (changes nothing): the reverse replication's lag per partition (offsets and seconds), the "
           + "outage delta copied back so far, each consumer group's place (active on the target, waiting, positioned on the source at its "

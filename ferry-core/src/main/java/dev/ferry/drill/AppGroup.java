@@ -100,15 +100,6 @@ final class AppGroup {
     }
   }
 
-  /** Waits between checks of a condition. */
-  static void pause(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new FerryException(FerryException.Reason.FAILED, "interrupted");
-    }
-  }
 
   private static Properties properties(ClusterConfig cluster, String group) {
     Properties p = Clients.readerProperties(cluster); // read_committed, no auto-commit

@@ -16,6 +16,7 @@ import dev.ferry.failover.Failover;
 import dev.ferry.flow.Replicator;
 import dev.ferry.kafka.ClusterProbe;
 import dev.ferry.kafka.Clients;
+import dev.ferry.kafka.Waits;
 import dev.ferry.naming.TopicNaming;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -228,9 +229,6 @@ public final class Rehearsal {
       phase(5, "forward again " + a.alias() + " -> " + b.alias(), verifyAll(naming, back, n, outage, during, after, paymentsOnA, paymentsOnB),
           List.of());
       return new Report(run, List.copyOf(phases), reverseRead, delta, finished);
-    } catch (RuntimeException e) {
-      LOG.atDebug().setCause(e).log("rehearsal stopped");
-      throw e;
     } finally {
       if (!settings.keep()) {
         cleanUp(flow);
@@ -331,7 +329,7 @@ public final class Rehearsal {
       if (System.nanoTime() > deadline) {
         throw new FerryException(FerryException.Reason.FAILED, "the group's checkpoint did not reach its committed offsets within " + settings.timeout());
       }
-      AppGroup.pause(200);
+      Waits.pause(200);
     }
   }
 
@@ -347,7 +345,7 @@ public final class Rehearsal {
         throw new FerryException(FerryException.Reason.FAILED, "group " + group + " was not positioned on " + a.alias() + " within " + settings.timeout()
             + (g.isPresent() ? ": " + g.get() : ""));
       }
-      AppGroup.pause(500);
+      Waits.pause(500);
     }
   }
 

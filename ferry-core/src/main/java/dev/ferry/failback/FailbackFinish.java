@@ -9,6 +9,7 @@ import dev.ferry.groups.Checkpointer;
 import dev.ferry.kafka.Clients;
 import dev.ferry.kafka.ClusterHealth;
 import dev.ferry.kafka.KafkaCalls;
+import dev.ferry.kafka.Waits;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -174,7 +175,7 @@ public final class FailbackFinish {
     Map<TopicPartition, Long> ends = ends(dr, List.copyOf(starts.keySet()), IsolationLevel.READ_UNCOMMITTED);
     Map<TopicPartition, Long> readUpTo = GroupsBack.readUpTo(reverse, primary, delta);
     List<String> out = new ArrayList<>();
-    new TreeMap<>(ends.entrySet().stream().collect(java.util.stream.Collectors.toMap(e -> e.getKey().toString(), e -> e))).values().forEach(e -> {
+    ends.entrySet().stream().sorted(Map.Entry.comparingByKey(Comparator.comparing(TopicPartition::toString))).forEach(e -> {
       long at = Math.max(readUpTo.getOrDefault(e.getKey(), 0L), starts.get(e.getKey()));
       if (e.getValue() > at) {
         out.add((e.getValue() - at) + " offsets of " + e.getKey() + " (" + at + ".." + (e.getValue() - 1) + ") were written on " + forward.target().describe()
@@ -216,7 +217,7 @@ public final class FailbackFinish {
     long deadline = System.nanoTime() + producersTimeout.toNanos();
     Map<TopicPartition, Long> before = ends(dr, parts, IsolationLevel.READ_UNCOMMITTED);
     while (true) {
-      pause(quiet.toMillis());
+      Waits.pause(quiet.toMillis());
       Map<TopicPartition, Long> after = ends(dr, parts, IsolationLevel.READ_UNCOMMITTED);
       Map<TopicPartition, Long> committed = ends(dr, parts, IsolationLevel.READ_COMMITTED);
       Map<String, Long> arriving = new TreeMap<>();
@@ -286,7 +287,7 @@ public final class FailbackFinish {
             + (problems.isEmpty() ? "" : " (" + String.join("; ", problems) + ")")
             + "; see ferry failback status, then run ferry failback finish again (the failback goes on, not finished)");
       }
-      pause(1000);
+      Waits.pause(1000);
     }
   }
 
@@ -309,7 +310,7 @@ public final class FailbackFinish {
         if (r.waiting().isEmpty() && r.failed().isEmpty() || System.nanoTime() > deadline) {
           return r;
         }
-        pause(1000);
+        Waits.pause(1000);
       }
     }
   }
@@ -374,12 +375,4 @@ public final class FailbackFinish {
     return out;
   }
 
-  private static void pause(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new FerryException(FerryException.Reason.FAILED, "interrupted");
-    }
-  }
 }

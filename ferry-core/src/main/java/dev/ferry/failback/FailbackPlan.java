@@ -133,7 +133,7 @@ public final class FailbackPlan {
       Set<String> onA = new TreeSet<>(topics);
       delta.forEach(d -> onA.add(d.onA().topic()));
       Optional<FailbackState> state = failedOver.flatMap(f -> FailbackState.read(flow).filter(st -> st.after(f.at())));
-      long toWrite = state.isPresent() ? bytesLeft(primary, delta) : delta.stream().mapToLong(DeltaRow::bytes).sum();
+      long toWrite = state.isPresent() ? bytesLeft(primary, delta, warnings) : delta.stream().mapToLong(DeltaRow::bytes).sum();
       List<ClusterHealth.Check> health = ClusterHealth.check(primary, flow.source(), onA, toWrite, System.currentTimeMillis());
       // once the failback started, what the reverse flow writes into A's topics comes after the divergence: it ends where
       // A's partitions ended then
@@ -216,14 +216,15 @@ public final class FailbackPlan {
    * The bytes still to write on A: the delta's, less what the reverse flow has copied already (a plan made while the
    * failback runs, or by its finish, asks A's disk only for what is left).
    */
-  private long bytesLeft(Admin primary, List<DeltaRow> delta) {
+  private long bytesLeft(Admin primary, List<DeltaRow> delta, List<String> warnings) {
     Map<TopicPartition, Long> readUpTo = Map.of();
-    try {
-      if (ClusterProbe.answers(primary, flow.source(), "source", Duration.ofSeconds(5))) {
+    // A not answering is for its health checks to say; then the whole delta is counted
+    if (ClusterProbe.answers(primary, flow.source(), "source", Duration.ofSeconds(5))) {
+      try {
         readUpTo = GroupsBack.readUpTo(ReverseFlow.of(flow), primary, delta);
+      } catch (FerryException e) {
+        warnings.add("the reverse flow's progress not read (the disk check counts the whole delta): " + e.getMessage());
       }
-    } catch (FerryException | org.apache.kafka.common.KafkaException e) {
-      // A does not answer: its health checks say so
     }
     long left = 0;
     for (DeltaRow d : delta) {

@@ -3,7 +3,6 @@ package dev.ferry.failback;
 import dev.ferry.FerryException;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.config.Naming;
-import dev.ferry.flow.FailedOver;
 import dev.ferry.flow.Replicator;
 import dev.ferry.kafka.Clients;
 import dev.ferry.kafka.KafkaCalls;
@@ -53,8 +52,8 @@ public final class FailbackStart {
     if (p.refused().isPresent()) {
       throw new FerryException(FerryException.Reason.REFUSED, "failback start refused: " + p.refused().get());
     }
-    Instant at = FailedOver.read(forward).orElseThrow(() -> new FerryException(FerryException.Reason.REFUSED,
-        "failback start refused: flow " + forward.name() + " has not failed over")).at();
+    // a plan that is not refused found the failover record (Instant.toString round-trips through Instant.parse)
+    Instant at = Instant.parse(p.failedOverAt().orElseThrow());
     Optional<FailbackState> state = FailbackState.read(forward).filter(st -> st.after(at));
     if (state.isPresent() && state.get().phase() == FailbackState.Phase.FINISHED) {
       throw new FerryException(FerryException.Reason.REFUSED, "failback start refused: the failback of flow " + forward.name() + " finished at "

@@ -5,6 +5,7 @@ import dev.ferry.client.FerryNames;
 import dev.ferry.config.FlowConfig;
 import dev.ferry.flow.FailedOver;
 import dev.ferry.kafka.KafkaCalls;
+import dev.ferry.kafka.Waits;
 import dev.ferry.replicate.ShardFence;
 import java.time.Duration;
 import java.time.Instant;
@@ -57,7 +58,7 @@ public final class ReplicationStop {
     long deadline = System.nanoTime() + releaseDeadline.toNanos();
     int holding = running;
     while (holding > 0 && System.nanoTime() < deadline) {
-      pause(200);
+      Waits.pause(200);
       holding = membersWithShards(flow, target, members);
     }
     ShardFence.fence(flow, shards);
@@ -98,13 +99,4 @@ public final class ReplicationStop {
     }
   }
 
-
-  private static void pause(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new FerryException(FerryException.Reason.FAILED, "interrupted");
-    }
-  }
 }
