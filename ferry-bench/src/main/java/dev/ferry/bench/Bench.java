@@ -96,15 +96,25 @@ public final class Bench {
         opts.put("smoke", "true");
       } else if (args[i].equals("--no-warm-up")) {
         opts.put("no-warm-up", "true");
+      } else if (args[i].equals("--latency")) {
+        opts.put("latency", "true");
       } else if (args[i].startsWith("--") && i + 1 < args.length) {
         opts.put(args[i].substring(2), args[++i]);
       } else {
         System.err.println("usage: bench/run [--records N] [--s2-records N] [--runs N] [--scenarios 1,2] [--contenders ferry,bare] "
-            + "[--ferry-args 'ARGS'] [--no-warm-up] [--smoke]");
+            + "[--ferry-args 'ARGS'] [--no-warm-up] [--smoke]\n"
+            + "       bench/run --latency [--rates 5000,20000,max] [--seconds 60] [--contenders ferry,bare] [--ferry-args 'ARGS']");
         System.exit(2);
       }
     }
     boolean smoke = opts.containsKey("smoke");
+    if (opts.containsKey("latency")) {
+      List<String> rates = Arrays.asList(opts.getOrDefault("rates", "5000,20000,max").split(","));
+      List<String> contenders = Arrays.asList(opts.getOrDefault("contenders", "ferry,mm2-default,mm2-tuned,bare").split(","));
+      Duration measured = Duration.ofSeconds(Long.parseLong(opts.getOrDefault("seconds", "60")));
+      latency(System.out, rates, contenders, measured, opts.getOrDefault("ferry-args", ""));
+      return;
+    }
     long records = Long.parseLong(opts.getOrDefault("records", smoke ? "10000" : "1000000"));
     long s2 = Long.parseLong(opts.getOrDefault("s2-records", "500000"));
     int runs = Integer.parseInt(opts.getOrDefault("runs", smoke ? "1" : "3"));
@@ -141,6 +151,21 @@ public final class Bench {
         all.put("2", bench.scenario(new Scenario("2: " + s2Records + " x 200 B, 200 topics x 4 partitions", "s2", 200, 4, s2Records, 200), runs));
       }
       return all;
+    } finally {
+      clusters.forEach(LocalKafka::close);
+    }
+  }
+
+  /** The latency mode ({@link Latency}) on two fresh local clusters; returns the figures per rate. */
+  static Map<Integer, List<Latency.Figures>> latency(PrintStream out, List<String> rates, List<String> contenders, Duration measured,
+      String ferryArgs) throws Exception {
+    Path dir = Files.createTempDirectory("ferry-bench");
+    out.println("Starting two local Kafka clusters (KRaft, separate processes) under " + dir);
+    List<LocalKafka> clusters = LocalKafka.startAll(dir, Map.of("num.io.threads", "4", "num.network.threads", "3"), "A", "B");
+    try {
+      clusters.forEach(Bench::warmUpBrokers);
+      Bench bench = new Bench(dir, out, clusters.get(0), clusters.get(1), contenders, ferryArgs, false);
+      return new Latency(bench, clusters.get(0), clusters.get(1), out, measured).run(rates, contenders);
     } finally {
       clusters.forEach(LocalKafka::close);
     }
@@ -297,7 +322,13 @@ public final class Bench {
     }
   }
 
-  private List<String> command(Contender c, String alias, Scenario s, Path runDir, Path gcLog) throws IOException {
+  /** Where the runs keep their logs. */
+  Path dir() {
+    return dir;
+  }
+
+  /** The command line that starts a contender replicating the scenario's topics under {@code alias}. */
+  List<String> command(Contender c, String alias, Scenario s, Path runDir, Path gcLog) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     switch (c) {

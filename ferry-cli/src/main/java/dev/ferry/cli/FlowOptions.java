@@ -52,8 +52,12 @@ final class FlowOptions {
   @Option(names = "--replication-factor", paramLabel = "N", description = "Replication factor of created target topics.")
   Short replicationFactor;
 
-  @Option(names = "--commit-interval", paramLabel = "DURATION", converter = Converters.DurationConverter.class, description = "Transaction length (default: 200ms).")
+  @Option(names = "--commit-interval", paramLabel = "DURATION", converter = Converters.DurationConverter.class, description = "Transaction length (default: 200ms; up to 5x while catching up a backlog).")
   Duration commitInterval;
+
+  @Option(names = "--max-latency", paramLabel = "DURATION", converter = Converters.DurationConverter.class,
+      description = "While the flow keeps up, how long a record may wait in an open transaction (default: 50ms).")
+  Duration maxLatency;
 
   @Option(names = "--groups", paramLabel = "REGEX", description = "Source consumer groups to checkpoint (default: all but tool groups).")
   String groups;
@@ -137,6 +141,7 @@ final class FlowOptions {
     addIf(ignored, noProvenance, "--no-provenance");
     addIf(ignored, replicationFactor != null, "--replication-factor");
     addIf(ignored, commitInterval != null, "--commit-interval");
+    addIf(ignored, maxLatency != null, "--max-latency");
     addIf(ignored, excludeGroups != null, "--exclude-groups");
     addIf(ignored, checkpointInterval != null, "--checkpoint-interval");
     addIf(ignored, balanceInterval != null, "--balance-interval");
@@ -170,7 +175,7 @@ final class FlowOptions {
     TopicSelection g = groups == null && excludeGroups == null ? null
         : flag("--groups", () -> TopicSelection.of(groups == null ? ".*" : groups, excludeGroups));
     FlowConfig.Builder b = FlowConfig.builder(s, t, sel).name(name).naming(n).provenance(!noProvenance)
-        .replicationFactor(Optional.ofNullable(replicationFactor)).groups(g).commitInterval(commitInterval)
+        .replicationFactor(Optional.ofNullable(replicationFactor)).groups(g).commitInterval(commitInterval).maxLatency(maxLatency)
         .checkpointInterval(checkpointInterval).balanceInterval(balanceInterval).syncGroupOffsets(!noSyncGroupOffsets).onRecreate(onRecreate)
         .excludeConfigs(new java.util.HashSet<>(excludeConfigs)).syncAcls(syncAcls);
     if (shards != null) {

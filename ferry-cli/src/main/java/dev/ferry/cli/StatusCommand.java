@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code ferry status}: replication lag per partition, checkpoints and records at risk per group, shard owners. */
 @Command(name = "status", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Show each flow's replication lag per partition (records and seconds), each group's checkpoint age and records "
+    description = "Show each flow's replication lag per partition (records and seconds) and its current replication latency, each group's checkpoint age and records "
         + "at risk (what a failover now would lose), and which processes own which shards with each shard's throughput. Reads the clusters; needs no running Ferry.")
 final class StatusCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -28,12 +28,13 @@ final class StatusCommand implements Callable<Integer> {
       FlowReport.Report r = FlowReport.read(f);
       out.printf("flow %s: %s -> %s%s%n", f.name(), f.source().describe(), f.target().describe(),
           r.sourceReachable() ? "" : " (source does not answer: lag unknown)");
-      out.printf("  %-30s %-32s %14s %14s %10s %10s  %s%n", "source partition", "target partition", "replicated to", "source end", "lag", "lag s",
-          "expired unreplicated");
+      out.printf("  %-30s %-32s %14s %14s %10s %10s %11s  %s%n", "source partition", "target partition", "replicated to", "source end", "lag",
+          "lag s", "latency ms", "expired unreplicated");
       for (FlowReport.PartitionRow p : r.partitions()) {
-        out.printf("  %-30s %-32s %14d %14s %10s %10s  %s%n", p.source(), p.target(), p.replicatedUpTo(),
+        out.printf("  %-30s %-32s %14d %14s %10s %10s %11s  %s%n", p.source(), p.target(), p.replicatedUpTo(),
             orUnknown(p.sourceEnd()), orUnknown(p.lagRecords()),
-            p.lagSeconds().isPresent() ? String.format("%.1f", p.lagSeconds().getAsDouble()) : "?", p.gaps());
+            p.lagSeconds().isPresent() ? String.format("%.1f", p.lagSeconds().getAsDouble()) : "?",
+            p.latencyMs().isPresent() ? Long.toString(p.latencyMs().getAsLong()) : "-", p.gaps());
       }
       r.recreated().forEach(line -> out.println("  recreated: " + line));
       r.recreations().forEach(line -> out.println("  history: " + line));

@@ -67,10 +67,14 @@ class CliInputTest {
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err().strip()).isEqualTo("ferry: --config: give either --config or --source/--target/--topics, not both");
 
-    r = ferry("run", "--config", f.toString(), "--shards", "8", "--commit-interval", "1s");
+    r = ferry("run", "--config", f.toString(), "--shards", "8", "--commit-interval", "1s", "--max-latency", "20ms");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err().strip()).isEqualTo(
-        "ferry: --config: the flow comes from the file, so --shards, --commit-interval would be ignored: set it in the file instead");
+        "ferry: --config: the flow comes from the file, so --shards, --commit-interval, --max-latency would be ignored: set it in the file instead");
+
+    r = ferry("run", "--source", "A=localhost:9092", "--target", "B=b:1", "--topics", "x", "--max-latency", "0s");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("ferry: --max-latency: PT0S is out of range 1ms..5m");
   }
 
   @Test

@@ -17,6 +17,9 @@ import java.util.regex.Pattern;
  * @param topicConfigs topic configs set on every created target topic, over those copied from the source
  * @param commitInterval how long one replication transaction collects records before it commits, on average (each one
  *     +-25%; up to five times as long while a shard works through a backlog, back to one interval once it has caught up)
+ * @param maxLatency while a shard keeps up with its sources, how long a record may wait in the open transaction before
+ *     its commit begins (the transaction commits then, or after one commit interval if that comes first); during a
+ *     backlog transactions grow by the commit interval instead
  * @param topicRefreshInterval how often source topics are listed to find new topics and partitions
  * @param groups which source consumer groups are checkpointed (Ferry's own groups never are)
  * @param checkpointInterval how often the committed offsets of those groups are translated and checkpointed
@@ -39,6 +42,7 @@ public record FlowConfig(
     Optional<Short> replicationFactor,
     Map<String, String> topicConfigs,
     Duration commitInterval,
+    Duration maxLatency,
     Duration topicRefreshInterval,
     TopicSelection groups,
     Duration checkpointInterval,
@@ -50,6 +54,7 @@ public record FlowConfig(
 
   public static final int DEFAULT_SHARDS = 4;
   public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(200);
+  public static final Duration DEFAULT_MAX_LATENCY = Duration.ofMillis(50);
   public static final Duration DEFAULT_TOPIC_REFRESH = Duration.ofSeconds(2);
   public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(5);
   public static final Duration DEFAULT_BALANCE_INTERVAL = Duration.ofSeconds(60);
@@ -88,6 +93,10 @@ public record FlowConfig(
     commitInterval = commitInterval == null ? DEFAULT_COMMIT_INTERVAL : commitInterval;
     if (outside(commitInterval, Duration.ofMillis(10), Duration.ofMinutes(5))) {
       throw new ConfigException("commit-interval", commitInterval + " is out of range 10ms..5m");
+    }
+    maxLatency = maxLatency == null ? DEFAULT_MAX_LATENCY : maxLatency;
+    if (outside(maxLatency, Duration.ofMillis(1), Duration.ofMinutes(5))) {
+      throw new ConfigException("max-latency", maxLatency + " is out of range 1ms..5m");
     }
     topicRefreshInterval = topicRefreshInterval == null ? DEFAULT_TOPIC_REFRESH : topicRefreshInterval;
     if (outside(topicRefreshInterval, Duration.ofMillis(100), Duration.ofMinutes(60))) {
@@ -130,7 +139,7 @@ public record FlowConfig(
   public Builder toBuilder() {
     return new Builder(source, target, topics).name(name).naming(naming).shards(shards).provenance(provenance)
         .replicationFactor(replicationFactor).topicConfigs(topicConfigs).commitInterval(commitInterval)
-        .topicRefreshInterval(topicRefreshInterval).groups(groups).checkpointInterval(checkpointInterval)
+        .maxLatency(maxLatency).topicRefreshInterval(topicRefreshInterval).groups(groups).checkpointInterval(checkpointInterval)
         .syncGroupOffsets(syncGroupOffsets).balanceInterval(balanceInterval).onRecreate(onRecreate).excludeConfigs(excludeConfigs)
         .syncAcls(syncAcls);
   }
@@ -144,7 +153,8 @@ public record FlowConfig(
       @JsonProperty("target") ClusterConfig target, @JsonProperty("topics") TopicSelection topics, @JsonProperty("naming") String naming,
       @JsonProperty("separator") String separator, @JsonProperty("shards") Integer shards, @JsonProperty("provenance") Boolean provenance,
       @JsonProperty("replication-factor") Short replicationFactor, @JsonProperty("topic-configs") Map<String, String> topicConfigs,
-      @JsonProperty("commit-interval") Duration commitInterval, @JsonProperty("topic-refresh-interval") Duration topicRefreshInterval,
+      @JsonProperty("commit-interval") Duration commitInterval, @JsonProperty("max-latency") Duration maxLatency,
+      @JsonProperty("topic-refresh-interval") Duration topicRefreshInterval,
       @JsonProperty("groups") TopicSelection groups, @JsonProperty("checkpoint-interval") Duration checkpointInterval,
       @JsonProperty("sync-group-offsets") Boolean syncGroupOffsets, @JsonProperty("balance-interval") Duration balanceInterval,
       @JsonProperty("on-recreate") String onRecreate, @JsonProperty("exclude-configs") java.util.List<String> excludeConfigs,
@@ -152,7 +162,7 @@ public record FlowConfig(
     Naming n = naming == null && separator == null ? Naming.DEFAULT
         : new Naming(Naming.Mode.parse("naming", naming == null ? "prefix" : naming), separator == null ? "." : separator);
     return new FlowConfig(name, source, target, topics, n, shards == null ? DEFAULT_SHARDS : shards, provenance == null || provenance,
-        Optional.ofNullable(replicationFactor), topicConfigs, commitInterval, topicRefreshInterval, groups, checkpointInterval,
+        Optional.ofNullable(replicationFactor), topicConfigs, commitInterval, maxLatency, topicRefreshInterval, groups, checkpointInterval,
         syncGroupOffsets == null || syncGroupOffsets, balanceInterval, onRecreate == null ? null : OnRecreate.parse("on-recreate", onRecreate),
         excludeConfigs == null ? null : new java.util.HashSet<>(excludeConfigs), syncAcls != null && syncAcls);
   }
@@ -169,6 +179,7 @@ public record FlowConfig(
     private Optional<Short> replicationFactor = Optional.empty();
     private Map<String, String> topicConfigs = Map.of();
     private Duration commitInterval;
+    private Duration maxLatency;
     private Duration topicRefreshInterval;
     private TopicSelection groups;
     private Duration checkpointInterval;
@@ -220,6 +231,11 @@ public record FlowConfig(
       return this;
     }
 
+    public Builder maxLatency(Duration v) {
+      maxLatency = v;
+      return this;
+    }
+
     public Builder topicRefreshInterval(Duration v) {
       topicRefreshInterval = v;
       return this;
@@ -263,7 +279,7 @@ public record FlowConfig(
     /** The flow; a {@link ConfigException} names the first value out of range. */
     public FlowConfig build() {
       return new FlowConfig(name, source, target, topics, naming, shards, provenance, replicationFactor, topicConfigs, commitInterval,
-          topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, balanceInterval, onRecreate, excludeConfigs,
+          maxLatency, topicRefreshInterval, groups, checkpointInterval, syncGroupOffsets, balanceInterval, onRecreate, excludeConfigs,
           syncAcls);
     }
   }

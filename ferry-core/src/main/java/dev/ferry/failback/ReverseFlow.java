@@ -49,7 +49,7 @@ public final class ReverseFlow {
     }
     return FlowConfig.builder(forward.target(), forward.source(), forward.topics()).name(name).naming(forward.naming()).shards(forward.shards())
         .provenance(true).replicationFactor(forward.replicationFactor())
-        .commitInterval(forward.commitInterval()).topicRefreshInterval(forward.topicRefreshInterval()).groups(NO_GROUPS)
+        .commitInterval(forward.commitInterval()).maxLatency(forward.maxLatency()).topicRefreshInterval(forward.topicRefreshInterval()).groups(NO_GROUPS)
         .checkpointInterval(forward.checkpointInterval()).syncGroupOffsets(false).balanceInterval(forward.balanceInterval())
         .onRecreate(OnRecreate.STOP)
         .excludeConfigs(forward.naming().mode() == Naming.Mode.IDENTITY ? SyncedConfigs.SOURCE_OWNED : forward.excludeConfigs()).build();

@@ -53,6 +53,7 @@ final class ShardLane {
   private final String transactionalId;
   private final BooleanSupplier stopping;
   private final LongSupplier clock;
+  private final LongSupplier wallClock = System::currentTimeMillis;
   private final TransactionPacer pacer;
   private final LanePolicy policy;
   private final RecordMapper mapper;
@@ -83,11 +84,11 @@ final class ShardLane {
     this.clock = clock;
     String flow = ctx.flow().name();
     this.transactionalId = lane == ShardWorker.Lane.MAIN ? FerryNames.transactionalId(flow, shard) : FerryNames.slowLaneTransactionalId(flow, shard);
-    this.pacer = new TransactionPacer(ctx.flow().commitInterval());
+    this.pacer = new TransactionPacer(ctx.flow().commitInterval(), ctx.flow().maxLatency());
     this.policy = new LanePolicy(ctx.flow().commitInterval(), clock);
     this.faults = new PartitionFaults(ctx.flow(), state, shard);
     this.mapper = new RecordMapper(ctx.flow().source().alias(), ctx.flow().target().alias(), ctx.flow().provenance(), faults::unreadableHeader);
-    this.stats = new ShardStatsReporter(flow, shard, ctx.memberId(), state.shardLoad(shard), clock, System::currentTimeMillis);
+    this.stats = new ShardStatsReporter(flow, shard, ctx.memberId(), state.shardLoad(shard), clock, wallClock);
     this.assignment = new ShardAssignment(ctx.mapPartitions());
   }
 
@@ -145,9 +146,31 @@ final class ShardLane {
     for (TopicPartition tp : records.partitions()) {
       send(assignment.get(tp), records.records(tp));
     }
-    if (pacer.due(clock.getAsLong(), records.isEmpty()) || tx.failed()) {
+    if (!records.isEmpty()) {
+      pacer.sent(clock.getAsLong());
+    }
+    if (pacer.due(clock.getAsLong(), records.isEmpty(), !records.isEmpty() && behind()) || tx.failed()) {
       commit();
     }
+  }
+
+  /**
+   * Whether the lane works through a backlog: more than {@link TransactionPacer#BACKLOG_RECORDS} records (one poll's
+   * worth) are left to read in its partitions that are not paused, by the lag the consumer knows from its last fetches
+   * (up to the source's last stable offset). Summed over the partitions: a backlog spread thin over many partitions is one.
+   */
+  private boolean behind() {
+    java.util.Set<TopicPartition> paused = consumer.paused();
+    long lag = 0;
+    for (TopicPartition tp : consumer.assignment()) { // the consumer's own: a lag is asked only of what it has assigned
+      if (!paused.contains(tp)) {
+        lag += consumer.currentLag(tp).orElse(0);
+        if (lag > TransactionPacer.BACKLOG_RECORDS) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** At the end of the life: commits the open transaction when {@code clean}, else aborts it. */
@@ -218,6 +241,7 @@ final class ShardLane {
         break;
       }
       notSent--;
+      p.sent(r.timestamp());
       if (!tx.send(copy, ledger.sent(p, r.offset(), Math.max(0, r.serializedKeySize()) + Math.max(0, r.serializedValueSize())))) {
         ledger.acknowledged(p, 1); // refused: the next commit aborts and rewinds
       }
@@ -305,7 +329,10 @@ final class ShardLane {
     ledger.reset();
     long committedAt = clock.getAsLong();
     progressed.forEach(p -> p.progressCommitted(committedAt));
+    long wallNow = wallClock.getAsLong();
+    ShardStats.Counters load = state.shardLoad(shard);
     for (ShardPartition p : assignment.partitions()) {
+      p.latencyMs(wallNow).ifPresent(ms -> load.latency(p.source, ms));
       state.expired(p.pendingGaps.records());
       p.committed();
       state.committed(p.source, p.committedNext);

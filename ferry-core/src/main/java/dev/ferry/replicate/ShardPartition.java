@@ -58,6 +58,8 @@ final class ShardPartition {
   private Incarnation replaced;
   /** The open transaction records where the new incarnation begins. */
   private boolean replacementWritten;
+  /** The oldest timestamp of the records sent in the open transaction ({@link Long#MAX_VALUE}: none). */
+  private long oldestSent = Long.MAX_VALUE;
 
   ShardPartition(TopicPartition source, TopicPartition target, long next, SourceGaps gaps, int mapPartitions) {
     this(source, target, next, gaps, mapPartitions, new PartitionOffsetMap(), Incarnation.UNKNOWN);
@@ -141,7 +143,23 @@ final class ShardPartition {
     pendingUpdate = update;
   }
 
+  /** A record with this timestamp (ms; negative: none) was sent in the open transaction. */
+  void sent(long timestampMs) {
+    if (timestampMs >= 0 && timestampMs < oldestSent) {
+      oldestSent = timestampMs;
+    }
+  }
+
+  /**
+   * How long the oldest record of the open transaction took from its timestamp to {@code nowMs}, its replication
+   * latency if the transaction commits now; empty when it holds no record with a timestamp.
+   */
+  OptionalLong latencyMs(long nowMs) {
+    return oldestSent == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(Math.max(0, nowMs - oldestSent));
+  }
+
   void committed() {
+    oldestSent = Long.MAX_VALUE;
     if (pendingUpdate != null) {
       map.apply(pendingSeq, pendingUpdate);
       pendingUpdate = null;
@@ -163,6 +181,7 @@ final class ShardPartition {
 
   /** The open transaction was aborted: back to the committed position. */
   void rewound() {
+    oldestSent = Long.MAX_VALUE;
     pendingNext = committedNext;
     pendingGaps = SourceGaps.NONE;
     pendingUpdate = null;

@@ -12,20 +12,29 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * A shard's throughput as its owner measured it, written every few seconds into the shard's partition of the flow's
- * shard topic, inside a replication transaction (so only the shard's real owner can write it). {@code ferry status}
- * reads the newest one of each shard. Value format v1: version byte 1, time (int64 ms), member id (modified UTF-8),
- * records/s and bytes/s (float64), partitions in the slow lane (int32).
+ * A shard's throughput and replication latency as its owner measured them, written every few seconds into the shard's
+ * partition of the flow's shard topic, inside a replication transaction (so only the shard's real owner can write it).
+ * {@code ferry status} reads the newest one of each shard. Value format v2: version byte 2, time (int64 ms), member id
+ * (modified UTF-8), records/s and bytes/s (float64), partitions in the slow lane (int32), then the number of partitions
+ * with a latency (int32) and for each its source topic (modified UTF-8), partition (int32) and latency in ms (int64).
+ * Version 1 is the same without the latencies; it is still read.
  *
  * @param timeMs when it was measured
  * @param member the process (membership member id) that owned the shard
  * @param recordsPerSecond records replicated per second since the previous stats record
  * @param bytesPerSecond key and value bytes replicated per second since the previous stats record
  * @param slowPartitions partitions of the shard in its slow lane
+ * @param latencyMs per source partition that replicated records since the previous stats record, the longest time one
+ *     of them took from its timestamp to the commit that made it visible on the target
  */
-public record ShardStats(long timeMs, String member, double recordsPerSecond, double bytesPerSecond, int slowPartitions) {
+public record ShardStats(long timeMs, String member, double recordsPerSecond, double bytesPerSecond, int slowPartitions,
+    java.util.Map<org.apache.kafka.common.TopicPartition, Long> latencyMs) {
   static final byte[] KEY = "stats".getBytes(StandardCharsets.UTF_8);
-  private static final byte VERSION = 1;
+  private static final byte VERSION = 2;
+
+  public ShardStats {
+    latencyMs = java.util.Map.copyOf(latencyMs);
+  }
 
   byte[] encode() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
@@ -36,6 +45,12 @@ public record ShardStats(long timeMs, String member, double recordsPerSecond, do
       out.writeDouble(recordsPerSecond);
       out.writeDouble(bytesPerSecond);
       out.writeInt(slowPartitions);
+      out.writeInt(latencyMs.size());
+      for (var e : latencyMs.entrySet()) {
+        out.writeUTF(e.getKey().topic());
+        out.writeInt(e.getKey().partition());
+        out.writeLong(e.getValue());
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -44,12 +59,21 @@ public record ShardStats(long timeMs, String member, double recordsPerSecond, do
 
   /** Decodes a stats value; throws IllegalArgumentException for anything else. */
   static ShardStats decode(byte[] value) {
-    if (value == null || value.length == 0 || value[0] != VERSION) {
-      throw new IllegalArgumentException("not a shard stats record of version " + VERSION);
+    if (value == null || value.length == 0 || value[0] < 1 || value[0] > VERSION) {
+      throw new IllegalArgumentException("not a shard stats record of version 1 to " + VERSION);
     }
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(value))) {
-      in.readByte();
-      return new ShardStats(in.readLong(), in.readUTF(), in.readDouble(), in.readDouble(), in.readInt());
+      byte version = in.readByte();
+      long time = in.readLong();
+      String member = in.readUTF();
+      double records = in.readDouble();
+      double bytes = in.readDouble();
+      int slow = in.readInt();
+      java.util.Map<org.apache.kafka.common.TopicPartition, Long> latency = new java.util.HashMap<>();
+      for (int i = version < 2 ? 0 : in.readInt(); i > 0; i--) {
+        latency.put(new org.apache.kafka.common.TopicPartition(in.readUTF(), in.readInt()), in.readLong());
+      }
+      return new ShardStats(time, member, records, bytes, slow, latency);
     } catch (IOException e) {
       throw new IllegalArgumentException("truncated shard stats record", e);
     }
@@ -87,10 +111,32 @@ public record ShardStats(long timeMs, String member, double recordsPerSecond, do
     return latest;
   }
 
-  /** Running totals of one shard in this process (both lanes), from which rates are taken. */
+  /**
+   * Running totals of one shard in this process (both lanes), from which rates are taken, and the longest latency per
+   * partition since the last stats record.
+   */
   static final class Counters {
     private final LongAdder records = new LongAdder();
     private final LongAdder bytes = new LongAdder();
+    private final java.util.concurrent.ConcurrentHashMap<org.apache.kafka.common.TopicPartition, Long> latency =
+        new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A commit made records of {@code source} visible {@code ms} after the oldest one's timestamp. */
+    void latency(org.apache.kafka.common.TopicPartition source, long ms) {
+      latency.merge(source, ms, Math::max);
+    }
+
+    /** The longest latency per partition since the last call; each entry is taken out as it is read. */
+    java.util.Map<org.apache.kafka.common.TopicPartition, Long> drainLatency() {
+      java.util.Map<org.apache.kafka.common.TopicPartition, Long> out = new java.util.HashMap<>();
+      for (org.apache.kafka.common.TopicPartition tp : latency.keySet()) {
+        Long ms = latency.remove(tp);
+        if (ms != null) {
+          out.put(tp, ms);
+        }
+      }
+      return out;
+    }
 
     void add(long r, long b) {
       records.add(r);

@@ -51,7 +51,7 @@ final class ShardStatsReporter {
     long allRecords = totals.records() + txRecords;
     long allBytes = totals.bytes() + txBytes;
     ShardStats stats = new ShardStats(wallClockMs.getAsLong(), member, (allRecords - records) / seconds, (allBytes - bytes) / seconds,
-        slowPartitions);
+        slowPartitions, totals.drainLatency());
     writtenNanos = now;
     records = allRecords;
     bytes = allBytes;

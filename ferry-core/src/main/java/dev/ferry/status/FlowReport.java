@@ -48,9 +48,12 @@ public final class FlowReport {
    * One replicated partition. {@code lagSeconds}: age of the oldest source record not yet replicated (0 when caught up).
    * The source's end, the lag and its age are empty when the source does not answer (or the record's time could not be
    * read). {@code gaps}: source records that expired before they could be replicated, as committed with the progress.
+   * {@code latencyMs}: the replication latency its shard's owner reported last (every few seconds): the longest time one
+   * of the records it replicated since the report before took from its timestamp on the source to the commit that made
+   * it visible on the target; empty when the partition replicated nothing in that window or no report is recent.
    */
   public record PartitionRow(TopicPartition source, TopicPartition target, long replicatedUpTo, OptionalLong sourceEnd, OptionalLong lagRecords,
-      OptionalDouble lagSeconds, SourceGaps gaps) {}
+      OptionalDouble lagSeconds, SourceGaps gaps, OptionalLong latencyMs) {}
 
   /**
    * One group. {@code atRisk}: records it consumed on the source that are not replicated. {@code membersOnTarget}: its
@@ -108,13 +111,17 @@ public final class FlowReport {
       });
       Map<TopicPartition, Long> oldest = ends.isPresent() ? timestampsAt(flow, lagging) : Map.of();
       long now = System.currentTimeMillis();
+      Map<Integer, ShardStats> stats = ShardStats.readLatest(flow, Duration.ofMillis(TIMEOUT_MS));
+      Map<TopicPartition, Long> latency = new HashMap<>();
+      stats.values().stream().filter(st -> now - st.timeMs() < IDLE_AFTER_MS).forEach(st -> latency.putAll(st.latencyMs()));
       sourceOf.forEach((t, s) -> {
         long at = progress.get(t);
         OptionalLong end = end(ends, s);
         OptionalLong lag = end.isPresent() ? OptionalLong.of(Math.max(0, end.getAsLong() - at)) : OptionalLong.empty();
         OptionalDouble seconds = oldest.containsKey(s) ? OptionalDouble.of(Math.max(0, now - oldest.get(s)) / 1000.0)
             : lag.isPresent() && lag.getAsLong() == 0 ? OptionalDouble.of(0) : OptionalDouble.empty();
-        rows.add(new PartitionRow(s, t, at, end, lag, seconds, committed.get(t).gaps()));
+        OptionalLong latencyMs = latency.containsKey(s) ? OptionalLong.of(latency.get(s)) : OptionalLong.empty();
+        rows.add(new PartitionRow(s, t, at, end, lag, seconds, committed.get(t).gaps(), latencyMs));
       });
       rows.sort(Comparator.comparing(r -> r.source().toString()));
 
@@ -145,7 +152,7 @@ public final class FlowReport {
       } else {
         unchecked = Optional.of("the source does not answer");
       }
-      return new Report(flow, ends.isPresent(), rows, groups, processes, shards(flow, processes, now), recreated,
+      return new Report(flow, ends.isPresent(), rows, groups, processes, shards(flow, processes, stats, now), recreated,
           Recreation.summaries(flow, target, Duration.ofSeconds(30)), orphans, rules, unchecked);
     }
   }
@@ -229,10 +236,9 @@ public final class FlowReport {
     return out;
   }
 
-  private static List<ShardRow> shards(FlowConfig flow, List<MemberRow> members, long now) {
+  private static List<ShardRow> shards(FlowConfig flow, List<MemberRow> members, Map<Integer, ShardStats> stats, long now) {
     Map<Integer, String> owners = new java.util.TreeMap<>();
     members.forEach(m -> m.shards().forEach(s -> owners.put(s, m.clientId())));
-    Map<Integer, ShardStats> stats = ShardStats.readLatest(flow, Duration.ofMillis(TIMEOUT_MS));
     List<ShardRow> rows = new ArrayList<>();
     for (int shard = 0; shard < flow.shards(); shard++) {
       ShardStats st = stats.get(shard);

@@ -95,7 +95,7 @@ class ConfigLoaderTest {
   @Test
   void aTypoOfARequiredKeyIsReportedAsTheTypoAndNestedKeysAreChecked() {
     assertError("flows:\n  - source: {alias: A, bootstrap: \"a:1\"}\n    targett: {alias: B, bootstrap: \"b:1\"}\n    topics: x\n",
-        "flows[0].targett: unknown key (allowed: balance-interval, checkpoint-interval, commit-interval, exclude-configs, groups, name, naming, on-recreate, "
+        "flows[0].targett: unknown key (allowed: balance-interval, checkpoint-interval, commit-interval, exclude-configs, groups, max-latency, name, naming, on-recreate, "
             + "provenance, replication-factor, separator, shards, source, sync-acls, sync-group-offsets, target, topic-configs, topic-refresh-interval, topics)");
     assertError("flows:\n  - source: {alias: A, bootstrap: \"a:1\", propertiez: {}}\n    target: {alias: B, bootstrap: \"b:1\"}\n    topics: x\n",
         "flows[0].source.propertiez: unknown key (allowed: alias, bootstrap, properties)");
@@ -112,6 +112,7 @@ class ConfigLoaderTest {
     assertError(flow.replace("source: {alias: A, bootstrap: \"a:1\"}", "source: A"), "flows[0].source: 'A' must be a mapping of keys to values");
     assertError(flow + "    commit-interval: 5m1s\n", "flows[0].commit-interval: '5m1s' is not a duration (such as 200ms, 5s, 2m, PT1M)");
     assertError(flow + "    commit-interval: PT5M1S\n", "flows[0].commit-interval: PT5M1S is out of range 10ms..5m");
+    assertError(flow + "    max-latency: 0ms\n", "flows[0].max-latency: PT0S is out of range 1ms..5m");
   }
 
   @Test

@@ -16,6 +16,12 @@ class FlowConfigTest {
     assertThatThrownBy(() -> FLOW.toBuilder().commitInterval(Duration.ofMinutes(5).plusSeconds(59)).build()).isInstanceOf(ConfigException.class)
         .hasMessageContaining("commit-interval");
     assertThatThrownBy(() -> FLOW.toBuilder().commitInterval(Duration.ofMillis(9)).build()).isInstanceOf(ConfigException.class);
+    assertThat(FLOW.maxLatency()).isEqualTo(Duration.ofMillis(50));
+    assertThat(FLOW.toBuilder().maxLatency(Duration.ofMillis(1)).build().maxLatency()).isEqualTo(Duration.ofMillis(1));
+    assertThatThrownBy(() -> FLOW.toBuilder().maxLatency(Duration.ofNanos(999_999)).build()).isInstanceOf(ConfigException.class)
+        .hasMessage("max-latency: PT0.000999999S is out of range 1ms..5m");
+    assertThatThrownBy(() -> FLOW.toBuilder().maxLatency(Duration.ofMinutes(5).plusMillis(1)).build()).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("max-latency");
     assertThatThrownBy(() -> FLOW.toBuilder().topicRefreshInterval(Duration.ofMinutes(60).plusMillis(1)).build()).isInstanceOf(ConfigException.class)
         .hasMessageContaining("topic-refresh-interval");
     assertThatThrownBy(() -> FLOW.toBuilder().checkpointInterval(Duration.ofMillis(99)).build()).isInstanceOf(ConfigException.class)

@@ -125,6 +125,45 @@ class ShardLaneTest {
   }
 
   @Test
+  void caughtUpTheTransactionCommitsOnceItsFirstRecordHasWaitedTheMaxLatency() {
+    consumer.updateEndOffsets(Map.of(SOURCE, 10L));
+    lane.start();
+    lane.step();
+    addRecords(0, 10, i -> "v" + i);
+    lane.step(); // polls all there is: no backlog
+    clock.addAndGet(FLOW.maxLatency().minusMillis(1).toNanos());
+    lane.step();
+    assertThat(producer.commitCount()).isZero();
+    clock.addAndGet(Duration.ofMillis(1).toNanos());
+    lane.step();
+    assertThat(producer.commitCount()).as("committed at the max latency, well before the commit interval").isEqualTo(1);
+    assertThat(copies()).hasSize(10);
+  }
+
+  @Test
+  void inABacklogTheTransactionRunsItsCommitIntervalWhateverTheMaxLatency() {
+    consumer.updateEndOffsets(Map.of(SOURCE, 100_000L));
+    lane.start();
+    lane.step();
+    int next = 0;
+    // the commit interval is drawn within +-25%: 150 ms at the shortest
+    for (int ms = 0; ms < 140; ms += 20) {
+      addRecords(next, next + 10, i -> "v" + i);
+      next += 10;
+      lane.step(); // each poll leaves 99,900+ records to read: a backlog
+      clock.addAndGet(Duration.ofMillis(20).toNanos());
+    }
+    assertThat(producer.commitCount()).as("past the max latency, within the commit interval").isZero();
+    for (int ms = 140; ms < 300 && producer.commitCount() == 0; ms += 20) {
+      addRecords(next, next + 10, i -> "v" + i);
+      next += 10;
+      lane.step();
+      clock.addAndGet(Duration.ofMillis(20).toNanos());
+    }
+    assertThat(producer.commitCount()).as("committed at the commit interval (250 ms at the longest)").isEqualTo(1);
+  }
+
+  @Test
   void aPartitionStartsAtItsCommittedProgress() {
     progress.put(TARGET, 4L);
     lane.start();

@@ -12,31 +12,47 @@ class TransactionPacerTest {
   private static final long MS = 1_000_000L;
   private static final Duration INTERVAL = Duration.ofMillis(200);
 
+  private static final Duration MAX_LATENCY = Duration.ofMillis(50);
+
+  private static TransactionPacer pacer() {
+    return new TransactionPacer(INTERVAL, MAX_LATENCY, LongUnaryOperator.identity());
+  }
+
   @Test
-  void aShardThatKeepsUpCommitsEveryIntervalAndNotBefore() {
-    TransactionPacer p = new TransactionPacer(INTERVAL, LongUnaryOperator.identity());
+  void steadyTrafficCommitsOnceTheFirstRecordHasWaitedTheMaxLatency() {
+    TransactionPacer p = pacer();
     p.startAt(0);
-    assertThat(p.due(199 * MS, false)).isFalse();
-    assertThat(p.due(200 * MS, false)).isTrue();
+    assertThat(p.due(30 * MS, true, false)).as("nothing sent yet").isFalse();
+    p.sent(40 * MS);
+    p.sent(60 * MS); // later sends do not move the clock of the transaction's first record
+    assertThat(p.due(89 * MS, false, false)).isFalse();
+    assertThat(p.due(90 * MS, false, false)).isTrue();
     p.committed(500);
-    assertThat(p.nominalLength()).isEqualTo(Duration.ofMillis(400)); // every poll of that one had records
-    p.startAt(200 * MS);
-    assertThat(p.due(300 * MS, true)).isFalse(); // caught up: back to one interval
-    assertThat(p.due(400 * MS, true)).isTrue();
-    p.committed(10);
-    assertThat(p.nominalLength()).isEqualTo(INTERVAL);
+    assertThat(p.nominalLength()).as("a poll that kept up: no growth").isEqualTo(INTERVAL);
+  }
+
+  @Test
+  void aBacklogIgnoresTheMaxLatencyAndCommitsAtTheCommitInterval() {
+    TransactionPacer p = pacer();
+    p.startAt(0);
+    p.sent(0);
+    assertThat(p.due(199 * MS, false, true)).as("behind: the max latency does not cut the transaction").isFalse();
+    assertThat(p.due(200 * MS, false, true)).isTrue();
+    p.committed(5000);
+    assertThat(p.nominalLength()).isEqualTo(Duration.ofMillis(400));
   }
 
   @Test
   void aBacklogDoublesTheLengthUpToFiveIntervals() {
-    TransactionPacer p = new TransactionPacer(INTERVAL, LongUnaryOperator.identity());
+    TransactionPacer p = pacer();
     List<Long> lengths = new ArrayList<>();
     long now = 0;
     for (int i = 0; i < 6; i++) {
       p.startAt(now);
+      p.sent(now);
       now += p.nominalLength().toNanos();
-      assertThat(p.due(now - 1, false)).isFalse();
-      assertThat(p.due(now, false)).isTrue();
+      assertThat(p.due(now - 1, false, true)).isFalse();
+      assertThat(p.due(now, false, true)).isTrue();
       p.committed(1000);
       lengths.add(p.nominalLength().toMillis());
     }
@@ -44,24 +60,41 @@ class TransactionPacerTest {
   }
 
   @Test
-  void theEndOfACatchUpIsCommittedAfterOneIntervalNotAtTheLengthenedLength() {
-    TransactionPacer p = new TransactionPacer(INTERVAL, LongUnaryOperator.identity());
-    p.startAt(0);
+  void theEndOfACatchUpIsCommittedWithinTheMaxLatencyNotAtTheLengthenedLength() {
+    TransactionPacer p = pacer();
     for (int i = 0; i < 3; i++) {
       p.committed(1000);
     }
     assertThat(p.nominalLength()).isEqualTo(Duration.ofMillis(1000));
     p.startAt(0);
-    assertThat(p.due(150 * MS, false)).isFalse();
-    assertThat(p.due(199 * MS, true)).as("caught up before one interval: keep collecting").isFalse();
-    assertThat(p.due(200 * MS, true)).as("caught up after one interval of a five-interval transaction").isTrue();
+    p.sent(0);
+    assertThat(p.due(150 * MS, false, true)).isFalse();
+    assertThat(p.due(160 * MS, false, false)).as("the first poll that keeps up: the first record waited past the max latency").isTrue();
     p.committed(1000);
     assertThat(p.nominalLength()).isEqualTo(INTERVAL);
   }
 
   @Test
+  void anIdleShardCommitsAfterOneIntervalWhenAPollFindsNothing() {
+    TransactionPacer p = pacer();
+    p.committed(1000);
+    p.startAt(0);
+    assertThat(p.due(199 * MS, true, false)).isFalse();
+    assertThat(p.due(200 * MS, true, false)).as("stale progress is refreshed on this rhythm").isTrue();
+  }
+
+  @Test
+  void aMaxLatencyLongerThanTheCommitIntervalLeavesTheIntervalInCharge() {
+    TransactionPacer p = new TransactionPacer(INTERVAL, Duration.ofSeconds(2), LongUnaryOperator.identity());
+    p.startAt(0);
+    p.sent(0);
+    assertThat(p.due(199 * MS, false, false)).isFalse();
+    assertThat(p.due(200 * MS, false, false)).isTrue();
+  }
+
+  @Test
   void anEmptyTransactionResetsTheLength() {
-    TransactionPacer p = new TransactionPacer(INTERVAL, LongUnaryOperator.identity());
+    TransactionPacer p = pacer();
     p.committed(1000);
     p.committed(1000);
     assertThat(p.nominalLength()).isEqualTo(Duration.ofMillis(800));
@@ -71,7 +104,7 @@ class TransactionPacerTest {
 
   @Test
   void eachTransactionsLengthIsDrawnWithinAQuarterOfTheNominalOne() {
-    TransactionPacer p = new TransactionPacer(INTERVAL);
+    TransactionPacer p = new TransactionPacer(INTERVAL, MAX_LATENCY);
     long min = Long.MAX_VALUE;
     long max = 0;
     for (int i = 0; i < 200; i++) {
@@ -85,10 +118,10 @@ class TransactionPacerTest {
     assertThat(max).isLessThanOrEqualTo(250).isGreaterThan(225);
   }
 
-  /** The first millisecond at which a transaction started at 0 is due with every poll returning records. */
+  /** The first millisecond at which a transaction started at 0 is due with every poll returning a backlog's records. */
   private static long firstDue(TransactionPacer p) {
     for (long ms = 0; ; ms++) {
-      if (p.due(ms * MS, false)) {
+      if (p.due(ms * MS, false, true)) {
         return ms;
       }
     }

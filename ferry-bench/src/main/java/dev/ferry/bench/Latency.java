@@ -1,0 +1,409 @@
+package dev.ferry.bench;
+
+import dev.ferry.kafka.TopicLeaders;
+import dev.ferry.local.LocalKafka;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * The latency mode: how long a record takes from its write on the source to its visibility on the target for a
+ * read_committed consumer, at a steady rate. For each rate and contender, on a fresh source topic: the contender starts,
+ * a warm-up of {@link #WARM_UP} at the rate is written and waited for until every record of it is on the target, then
+ * the rate is held for the measured duration. Every record carries its sequence number and the time it was sent
+ * ({@link System#nanoTime()} of this process, which also reads the target, so no clocks are compared); the reader on the
+ * target counts each sequence number once and notes the time its poll returned it. Records not on the target within
+ * {@link #DRAIN} after the last send count as lost (a contender that fell that far behind); one seen twice counts as a
+ * duplicate.
+ */
+final class Latency {
+  static final Duration WARM_UP = Duration.ofSeconds(5);
+  static final Duration DRAIN = Duration.ofSeconds(60);
+  static final int PARTITIONS = 8;
+  static final int VALUE_BYTES = 512;
+  /** The bare loop sustains a rate when it delivers everything within this after the last send, at this p99. */
+  private static final Duration SUSTAINED_DRAIN = Duration.ofSeconds(2);
+  private static final double SUSTAINED_P99_MS = 1000;
+
+  /** One contender's figures at one rate. */
+  record Figures(String contender, int rate, long expected, long seen, long duplicates, double p50, double p90, double p99,
+      double p999, double max, double cpuCores) {
+    long lost() {
+      return expected - seen;
+    }
+
+    boolean keptUp() {
+      return lost() == 0 && duplicates == 0;
+    }
+  }
+
+  private final Bench bench;
+  private final LocalKafka source;
+  private final LocalKafka target;
+  private final PrintStream out;
+  private final Duration measured;
+  private int runs;
+
+  Latency(Bench bench, LocalKafka source, LocalKafka target, PrintStream out, Duration measured) {
+    this.bench = bench;
+    this.source = source;
+    this.target = target;
+    this.out = out;
+    this.measured = measured;
+  }
+
+  /** Measures every contender at every rate; "max" stands for the highest rate the bare loop sustains here. */
+  Map<Integer, List<Figures>> run(List<String> rates, List<String> contenders) throws Exception {
+    Map<Integer, List<Figures>> all = new java.util.LinkedHashMap<>();
+    for (String r : rates) {
+      int rate = r.equals("max") ? highestBareRate() : Integer.parseInt(r);
+      out.println();
+      out.printf("Latency at %,d rec/s: %d partitions, %d B records, %d s measured after a %d s warm-up%n", rate, PARTITIONS, VALUE_BYTES,
+          measured.toSeconds(), WARM_UP.toSeconds());
+      List<Figures> figures = new ArrayList<>();
+      for (String label : List.of("bare", "mm2-tuned", "mm2-default", "ferry")) {
+        if (contenders.contains(label)) {
+          Figures f = measure(contender(label), rate, measured);
+          out.printf("  %-12s p50 %6.0f ms  p99 %6.0f ms  max %6.0f ms  lost %d  duplicated %d  cpu %.2f cores%n", f.contender(), f.p50(), f.p99(),
+              f.max(), f.lost(), f.duplicates(), f.cpuCores());
+          figures.add(f);
+        }
+      }
+      print(rate, figures);
+      all.put(rate, figures);
+    }
+    return all;
+  }
+
+  private static Bench.Contender contender(String label) {
+    return Arrays.stream(Bench.Contender.values()).filter(c -> c.label.equals(label)).findFirst().orElseThrow();
+  }
+
+  /**
+   * The highest rate at which the bare loop keeps up: from 40,000 rec/s up by half each step (10 s each), until it no
+   * longer delivers every record within {@link #SUSTAINED_DRAIN} of the last send with a p99 under a second.
+   */
+  private int highestBareRate() throws Exception {
+    out.println();
+    out.println("Finding the highest rate the bare loop sustains (10 s per step):");
+    int best = 20_000;
+    for (int rate = 40_000; rate <= 1_000_000; rate = rate * 3 / 2) {
+      Figures f = measure(Bench.Contender.BARE, rate, Duration.ofSeconds(10), SUSTAINED_DRAIN);
+      boolean sustained = f.keptUp() && f.p99() < SUSTAINED_P99_MS;
+      out.printf("  %,9d rec/s: p50 %.0f ms, p99 %.0f ms, %d not delivered within %d s: %s%n", rate, f.p50(), f.p99(), f.lost(),
+          SUSTAINED_DRAIN.toSeconds(), sustained ? "sustained" : "not sustained");
+      if (!sustained) {
+        break;
+      }
+      best = rate;
+    }
+    return best;
+  }
+
+  private Figures measure(Bench.Contender c, int rate, Duration length) throws Exception {
+    return measure(c, rate, length, DRAIN);
+  }
+
+  private Figures measure(Bench.Contender c, int rate, Duration length, Duration drain) throws Exception {
+    String alias = "lat" + (++runs) + c.label.replace("-", "");
+    String topic = "lat-" + alias;
+    createSourceTopic(topic);
+    Path runDir = Files.createDirectories(bench.dir().resolve(alias));
+    Bench.Scenario s = new Bench.Scenario("latency", topic, 1, PARTITIONS, Long.MAX_VALUE, VALUE_BYTES);
+    Process p = new ProcessBuilder(bench.command(c, alias, s, runDir, runDir.resolve("gc.log"))).redirectErrorStream(true)
+        .redirectOutput(runDir.resolve("out.log").toFile()).start();
+    try {
+      long warmUp = (long) rate * WARM_UP.toSeconds();
+      long total = warmUp + rate * length.toSeconds();
+      Reader reader = new Reader(alias + "." + topic, warmUp, total);
+      Thread readerThread = new Thread(reader, "latency-reader");
+      readerThread.setDaemon(true);
+      readerThread.start();
+      try (Writer writer = new Writer(topic, rate)) {
+        writer.write(0, warmUp);
+        if (!reader.awaitWarmUp(Duration.ofMinutes(3), p)) {
+          throw new IllegalStateException(c.label + " did not copy the warm-up within 3 minutes (" + reader.seenWarmUp() + " of " + warmUp
+              + "); see " + runDir);
+        }
+        long cpu0 = cpuMs(p.pid());
+        long t0 = System.nanoTime();
+        writer.write(warmUp, total);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long written = sourceRecords(topic);
+        if (written != total) {
+          throw new IllegalStateException("the source topic " + topic + " holds " + written + " records, not " + total);
+        }
+        double cores = (cpuMs(p.pid()) - cpu0) / 1000.0 / seconds;
+        reader.awaitAll(drain);
+        reader.stop();
+        readerThread.join(30_000);
+        return reader.figures(c.label, rate, cores);
+      } finally {
+        reader.stop();
+      }
+    } finally {
+      p.destroy();
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        p.destroyForcibly().waitFor();
+      }
+      deleteTopics(source, t -> t.equals(topic));
+      deleteTopics(target, t -> t.startsWith(alias + "."));
+    }
+  }
+
+  private void createSourceTopic(String topic) throws Exception {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", source.bootstrap()))) {
+      admin.createTopics(List.of(new NewTopic(topic, Optional.of(PARTITIONS), Optional.empty()))).all().get();
+      TopicLeaders.await(admin, List.of(topic), Duration.ofSeconds(60), "source");
+    }
+  }
+
+  private long sourceRecords(String topic) throws Exception {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", source.bootstrap()))) {
+      Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
+      for (int p = 0; p < PARTITIONS; p++) {
+        latest.put(new TopicPartition(topic, p), org.apache.kafka.clients.admin.OffsetSpec.latest());
+      }
+      return admin.listOffsets(latest).all().get().values().stream().mapToLong(o -> o.offset()).sum();
+    }
+  }
+
+  private void deleteTopics(LocalKafka cluster, java.util.function.Predicate<String> which) {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrap()))) {
+      admin.deleteTopics(admin.listTopics().names().get().stream().filter(which).toList()).all().get();
+    } catch (Exception e) {
+      out.println("  (could not delete topics on " + cluster.name() + ": " + e + ")");
+    }
+  }
+
+  private static long cpuMs(long pid) {
+    return ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration()).map(Duration::toMillis).orElse(0L);
+  }
+
+  /** Writes records {@code from..to-1} at the rate, each stamped with its sequence number and send time. */
+  private final class Writer implements AutoCloseable {
+    private final String topic;
+    private final int rate;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final AtomicReference<Exception> failed = new AtomicReference<>();
+
+    Writer(String topic, int rate) {
+      this.topic = topic;
+      this.rate = rate;
+      Properties p = new Properties();
+      p.put("bootstrap.servers", source.bootstrap());
+      p.put("key.serializer", ByteArraySerializer.class.getName());
+      p.put("value.serializer", ByteArraySerializer.class.getName());
+      p.put("acks", "all");
+      p.put("linger.ms", "1");
+      p.put("batch.size", String.valueOf(64 * 1024));
+      // Kafka 4.3 can drop the first request to a brand-new partition when several are in flight (KAFKA-15591)
+      p.put("max.in.flight.requests.per.connection", "1");
+      this.producer = new KafkaProducer<>(p);
+    }
+
+    void write(long from, long to) {
+      long start = System.nanoTime();
+      long next = from;
+      while (next < to) {
+        long due = from + Math.min(to - from, (System.nanoTime() - start) * rate / 1_000_000_000L);
+        for (; next < due; next++) {
+          byte[] value = new byte[VALUE_BYTES];
+          ByteBuffer.wrap(value).putLong(next).putLong(System.nanoTime());
+          producer.send(new ProducerRecord<>(topic, (int) (next % PARTITIONS), null, value), (md, e) -> {
+            if (e != null) {
+              failed.compareAndSet(null, e);
+            }
+          });
+        }
+        if (failed.get() != null) {
+          throw new IllegalStateException("writing to the source failed: " + failed.get(), failed.get());
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(500_000);
+      }
+      producer.flush();
+      if (failed.get() != null) {
+        throw new IllegalStateException("writing to the source failed: " + failed.get(), failed.get());
+      }
+    }
+
+    @Override
+    public void close() {
+      producer.close(Duration.ofSeconds(10));
+    }
+  }
+
+  /** Reads the target topic read_committed from its start; keeps each measured record's latency. */
+  private final class Reader implements Runnable {
+    private final String topic;
+    private final long warmUp;
+    private final long total;
+    private final BitSet seen = new BitSet();
+    private final long[] latencies;
+    private final AtomicLong seenWarmUp = new AtomicLong();
+    private final AtomicLong seenMeasured = new AtomicLong();
+    private volatile long duplicates;
+    private volatile Exception failure;
+    private volatile boolean stopped;
+
+    Reader(String topic, long warmUp, long total) {
+      this.topic = topic;
+      this.warmUp = warmUp;
+      this.total = total;
+      this.latencies = new long[(int) (total - warmUp)];
+      Arrays.fill(latencies, -1);
+    }
+
+    @Override
+    public void run() {
+      Properties c = new Properties();
+      c.put("bootstrap.servers", target.bootstrap());
+      c.put("key.deserializer", ByteArrayDeserializer.class.getName());
+      c.put("value.deserializer", ByteArrayDeserializer.class.getName());
+      c.put("isolation.level", "read_committed");
+      c.put("enable.auto.commit", "false");
+      c.put("max.poll.records", "5000");
+      try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c)) {
+        List<TopicPartition> parts = new ArrayList<>();
+        while (parts.isEmpty() && !stopped) {
+          var infos = consumer.listTopics(Duration.ofSeconds(10)).get(topic);
+          if (infos != null && infos.size() == PARTITIONS) {
+            infos.forEach(i -> parts.add(new TopicPartition(topic, i.partition())));
+          } else {
+            Thread.sleep(50);
+          }
+        }
+        consumer.assign(parts);
+        consumer.seekToBeginning(parts);
+        while (!stopped) {
+          var records = consumer.poll(Duration.ofMillis(100));
+          long now = System.nanoTime();
+          for (ConsumerRecord<byte[], byte[]> r : records) {
+            ByteBuffer v = ByteBuffer.wrap(r.value());
+            long seq = v.getLong();
+            long sent = v.getLong();
+            if (seq < 0 || seq >= total) {
+              continue;
+            }
+            if (seen.get((int) seq)) {
+              duplicates++;
+              continue;
+            }
+            seen.set((int) seq);
+            if (seq < warmUp) {
+              seenWarmUp.incrementAndGet();
+            } else {
+              latencies[(int) (seq - warmUp)] = now - sent;
+              seenMeasured.incrementAndGet();
+            }
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (Exception e) {
+        failure = e;
+      }
+    }
+
+    void stop() {
+      stopped = true;
+    }
+
+    long seenWarmUp() {
+      return seenWarmUp.get();
+    }
+
+    boolean awaitWarmUp(Duration timeout, Process contender) throws InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (seenWarmUp.get() < warmUp && System.nanoTime() < deadline) {
+        check(contender);
+        Thread.sleep(50);
+      }
+      return seenWarmUp.get() >= warmUp;
+    }
+
+    void awaitAll(Duration timeout) throws InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (seenMeasured.get() < total - warmUp && System.nanoTime() < deadline && failure == null) {
+        Thread.sleep(50);
+      }
+    }
+
+    private void check(Process contender) {
+      if (failure != null) {
+        throw new IllegalStateException("reading the target failed: " + failure, failure);
+      }
+      if (!contender.isAlive()) {
+        throw new IllegalStateException("the contender exited with " + contender.exitValue());
+      }
+    }
+
+    Figures figures(String contender, int rate, double cores) {
+      if (failure != null) {
+        throw new IllegalStateException("reading the target failed: " + failure, failure);
+      }
+      long[] ms = Arrays.stream(latencies).filter(l -> l >= 0).sorted().toArray();
+      return new Figures(contender, rate, total - warmUp, ms.length, duplicates, pct(ms, 50), pct(ms, 90), pct(ms, 99), pct(ms, 99.9),
+          ms.length == 0 ? Double.NaN : ms[ms.length - 1] / 1e6, cores);
+    }
+  }
+
+  /** The {@code p}-th percentile (nearest rank) of sorted nanoseconds, in milliseconds. */
+  static double pct(long[] sortedNanos, double p) {
+    if (sortedNanos.length == 0) {
+      return Double.NaN;
+    }
+    int rank = (int) Math.ceil(p / 100 * sortedNanos.length);
+    return sortedNanos[Math.max(0, Math.min(sortedNanos.length - 1, rank - 1))] / 1e6;
+  }
+
+  private void print(int rate, List<Figures> figures) {
+    out.println();
+    out.printf("Latency at %,d rec/s, write on the source to visible on the target (read_committed), ms%n", rate);
+    out.printf("%-12s %8s %8s %8s %8s %8s %10s %6s %6s %10s%n", "contender", "p50", "p90", "p99", "p99.9", "max", "records", "lost", "dup",
+        "cpu cores");
+    for (Figures f : figures) {
+      out.printf("%-12s %8.0f %8.0f %8.0f %8.0f %8.0f %10d %6d %6d %10.2f%n", f.contender(), f.p50(), f.p90(), f.p99(), f.p999(), f.max(),
+          f.expected(), f.lost(), f.duplicates(), f.cpuCores());
+    }
+    summary(figures).ifPresent(out::println);
+  }
+
+  /** Ferry's medians and p99 against MM2-tuned's and the bare loop's, when all three ran. */
+  static Optional<String> summary(List<Figures> figures) {
+    Optional<Figures> ferry = find(figures, "ferry");
+    Optional<Figures> tuned = find(figures, "mm2-tuned");
+    Optional<Figures> bare = find(figures, "bare");
+    if (ferry.isEmpty() || tuned.isEmpty() || bare.isEmpty()) {
+      return Optional.empty();
+    }
+    Figures f = ferry.get();
+    return Optional.of(String.format("ferry p50/mm2-tuned=%.2f p99/mm2-tuned=%.2f p50/bare=%.2f p99/bare=%.2f", f.p50() / tuned.get().p50(),
+        f.p99() / tuned.get().p99(), f.p50() / bare.get().p50(), f.p99() / bare.get().p99()));
+  }
+
+  private static Optional<Figures> find(List<Figures> figures, String label) {
+    return figures.stream().filter(f -> f.contender().equals(label)).findFirst();
+  }
+}
