@@ -52,7 +52,9 @@ final class InternalTopics {
     NewTopic map = new NewTopic(mapTopic, Optional.of(flow.shards()), flow.replicationFactor())
         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact", TopicConfig.SEGMENT_MS_CONFIG, "60000",
             TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.25", TopicConfig.DELETE_RETENTION_MS_CONFIG, "60000"));
-    NewTopic shards = new NewTopic(shardTopic, Optional.of(flow.shards()), flow.replicationFactor());
+    // its records are the shards' reports (every 5 s, with a latency per partition), read only while fresh: an hour of
+    // them is kept, in segments of ten minutes, so its size follows the partition count, not uptime
+    NewTopic shards = new NewTopic(shardTopic, Optional.of(flow.shards()), flow.replicationFactor()).configs(SHARD_TOPIC_CONFIGS);
     // a group's checkpoints are in one partition (by a hash of its name): a reader of one group reads one partition
     NewTopic checkpoints = new NewTopic(checkpointTopic, Optional.of(CHECKPOINT_PARTITIONS), flow.replicationFactor())
         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact"));
@@ -71,11 +73,33 @@ final class InternalTopics {
     Map<String, TopicDescription> d = KafkaCalls.await(target.describeTopics(List.of(mapTopic, shardTopic)).allTopicNames(), TIMEOUT_MS,
         "describe Ferry's topics on " + flow.target().describe());
     warnIfMapUnbounded(mapTopic);
+    boundShardTopic(shardTopic);
     int shardPartitions = d.get(shardTopic).partitions().size();
     if (shardPartitions != flow.shards()) {
       changeShardCount(shardTopic, shardPartitions);
     }
     return d.get(mapTopic).partitions().size();
+  }
+
+  private static final Map<String, String> SHARD_TOPIC_CONFIGS = Map.of(TopicConfig.RETENTION_MS_CONFIG, "3600000",
+      TopicConfig.SEGMENT_MS_CONFIG, "600000");
+
+  /**
+   * A shard topic created by an earlier Ferry keeps the broker's default retention (a week of reports): it gets the
+   * bounded retention of a new one. Not allowed to (no ALTER_CONFIGS): said once, the flow runs on.
+   */
+  private void boundShardTopic(String shardTopic) {
+    org.apache.kafka.common.config.ConfigResource r = new org.apache.kafka.common.config.ConfigResource(
+        org.apache.kafka.common.config.ConfigResource.Type.TOPIC, shardTopic);
+    List<org.apache.kafka.clients.admin.AlterConfigOp> ops = SHARD_TOPIC_CONFIGS.entrySet().stream()
+        .map(e -> new org.apache.kafka.clients.admin.AlterConfigOp(new org.apache.kafka.clients.admin.ConfigEntry(e.getKey(), e.getValue()),
+            org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)).toList();
+    try {
+      KafkaCalls.await(target.incrementalAlterConfigs(Map.of(r, ops)).all(), TIMEOUT_MS, "set the retention of " + shardTopic + " on "
+          + flow.target().describe());
+    } catch (FerryException e) {
+      LOG.atWarn().addKeyValue("flow", flow.name()).log("{}; its shard reports are kept for the broker's default retention", e.getMessage());
+    }
   }
 
   /** A map topic created by an earlier Ferry keeps every record (cleanup.policy=delete, infinite retention): said once. */

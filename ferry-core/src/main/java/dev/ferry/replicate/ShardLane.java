@@ -89,6 +89,9 @@ final class ShardLane {
     this.faults = new PartitionFaults(ctx.flow(), state, shard);
     this.mapper = new RecordMapper(ctx.flow().source().alias(), ctx.flow().target().alias(), ctx.flow().provenance(), faults::unreadableHeader);
     this.stats = new ShardStatsReporter(flow, shard, ctx.memberId(), state.shardLoad(shard), clock, wallClock);
+    if (lane == ShardWorker.Lane.MAIN) {
+      state.shardLoad(shard).drainLatency(); // from an earlier ownership of the shard by this process: not this life's
+    }
     this.assignment = new ShardAssignment(ctx.mapPartitions());
   }
 
@@ -133,7 +136,7 @@ final class ShardLane {
     assignment.releaseHeld(consumer, clock.getAsLong());
     ConsumerRecords<byte[], byte[]> records;
     try {
-      records = consumer.poll(POLL);
+      records = consumer.poll(pacer.pollTimeout(clock.getAsLong(), POLL));
     } catch (WakeupException e) {
       return; // stop() woke the consumer
     } catch (OffsetOutOfRangeException e) {
@@ -149,22 +152,31 @@ final class ShardLane {
     if (!records.isEmpty()) {
       pacer.sent(clock.getAsLong());
     }
-    if (pacer.due(clock.getAsLong(), records.isEmpty(), !records.isEmpty() && behind()) || tx.failed()) {
+    if (pacer.due(clock.getAsLong(), records.isEmpty(), !records.isEmpty() && behind(records.count())) || tx.failed()) {
       commit();
     }
   }
 
   /**
-   * Whether the lane works through a backlog: more than {@link TransactionPacer#BACKLOG_RECORDS} records (one poll's
-   * worth) are left to read in its partitions that are not paused, by the lag the consumer knows from its last fetches
-   * (up to the source's last stable offset). Summed over the partitions: a backlog spread thin over many partitions is one.
+   * Whether the lane works through a backlog, after a poll that returned {@code polled} records: the poll handed over
+   * a whole poll's worth ({@link TransactionPacer#BACKLOG_RECORDS}: more is waiting), or, among its partitions that are
+   * not paused, one has not been read yet (its lag is not known: a flow that starts, or a backlog spread thin over many
+   * partitions, which the consumer reads a few at a time) or more than a poll's worth is left to read in them together,
+   * by the lag the consumer knows from its last fetches (up to the source's last stable offset).
    */
-  private boolean behind() {
+  private boolean behind(int polled) {
+    if (polled >= TransactionPacer.BACKLOG_RECORDS) {
+      return true;
+    }
     java.util.Set<TopicPartition> paused = consumer.paused();
     long lag = 0;
     for (TopicPartition tp : consumer.assignment()) { // the consumer's own: a lag is asked only of what it has assigned
       if (!paused.contains(tp)) {
-        lag += consumer.currentLag(tp).orElse(0);
+        java.util.OptionalLong known = consumer.currentLag(tp);
+        if (known.isEmpty()) {
+          return true;
+        }
+        lag += known.getAsLong();
         if (lag > TransactionPacer.BACKLOG_RECORDS) {
           return true;
         }
@@ -264,7 +276,9 @@ final class ShardLane {
     // progress is refreshed only for partitions still in this lane (one moving to the other lane may have newer progress
     // there already) and without a problem (a stopped partition keeps what it has: its stop is not durable)
     Predicate<ShardPartition> stale = p -> !state.hasProblem(p.source) && inThisLane(p.source) && p.progressStale(now, refresh);
-    boolean due = assignment.partitions().stream().anyMatch(p -> p.advanced() || stale.test(p));
+    // the main lane also commits to report what the shard's slow lane replicated while it had nothing of its own
+    boolean report = lane == ShardWorker.Lane.MAIN && !stopping.getAsBoolean() && stats.hasNews();
+    boolean due = report || assignment.partitions().stream().anyMatch(p -> p.advanced() || stale.test(p));
     pacer.startAt(now);
     if (!tx.isOpen() && !due) {
       return;

@@ -14,10 +14,11 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * A shard's throughput and replication latency as its owner measured them, written every few seconds into the shard's
  * partition of the flow's shard topic, inside a replication transaction (so only the shard's real owner can write it).
- * {@code ferry status} reads the newest one of each shard. Value format v2: version byte 2, time (int64 ms), member id
- * (modified UTF-8), records/s and bytes/s (float64), partitions in the slow lane (int32), then the number of partitions
- * with a latency (int32) and for each its source topic (modified UTF-8), partition (int32) and latency in ms (int64).
- * Version 1 is the same without the latencies; it is still read.
+ * {@code ferry status} reads the newest one of each shard. Value format v1: version byte 1, time (int64 ms), member id
+ * (modified UTF-8), records/s and bytes/s (float64), partitions in the slow lane (int32); then, optionally, the number
+ * of partitions with a latency (int32) and for each its source topic (modified UTF-8), partition (int32) and latency in
+ * ms (int64). A reader reads what it knows and ignores what follows, so fields are only ever appended (a reader
+ * without the latencies reads the rest).
  *
  * @param timeMs when it was measured
  * @param member the process (membership member id) that owned the shard
@@ -25,14 +26,23 @@ import java.util.concurrent.atomic.LongAdder;
  * @param bytesPerSecond key and value bytes replicated per second since the previous stats record
  * @param slowPartitions partitions of the shard in its slow lane
  * @param latencyMs per source partition that replicated records since the previous stats record, the longest time one
- *     of them took from its timestamp to the commit that made it visible on the target
+ *     of them took from its timestamp to the commit that made it visible on the target (the {@link #MAX_LATENCIES}
+ *     longest, when more partitions replicated)
  */
 public record ShardStats(long timeMs, String member, double recordsPerSecond, double bytesPerSecond, int slowPartitions,
     java.util.Map<org.apache.kafka.common.TopicPartition, Long> latencyMs) {
   static final byte[] KEY = "stats".getBytes(StandardCharsets.UTF_8);
-  private static final byte VERSION = 2;
+  private static final byte VERSION = 1;
+  /** At most this many partitions' latencies in one record (about 300 KB with long topic names), the longest kept. */
+  static final int MAX_LATENCIES = 10_000;
 
   public ShardStats {
+    if (latencyMs.size() > MAX_LATENCIES) {
+      java.util.Map<org.apache.kafka.common.TopicPartition, Long> longest = new java.util.HashMap<>();
+      latencyMs.entrySet().stream().sorted(java.util.Map.Entry.<org.apache.kafka.common.TopicPartition, Long>comparingByValue().reversed())
+          .limit(MAX_LATENCIES).forEach(e -> longest.put(e.getKey(), e.getValue()));
+      latencyMs = longest;
+    }
     latencyMs = java.util.Map.copyOf(latencyMs);
   }
 
@@ -59,18 +69,18 @@ public record ShardStats(long timeMs, String member, double recordsPerSecond, do
 
   /** Decodes a stats value; throws IllegalArgumentException for anything else. */
   static ShardStats decode(byte[] value) {
-    if (value == null || value.length == 0 || value[0] < 1 || value[0] > VERSION) {
-      throw new IllegalArgumentException("not a shard stats record of version 1 to " + VERSION);
+    if (value == null || value.length == 0 || value[0] != VERSION) {
+      throw new IllegalArgumentException("not a shard stats record of version " + VERSION);
     }
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(value))) {
-      byte version = in.readByte();
+      in.readByte();
       long time = in.readLong();
       String member = in.readUTF();
       double records = in.readDouble();
       double bytes = in.readDouble();
       int slow = in.readInt();
       java.util.Map<org.apache.kafka.common.TopicPartition, Long> latency = new java.util.HashMap<>();
-      for (int i = version < 2 ? 0 : in.readInt(); i > 0; i--) {
+      for (int i = in.available() > 0 ? in.readInt() : 0; i > 0; i--) {
         latency.put(new org.apache.kafka.common.TopicPartition(in.readUTF(), in.readInt()), in.readLong());
       }
       return new ShardStats(time, member, records, bytes, slow, latency);

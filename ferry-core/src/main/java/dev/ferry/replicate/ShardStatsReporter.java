@@ -39,6 +39,14 @@ final class ShardStatsReporter {
   }
 
   /**
+   * Whether a report is due and has something to say: records replicated by either lane since the last one. A main lane
+   * with nothing of its own to commit then commits to write it, so what the slow lane copies is reported too.
+   */
+  boolean hasNews() {
+    return nanoClock.getAsLong() - writtenNanos >= EVERY.toNanos() && totals.records() != records;
+  }
+
+  /**
    * The stats record to write with the transaction being committed ({@code txRecords} records, {@code txBytes} bytes,
    * not yet in the totals), when the last one is {@link #EVERY} old.
    */

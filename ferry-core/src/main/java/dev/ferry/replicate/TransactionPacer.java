@@ -11,8 +11,8 @@ import java.util.function.LongUnaryOperator;
  *   <li><b>Keeping up</b> (every poll hands over all there is): a record waits at most the flow's max latency in the open
  *       transaction. The transaction commits once its first record has waited that long, or after one commit interval,
  *       whichever comes first: steady traffic reaches the target within about max latency plus one commit's round trips.
- *   <li><b>A backlog</b> (a poll leaves more than {@link #BACKLOG_RECORDS} records to read in the lane's partitions,
- *       summed): records are
+ *   <li><b>A backlog</b> (a poll hands over a whole poll's worth, {@link #BACKLOG_RECORDS} records, a partition of
+ *       the lane has not been read yet, or more than a poll's worth is left to read in them, summed): records are
  *       late by the backlog anyway, so transactions grow for throughput. After a transaction in which every poll was
  *       behind, the next one is twice as long, up to five commit intervals (and no more than a minute, unless one
  *       commit interval is longer), so a catch-up pays the per-transaction cost (flush, commit round trips, markers)
@@ -88,6 +88,18 @@ final class TransactionPacer {
       }
     }
     return open >= drawnNanos || (pollEmpty && open >= intervalNanos);
+  }
+
+  /**
+   * How long a poll may wait for records before {@link #due} must be asked again: until the first record's max latency
+   * is up, never more than {@code longest}, never less than a millisecond.
+   */
+  Duration pollTimeout(long nowNanos, Duration longest) {
+    if (firstRecordNanos == NONE) {
+      return longest;
+    }
+    long left = firstRecordNanos + maxLatencyNanos - nowNanos;
+    return Duration.ofNanos(Math.max(1_000_000, Math.min(longest.toNanos(), left)));
   }
 
   /**

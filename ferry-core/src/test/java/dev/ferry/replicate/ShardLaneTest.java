@@ -63,7 +63,14 @@ class ShardLaneTest {
   private final ReplicationState state = new ReplicationState();
   private final Map<TopicPartition, Long> progress = new HashMap<>();
   private final RefusingProducer producer = new RefusingProducer();
-  private final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
+  /** Whether the consumer knows no lag yet (as before its first fetch of a partition); MockConsumer's own lag is never unknown. */
+  private volatile boolean lagUnknown;
+  private final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest") {
+    @Override
+    public java.util.OptionalLong currentLag(TopicPartition tp) {
+      return lagUnknown ? java.util.OptionalLong.empty() : super.currentLag(tp);
+    }
+  };
   private final List<FerryException> fatal = new ArrayList<>();
   private final FlowContext ctx = new FlowContext(FLOW, "m1", state, (parts, ids) -> {
     Map<TopicPartition, Progress> out = new HashMap<>();
@@ -161,6 +168,40 @@ class ShardLaneTest {
       clock.addAndGet(Duration.ofMillis(20).toNanos());
     }
     assertThat(producer.commitCount()).as("committed at the commit interval (250 ms at the longest)").isEqualTo(1);
+  }
+
+  @Test
+  void aPollThatHandsOverAWholePollsWorthIsABacklogWhateverTheLag() {
+    lane.start();
+    lane.step();
+    int batch = (int) TransactionPacer.BACKLOG_RECORDS;
+    int next = 0;
+    for (int ms = 0; ms < 140; ms += 20) {
+      addRecords(next, next + batch, i -> "v" + i);
+      next += batch;
+      consumer.updateEndOffsets(Map.of(SOURCE, (long) next)); // each poll reads up to the end: no lag left
+      lane.step();
+      clock.addAndGet(Duration.ofMillis(20).toNanos());
+    }
+    assertThat(producer.commitCount()).as("past the max latency, within the commit interval").isZero();
+  }
+
+  @Test
+  void aPartitionNotReadYetIsABacklog() {
+    lagUnknown = true;
+    consumer.updateEndOffsets(Map.of(SOURCE, 150L));
+    lane.start();
+    lane.step();
+    for (int ms = 0; ms < 140; ms += 20) {
+      addRecords(ms, ms + 10, i -> "v" + i);
+      lane.step();
+      clock.addAndGet(Duration.ofMillis(20).toNanos());
+    }
+    assertThat(producer.commitCount()).as("past the max latency, within the commit interval").isZero();
+    lagUnknown = false;
+    addRecords(140, 150, i -> "v" + i);
+    lane.step();
+    assertThat(producer.commitCount()).as("the lag is known and small: the first record waited past the max latency").isEqualTo(1);
   }
 
   @Test

@@ -21,7 +21,7 @@ class ShardStatsTest {
   }
 
   @Test
-  void aVersionOneRecordIsReadWithoutLatencies() throws IOException {
+  void aRecordWrittenBeforeLatenciesIsReadWithoutThem() throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeByte(1);
@@ -35,10 +35,29 @@ class ShardStatsTest {
   }
 
   @Test
-  void aRecordOfANewerVersionIsRefused() {
+  void fieldsAppendedByANewerFerryAreIgnored() {
+    ShardStats stats = new ShardStats(7L, "m", 1, 2, 0, Map.of(ORDERS_0, 3L));
+    byte[] value = java.util.Arrays.copyOf(stats.encode(), stats.encode().length + 9);
+    assertThat(ShardStats.decode(value)).isEqualTo(stats);
+  }
+
+  @Test
+  void anotherVersionIsRefused() {
     byte[] value = new ShardStats(1L, "m", 0, 0, 0, Map.of()).encode();
-    value[0] = 3;
+    value[0] = 2;
     assertThatThrownBy(() -> ShardStats.decode(value)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("version");
+  }
+
+  @Test
+  void aRecordKeepsTheLongestLatenciesWhenTooManyPartitionsReplicated() {
+    Map<TopicPartition, Long> many = new java.util.HashMap<>();
+    for (int p = 0; p < ShardStats.MAX_LATENCIES + 5; p++) {
+      many.put(new TopicPartition("t", p), (long) p);
+    }
+    ShardStats stats = new ShardStats(1L, "m", 0, 0, 0, many);
+    assertThat(stats.latencyMs()).hasSize(ShardStats.MAX_LATENCIES).doesNotContainKeys(new TopicPartition("t", 4))
+        .containsEntry(new TopicPartition("t", 5), 5L);
+    assertThat(ShardStats.decode(stats.encode()).latencyMs()).hasSize(ShardStats.MAX_LATENCIES);
   }
 
   @Test

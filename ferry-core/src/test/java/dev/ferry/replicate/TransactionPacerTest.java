@@ -32,6 +32,22 @@ class TransactionPacerTest {
   }
 
   @Test
+  void aPollWaitsNoLongerThanTheFirstRecordsMaxLatencyLeaves() {
+    TransactionPacer p = pacer();
+    Duration poll = Duration.ofMillis(50);
+    p.startAt(0);
+    assertThat(p.pollTimeout(0, poll)).as("nothing sent yet").isEqualTo(poll);
+    p.sent(10 * MS);
+    assertThat(p.pollTimeout(30 * MS, poll)).isEqualTo(Duration.ofMillis(30));
+    assertThat(p.pollTimeout(59 * MS, poll)).isEqualTo(Duration.ofMillis(1));
+    assertThat(p.pollTimeout(80 * MS, poll)).as("overdue: a millisecond, never zero").isEqualTo(Duration.ofMillis(1));
+    TransactionPacer relaxed = new TransactionPacer(INTERVAL, Duration.ofSeconds(1), LongUnaryOperator.identity());
+    relaxed.startAt(0);
+    relaxed.sent(0);
+    assertThat(relaxed.pollTimeout(0, poll)).isEqualTo(poll);
+  }
+
+  @Test
   void aBacklogIgnoresTheMaxLatencyAndCommitsAtTheCommitInterval() {
     TransactionPacer p = pacer();
     p.startAt(0);

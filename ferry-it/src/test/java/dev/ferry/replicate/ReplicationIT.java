@@ -51,6 +51,25 @@ class ReplicationIT {
   }
 
   @Test
+  void statusShowsEachPartitionsReplicationLatencyWhileRecordsFlow() {
+    Workload.createTopic(clusters.clusterA(), "steady", 2, Map.of());
+    FlowConfig flow = flow("steady", "steady");
+    try (Replicator r = Replicator.start(flow, Replicator.Startup.FAIL_FAST)) {
+      // each shard reports its partitions' latencies every 5 s, in a transaction that copies records; the first report
+      // may hold the records written before the shards started, the later ones hold records replicated within a second
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+        Workload.plain(clusters.clusterA(), "steady", 2, 50, 0); // timestamps within 50 ms of now
+        java.util.List<dev.ferry.status.FlowReport.PartitionRow> rows = dev.ferry.status.FlowReport.read(flow).partitions();
+        assertThat(rows).hasSize(2).allSatisfy(row -> {
+          assertThat(row.latencyMs()).as("%s", row).isPresent();
+          assertThat(row.latencyMs().getAsLong()).as("%s", row).isBetween(0L, 3_000L);
+        });
+      });
+      assertThat(r.failure()).isEmpty();
+    }
+  }
+
+  @Test
   void identityNamingKeepsTopicNames() {
     Workload.createTopic(clusters.clusterA(), "ident", 2, Map.of());
     Workload.plain(clusters.clusterA(), "ident", 2, 500, 0);
