@@ -137,12 +137,7 @@ public final class Bench {
    */
   public static Map<String, List<Result>> run(PrintStream out, long records, long s2Records, int runs, List<String> scenarios,
       List<String> contenders, String ferryArgs, boolean warmUpRound) throws Exception {
-    Path dir = Files.createTempDirectory("ferry-bench");
-    out.println("Starting two local Kafka clusters (KRaft, separate processes) under " + dir);
-    List<LocalKafka> clusters = LocalKafka.startAll(dir, Map.of("num.io.threads", "4", "num.network.threads", "3"), "A", "B");
-    try {
-      clusters.forEach(Bench::warmUpBrokers);
-      Bench bench = new Bench(dir, out, clusters.get(0), clusters.get(1), contenders, ferryArgs, warmUpRound);
+    return onTwoClusters(out, contenders, ferryArgs, warmUpRound, bench -> {
       Map<String, List<Result>> all = new LinkedHashMap<>();
       if (scenarios.contains("1")) {
         all.put("1", bench.scenario(new Scenario("1: " + records + " x 1 KiB, 1 topic x 4 partitions, lz4", "bench", 1, 4, records, 1024), runs));
@@ -151,6 +146,23 @@ public final class Bench {
         all.put("2", bench.scenario(new Scenario("2: " + s2Records + " x 200 B, 200 topics x 4 partitions", "s2", 200, 4, s2Records, 200), runs));
       }
       return all;
+    });
+  }
+
+  /** What runs on a benchmark's two clusters. */
+  private interface OnClusters<T> {
+    T run(Bench bench) throws Exception;
+  }
+
+  /** Starts two fresh local clusters (A, B), warms their brokers up, runs {@code work} on them and closes them. */
+  private static <T> T onTwoClusters(PrintStream out, List<String> contenders, String ferryArgs, boolean warmUpRound, OnClusters<T> work)
+      throws Exception {
+    Path dir = Files.createTempDirectory("ferry-bench");
+    out.println("Starting two local Kafka clusters (KRaft, separate processes) under " + dir);
+    List<LocalKafka> clusters = LocalKafka.startAll(dir, Map.of("num.io.threads", "4", "num.network.threads", "3"), "A", "B");
+    try {
+      clusters.forEach(Bench::warmUpBrokers);
+      return work.run(new Bench(dir, out, clusters.get(0), clusters.get(1), contenders, ferryArgs, warmUpRound));
     } finally {
       clusters.forEach(LocalKafka::close);
     }
@@ -159,16 +171,8 @@ public final class Bench {
   /** The latency mode ({@link Latency}) on two fresh local clusters; returns the figures per rate. */
   static Map<Integer, List<Latency.Figures>> latency(PrintStream out, List<String> rates, List<String> contenders, Duration measured,
       String ferryArgs) throws Exception {
-    Path dir = Files.createTempDirectory("ferry-bench");
-    out.println("Starting two local Kafka clusters (KRaft, separate processes) under " + dir);
-    List<LocalKafka> clusters = LocalKafka.startAll(dir, Map.of("num.io.threads", "4", "num.network.threads", "3"), "A", "B");
-    try {
-      clusters.forEach(Bench::warmUpBrokers);
-      Bench bench = new Bench(dir, out, clusters.get(0), clusters.get(1), contenders, ferryArgs, false);
-      return new Latency(bench, clusters.get(0), clusters.get(1), out, measured).run(rates, contenders);
-    } finally {
-      clusters.forEach(LocalKafka::close);
-    }
+    return onTwoClusters(out, contenders, ferryArgs, false,
+        bench -> new Latency(bench, bench.source, bench.target, out, measured).run(rates, contenders));
   }
 
   private List<Result> scenario(Scenario s, int runs) throws Exception {
@@ -397,7 +401,8 @@ public final class Bench {
     }
   }
 
-  private static long cpuMs(long pid) {
+  /** CPU time of a process so far, in ms (0 when it is gone). */
+  static long cpuMs(long pid) {
     return ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration()).map(Duration::toMillis).orElse(0L);
   }
 
@@ -406,12 +411,7 @@ public final class Bench {
    * and last arrival. No group: target partitions are assigned as their topics appear, each read from its start.
    */
   private long[] count(String alias, Scenario s, Process p) {
-    Properties c = new Properties();
-    c.put("bootstrap.servers", target.bootstrap());
-    c.put("key.deserializer", ByteArrayDeserializer.class.getName());
-    c.put("value.deserializer", ByteArrayDeserializer.class.getName());
-    c.put("isolation.level", "read_committed");
-    c.put("enable.auto.commit", "false");
+    Properties c = readCommitted(target.bootstrap());
     c.put("max.poll.records", "20000");
     c.put("fetch.max.bytes", String.valueOf(64 * 1024 * 1024));
     c.put("max.partition.fetch.bytes", String.valueOf(8 * 1024 * 1024));
@@ -460,6 +460,17 @@ public final class Bench {
       }
       return new long[] {first, System.nanoTime()};
     }
+  }
+
+  /** A consumer without a group that reads what is committed, as an application on the target would. */
+  static Properties readCommitted(String bootstrap) {
+    Properties c = new Properties();
+    c.put("bootstrap.servers", bootstrap);
+    c.put("key.deserializer", ByteArrayDeserializer.class.getName());
+    c.put("value.deserializer", ByteArrayDeserializer.class.getName());
+    c.put("isolation.level", "read_committed");
+    c.put("enable.auto.commit", "false");
+    return c;
   }
 
   private static void pause(long ms) {

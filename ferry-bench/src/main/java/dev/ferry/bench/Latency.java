@@ -24,7 +24,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -154,13 +153,13 @@ final class Latency {
           throw new IllegalStateException(c.label + " did not copy the warm-up within 3 minutes (" + reader.seenWarmUp() + " of " + warmUp
               + "); see " + runDir);
         }
-        long cpu0 = cpuMs(p.pid());
-        long brokerCpu0 = cpuMs(target.pid());
+        long cpu0 = Bench.cpuMs(p.pid());
+        long brokerCpu0 = Bench.cpuMs(target.pid());
         long t0 = System.nanoTime();
         writer.write(warmUp, total);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        double cores = (cpuMs(p.pid()) - cpu0) / 1000.0 / seconds;
-        double brokerCores = (cpuMs(target.pid()) - brokerCpu0) / 1000.0 / seconds;
+        double cores = (Bench.cpuMs(p.pid()) - cpu0) / 1000.0 / seconds;
+        double brokerCores = (Bench.cpuMs(target.pid()) - brokerCpu0) / 1000.0 / seconds;
         long written = sourceRecords(topic);
         if (written != total) {
           throw new IllegalStateException("the source topic " + topic + " holds " + written + " records, not " + total);
@@ -211,10 +210,6 @@ final class Latency {
     } catch (Exception e) {
       out.println("  (could not delete topics on " + cluster.name() + ": " + e + ")");
     }
-  }
-
-  private static long cpuMs(long pid) {
-    return ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration()).map(Duration::toMillis).orElse(0L);
   }
 
   /** Writes records {@code from..to-1} at the rate, each stamped with its sequence number and send time. */
@@ -304,12 +299,7 @@ final class Latency {
 
     @Override
     public void run() {
-      Properties c = new Properties();
-      c.put("bootstrap.servers", target.bootstrap());
-      c.put("key.deserializer", ByteArrayDeserializer.class.getName());
-      c.put("value.deserializer", ByteArrayDeserializer.class.getName());
-      c.put("isolation.level", "read_committed");
-      c.put("enable.auto.commit", "false");
+      Properties c = Bench.readCommitted(target.bootstrap());
       c.put("max.poll.records", "5000");
       try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c)) {
         List<TopicPartition> parts = new ArrayList<>();
