@@ -172,7 +172,7 @@ public final class Bench {
   static Map<Integer, List<Latency.Figures>> latency(PrintStream out, List<String> rates, List<String> contenders, Duration measured,
       String ferryArgs) throws Exception {
     return onTwoClusters(out, contenders, ferryArgs, false,
-        bench -> new Latency(bench, bench.source, bench.target, out, measured).run(rates, contenders));
+        bench -> new Latency(bench, measured).run(rates, contenders));
   }
 
   private List<Result> scenario(Scenario s, int runs) throws Exception {
@@ -206,12 +206,17 @@ public final class Bench {
     return medians;
   }
 
-  private void load(Scenario s) throws Exception {
+  /** Creates the scenario's topics on the source and waits for their leaders. */
+  void createSourceTopics(Scenario s) throws Exception {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", source.bootstrap()))) {
       List<NewTopic> topics = s.topicNames().stream().map(t -> new NewTopic(t, Optional.of(s.partitions()), Optional.empty())).toList();
       admin.createTopics(topics).all().get();
       TopicLeaders.await(admin, s.topicNames(), Duration.ofSeconds(60), "source");
     }
+  }
+
+  private void load(Scenario s) throws Exception {
+    createSourceTopics(s);
     Random rnd = new Random(7);
     int half = s.valueBytes() / 2;
     byte[][] randomHalves = new byte[4096][half];
@@ -252,7 +257,8 @@ public final class Bench {
     out.printf("  loaded %d records in %.1f s%n", s.records(), (System.nanoTime() - started) / 1e9);
   }
 
-  private long sourceRecords(Scenario s) throws Exception {
+  /** The records the source holds in the scenario's topics (no transactions there: offsets are records). */
+  long sourceRecords(Scenario s) throws Exception {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", source.bootstrap()))) {
       Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
       for (String t : s.topicNames()) {
@@ -322,13 +328,25 @@ public final class Bench {
           p.destroyForcibly().waitFor();
         }
       }
-      deleteTargetTopics(alias);
+      deleteTopics(target, t -> t.startsWith(alias + "."));
     }
   }
 
   /** Where the runs keep their logs. */
   Path dir() {
     return dir;
+  }
+
+  LocalKafka source() {
+    return source;
+  }
+
+  LocalKafka target() {
+    return target;
+  }
+
+  PrintStream out() {
+    return out;
   }
 
   /** The command line that starts a contender replicating the scenario's topics under {@code alias}. */
@@ -505,12 +523,12 @@ public final class Bench {
     return f;
   }
 
-  private void deleteTargetTopics(String alias) {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", target.bootstrap()))) {
-      List<String> doomed = admin.listTopics().names().get().stream().filter(t -> t.startsWith(alias + ".")).toList();
-      admin.deleteTopics(doomed).all().get();
+  /** Deletes the cluster's topics that match; one that cannot be deleted is said, and the benchmark goes on. */
+  void deleteTopics(LocalKafka cluster, java.util.function.Predicate<String> which) {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrap()))) {
+      admin.deleteTopics(admin.listTopics().names().get().stream().filter(which).toList()).all().get();
     } catch (Exception e) {
-      out.println("  (could not delete target topics of " + alias + ": " + e + ")");
+      out.println("  (could not delete topics on " + cluster.name() + ": " + e + ")");
     }
   }
 

@@ -1,6 +1,5 @@
 package dev.ferry.bench;
 
-import dev.ferry.kafka.TopicLeaders;
 import dev.ferry.local.LocalKafka;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -17,8 +16,6 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -44,6 +41,8 @@ final class Latency {
   /** The bare loop sustains a rate when it delivers everything within this after the last send, at this p99. */
   private static final Duration SUSTAINED_DRAIN = Duration.ofSeconds(2);
   private static final double SUSTAINED_P99_MS = 1000;
+  /** The contenders, in the order of the tables (each rate starts with the next one). */
+  private static final List<String> CONTENDERS = List.of("bare", "mm2-tuned", "mm2-default", "ferry");
 
   /** One contender's figures at one rate. */
   record Figures(String contender, int rate, double achievedRate, long expected, long seen, long duplicates, double p50, double p90,
@@ -69,18 +68,18 @@ final class Latency {
   private final Duration measured;
   private int runs;
 
-  Latency(Bench bench, LocalKafka source, LocalKafka target, PrintStream out, Duration measured) {
+  Latency(Bench bench, Duration measured) {
     this.bench = bench;
-    this.source = source;
-    this.target = target;
-    this.out = out;
+    this.source = bench.source();
+    this.target = bench.target();
+    this.out = bench.out();
     this.measured = measured;
   }
 
   /** Measures every contender at every rate; "max" stands for the highest rate the bare loop sustains here. */
   Map<Integer, List<Figures>> run(List<String> rates, List<String> contenders) throws Exception {
     Map<Integer, List<Figures>> all = new java.util.LinkedHashMap<>();
-    List<String> order = new ArrayList<>(List.of("bare", "mm2-tuned", "mm2-default", "ferry"));
+    List<String> order = new ArrayList<>(CONTENDERS);
     for (String r : rates) {
       int rate = r.equals("max") ? highestBareRate() : Integer.parseInt(r);
       out.println();
@@ -89,14 +88,14 @@ final class Latency {
       List<Figures> figures = new ArrayList<>();
       for (String label : order) {
         if (contenders.contains(label)) {
-          Figures f = measure(contender(label), rate, measured);
+          Figures f = measure(contender(label), rate, measured, DRAIN);
           out.printf("  %-12s p50 %6.0f ms  p99 %6.0f ms  max %6.0f ms  lost %d  duplicated %d  cpu %.2f cores  written at %.0f rec/s%n",
               f.contender(), f.p50(), f.p99(), f.max(), f.lost(), f.duplicates(), f.cpuCores(), f.achievedRate());
           figures.add(f);
         }
       }
       java.util.Collections.rotate(order, -1); // no contender always runs first, or always after the same one
-      figures.sort(java.util.Comparator.comparing(f -> List.of("bare", "mm2-tuned", "mm2-default", "ferry").indexOf(f.contender())));
+      figures.sort(java.util.Comparator.comparing(f -> CONTENDERS.indexOf(f.contender())));
       print(rate, figures);
       all.put(rate, figures);
     }
@@ -128,16 +127,12 @@ final class Latency {
     return best;
   }
 
-  private Figures measure(Bench.Contender c, int rate, Duration length) throws Exception {
-    return measure(c, rate, length, DRAIN);
-  }
-
   private Figures measure(Bench.Contender c, int rate, Duration length, Duration drain) throws Exception {
     String alias = "lat" + (++runs) + c.label.replace("-", "");
     String topic = "lat-" + alias;
-    createSourceTopic(topic);
-    Path runDir = Files.createDirectories(bench.dir().resolve(alias));
     Bench.Scenario s = new Bench.Scenario("latency", topic, 1, PARTITIONS, Long.MAX_VALUE, VALUE_BYTES);
+    bench.createSourceTopics(s);
+    Path runDir = Files.createDirectories(bench.dir().resolve(alias));
     Process p = new ProcessBuilder(bench.command(c, alias, s, runDir, runDir.resolve("gc.log"))).redirectErrorStream(true)
         .redirectOutput(runDir.resolve("out.log").toFile()).start();
     try {
@@ -160,7 +155,7 @@ final class Latency {
         double seconds = (System.nanoTime() - t0) / 1e9;
         double cores = (Bench.cpuMs(p.pid()) - cpu0) / 1000.0 / seconds;
         double brokerCores = (Bench.cpuMs(target.pid()) - brokerCpu0) / 1000.0 / seconds;
-        long written = sourceRecords(topic);
+        long written = bench.sourceRecords(s);
         if (written != total) {
           throw new IllegalStateException("the source topic " + topic + " holds " + written + " records, not " + total);
         }
@@ -178,8 +173,8 @@ final class Latency {
       }
       // the contender's own topics too (MM2's mm2-*.internal, heartbeats and offset syncs, Ferry's __ferry.<flow>.*), so
       // that no contender runs beside what the ones before it left
-      deleteTopics(source, t -> t.equals(topic) || leftBehind(t, alias));
-      deleteTopics(target, t -> t.startsWith(alias + ".") || leftBehind(t, alias));
+      bench.deleteTopics(source, t -> t.equals(topic) || leftBehind(t, alias));
+      bench.deleteTopics(target, t -> t.startsWith(alias + ".") || leftBehind(t, alias));
     }
   }
 
@@ -187,32 +182,7 @@ final class Latency {
     return topic.contains(alias) || topic.startsWith("mm2-") || topic.equals("heartbeats") || topic.endsWith(".heartbeats");
   }
 
-  private void createSourceTopic(String topic) throws Exception {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", source.bootstrap()))) {
-      admin.createTopics(List.of(new NewTopic(topic, Optional.of(PARTITIONS), Optional.empty()))).all().get();
-      TopicLeaders.await(admin, List.of(topic), Duration.ofSeconds(60), "source");
-    }
-  }
-
-  private long sourceRecords(String topic) throws Exception {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", source.bootstrap()))) {
-      Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
-      for (int p = 0; p < PARTITIONS; p++) {
-        latest.put(new TopicPartition(topic, p), org.apache.kafka.clients.admin.OffsetSpec.latest());
-      }
-      return admin.listOffsets(latest).all().get().values().stream().mapToLong(o -> o.offset()).sum();
-    }
-  }
-
-  private void deleteTopics(LocalKafka cluster, java.util.function.Predicate<String> which) {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrap()))) {
-      admin.deleteTopics(admin.listTopics().names().get().stream().filter(which).toList()).all().get();
-    } catch (Exception e) {
-      out.println("  (could not delete topics on " + cluster.name() + ": " + e + ")");
-    }
-  }
-
-  /** Writes records {@code from..to-1} at the rate, each stamped with its sequence number and send time. */
+  /** Writes records {@code from..to-1} at the rate, each stamped with its sequence number and the time it was due. */
   private final class Writer implements AutoCloseable {
     private final String topic;
     private final int rate;
@@ -259,12 +229,14 @@ final class Latency {
             }
           });
         }
-        if (failed.get() != null) {
-          throw new IllegalStateException("writing to the source failed: " + failed.get(), failed.get());
-        }
+        throwIfFailed();
         java.util.concurrent.locks.LockSupport.parkNanos(500_000);
       }
       producer.flush();
+      throwIfFailed();
+    }
+
+    private void throwIfFailed() {
       if (failed.get() != null) {
         throw new IllegalStateException("writing to the source failed: " + failed.get(), failed.get());
       }

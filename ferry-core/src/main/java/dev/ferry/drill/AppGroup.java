@@ -100,7 +100,6 @@ final class AppGroup {
     }
   }
 
-
   private static Properties properties(ClusterConfig cluster, String group) {
     Properties p = Clients.readerProperties(cluster); // read_committed, no auto-commit
     p.put(ConsumerConfig.GROUP_ID_CONFIG, group);

@@ -374,5 +374,4 @@ public final class FailbackFinish {
         i.offset()));
     return out;
   }
-
 }

@@ -58,6 +58,8 @@ final class ShardLane {
   private final LanePolicy policy;
   private final RecordMapper mapper;
   private final PartitionFaults faults;
+  /** The shard's totals in this process, shared by its two lanes. */
+  private final ShardStats.Counters load;
   private final ShardStatsReporter stats;
   private final SendLedger ledger = new SendLedger();
   private final ShardAssignment assignment;
@@ -88,9 +90,10 @@ final class ShardLane {
     this.policy = new LanePolicy(ctx.flow().commitInterval(), clock);
     this.faults = new PartitionFaults(ctx.flow(), state, shard);
     this.mapper = new RecordMapper(ctx.flow().source().alias(), ctx.flow().target().alias(), ctx.flow().provenance(), faults::unreadableHeader);
-    this.stats = new ShardStatsReporter(flow, shard, ctx.memberId(), state.shardLoad(shard), clock, wallClock);
+    this.load = state.shardLoad(shard);
+    this.stats = new ShardStatsReporter(flow, shard, ctx.memberId(), load, clock, wallClock);
     if (lane == ShardWorker.Lane.MAIN) {
-      state.shardLoad(shard).drainLatency(); // from an earlier ownership of the shard by this process: not this life's
+      load.drainLatency(); // from an earlier ownership of the shard by this process: not this life's
     }
     this.assignment = new ShardAssignment(ctx.mapPartitions());
   }
@@ -344,7 +347,6 @@ final class ShardLane {
     long committedAt = clock.getAsLong();
     progressed.forEach(p -> p.progressCommitted(committedAt));
     long wallNow = wallClock.getAsLong();
-    ShardStats.Counters load = state.shardLoad(shard);
     for (ShardPartition p : assignment.partitions()) {
       p.latencyMs(wallNow).ifPresent(ms -> load.latency(p.source, ms));
       state.expired(p.pendingGaps.records());

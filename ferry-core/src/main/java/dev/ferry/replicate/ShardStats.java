@@ -9,7 +9,11 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import org.apache.kafka.common.TopicPartition;
 
 /**
  * A shard's throughput and replication latency as its owner measured them, written every few seconds into the shard's
@@ -30,7 +34,7 @@ import java.util.concurrent.atomic.LongAdder;
  *     longest, when more partitions replicated)
  */
 public record ShardStats(long timeMs, String member, double recordsPerSecond, double bytesPerSecond, int slowPartitions,
-    java.util.Map<org.apache.kafka.common.TopicPartition, Long> latencyMs) {
+    Map<TopicPartition, Long> latencyMs) {
   static final byte[] KEY = "stats".getBytes(StandardCharsets.UTF_8);
   private static final byte VERSION = 1;
   /** At most this many partitions' latencies in one record (about 300 KB with long topic names), the longest kept. */
@@ -38,12 +42,12 @@ public record ShardStats(long timeMs, String member, double recordsPerSecond, do
 
   public ShardStats {
     if (latencyMs.size() > MAX_LATENCIES) {
-      java.util.Map<org.apache.kafka.common.TopicPartition, Long> longest = new java.util.HashMap<>();
-      latencyMs.entrySet().stream().sorted(java.util.Map.Entry.<org.apache.kafka.common.TopicPartition, Long>comparingByValue().reversed())
+      Map<TopicPartition, Long> longest = new HashMap<>();
+      latencyMs.entrySet().stream().sorted(Map.Entry.<TopicPartition, Long>comparingByValue().reversed())
           .limit(MAX_LATENCIES).forEach(e -> longest.put(e.getKey(), e.getValue()));
       latencyMs = longest;
     }
-    latencyMs = java.util.Map.copyOf(latencyMs);
+    latencyMs = Map.copyOf(latencyMs);
   }
 
   byte[] encode() {
@@ -79,9 +83,9 @@ public record ShardStats(long timeMs, String member, double recordsPerSecond, do
       double records = in.readDouble();
       double bytes = in.readDouble();
       int slow = in.readInt();
-      java.util.Map<org.apache.kafka.common.TopicPartition, Long> latency = new java.util.HashMap<>();
+      Map<TopicPartition, Long> latency = new HashMap<>();
       for (int i = in.available() > 0 ? in.readInt() : 0; i > 0; i--) {
-        latency.put(new org.apache.kafka.common.TopicPartition(in.readUTF(), in.readInt()), in.readLong());
+        latency.put(new TopicPartition(in.readUTF(), in.readInt()), in.readLong());
       }
       return new ShardStats(time, member, records, bytes, slow, latency);
     } catch (IOException e) {
@@ -101,8 +105,8 @@ public record ShardStats(long timeMs, String member, double recordsPerSecond, do
       java.util.List<org.apache.kafka.common.TopicPartition> parts = c.partitionsFor(topic, timeout).stream()
           .map(i -> new org.apache.kafka.common.TopicPartition(topic, i.partition())).toList();
       c.assign(parts);
-      java.util.Map<org.apache.kafka.common.TopicPartition, Long> ends = c.endOffsets(parts, timeout);
-      java.util.Map<org.apache.kafka.common.TopicPartition, Long> begins = c.beginningOffsets(parts, timeout);
+      Map<TopicPartition, Long> ends = c.endOffsets(parts, timeout);
+      Map<TopicPartition, Long> begins = c.beginningOffsets(parts, timeout);
       // a stats record every few seconds, a commit marker after each: the newest record is among the last few offsets
       parts.forEach(tp -> c.seek(tp, Math.max(begins.get(tp), ends.get(tp) - 16)));
       long deadline = System.nanoTime() + timeout.toNanos();
@@ -128,18 +132,18 @@ public record ShardStats(long timeMs, String member, double recordsPerSecond, do
   static final class Counters {
     private final LongAdder records = new LongAdder();
     private final LongAdder bytes = new LongAdder();
-    private final java.util.concurrent.ConcurrentHashMap<org.apache.kafka.common.TopicPartition, Long> latency =
-        new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<TopicPartition, Long> latency =
+        new ConcurrentHashMap<>();
 
     /** A commit made records of {@code source} visible {@code ms} after the oldest one's timestamp. */
-    void latency(org.apache.kafka.common.TopicPartition source, long ms) {
+    void latency(TopicPartition source, long ms) {
       latency.merge(source, ms, Math::max);
     }
 
     /** The longest latency per partition since the last call; each entry is taken out as it is read. */
-    java.util.Map<org.apache.kafka.common.TopicPartition, Long> drainLatency() {
-      java.util.Map<org.apache.kafka.common.TopicPartition, Long> out = new java.util.HashMap<>();
-      for (org.apache.kafka.common.TopicPartition tp : latency.keySet()) {
+    Map<TopicPartition, Long> drainLatency() {
+      Map<TopicPartition, Long> out = new HashMap<>();
+      for (TopicPartition tp : latency.keySet()) {
         Long ms = latency.remove(tp);
         if (ms != null) {
           out.put(tp, ms);
