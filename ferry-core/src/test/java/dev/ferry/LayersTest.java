@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * flow        flow                           one running flow: topics, replication, checkpoints together
  * engines     replicate, groups              replication; consumer-group checkpoints (independent of each other)
  * domain      offsets, topics                the offset map; target topics kept in step
- * base        dev.ferry, config, kafka, naming, provenance, client   errors, config, Kafka plumbing, names, codecs
+ * base        dev.ferry, config, kafka, naming, provenance, client, metrics   errors, config, Kafka plumbing, names, codecs, meter names
  * </pre>
  */
 class LayersTest {
@@ -32,7 +32,7 @@ class LayersTest {
         .layer("engines").definedBy("dev.ferry.replicate..", "dev.ferry.groups..")
         .layer("domain").definedBy("dev.ferry.offsets..", "dev.ferry.topics..")
         .layer("base").definedBy("dev.ferry", "dev.ferry.config..", "dev.ferry.kafka..", "dev.ferry.naming..", "dev.ferry.provenance..",
-            "dev.ferry.client..")
+            "dev.ferry.client..", "dev.ferry.metrics..")
         .whereLayer("operations").mayNotBeAccessedByAnyLayer()
         .whereLayer("flow").mayOnlyBeAccessedByLayers("operations")
         .whereLayer("engines").mayOnlyBeAccessedByLayers("flow", "operations")

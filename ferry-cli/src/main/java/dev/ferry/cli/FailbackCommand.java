@@ -54,7 +54,7 @@ final class FailbackCommand {
       GroupsBackJob[] groups = new GroupsBackJob[1];
       Replicator[] running = new Replicator[1];
       try {
-        int exit = RunCommand.runUntilStopped(List.of(() -> {
+        int exit = RunCommand.runUntilStopped(List.of(new RunCommand.Start(start.reverse(), () -> {
           Replicator r = start.replicate(Replicator.Startup.RETRY);
           running[0] = r;
           try {
@@ -64,7 +64,7 @@ final class FailbackCommand {
             throw e;
           }
           return r;
-        }));
+        })), dev.ferry.config.MetricsConfig.OFF);
         report(out, running[0]);
         return exit;
       } catch (FerryException e) {

@@ -3,12 +3,19 @@ package dev.ferry.cli;
 import dev.ferry.FerryException;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.FlowConfig;
+import dev.ferry.config.MetricsConfig;
+import dev.ferry.flow.FlowStatus;
 import dev.ferry.flow.Replicator;
+import dev.ferry.replicate.ReplicationStatus;
+import dev.ferry.status.LiveStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -24,28 +31,57 @@ final class RunCommand implements Callable<Integer> {
       + "consumers and producers work there now). Records the source received since are copied into the target's topics.")
   boolean resumeAfterFailover;
 
+  @Option(names = "--metrics-port", paramLabel = "PORT", description = "Serve Prometheus metrics (/metrics), probes (/healthz, /readyz), "
+      + "the status as JSON (/status) and a status page (/) on this port (default: metrics.port of the config, else none).")
+  Integer metricsPort;
+
+  /** A flow to start, by its config and how to start it. */
+  record Start(FlowConfig flow, Supplier<Replicator> start) {}
+
   @Override
   public Integer call() throws InterruptedException {
     FerryConfig cfg = flows.config();
-    List<Supplier<Replicator>> starts = new ArrayList<>();
+    List<Start> starts = new ArrayList<>();
     for (FlowConfig flow : cfg.flows()) {
-      starts.add(() -> Replicator.start(flow, Replicator.Startup.RETRY,
-          resumeAfterFailover ? Replicator.AfterFailover.RESUME : Replicator.AfterFailover.REFUSE));
+      starts.add(new Start(flow, () -> Replicator.start(flow, Replicator.Startup.RETRY,
+          resumeAfterFailover ? Replicator.AfterFailover.RESUME : Replicator.AfterFailover.REFUSE)));
     }
-    return runUntilStopped(starts);
+    MetricsConfig metrics = cfg.metrics();
+    if (metricsPort != null) {
+      if (metricsPort < 0 || metricsPort > 65535) {
+        throw new FerryException(FerryException.Reason.BAD_INPUT, "--metrics-port: " + metricsPort + " is not a port (0..65535)");
+      }
+      metrics = metrics.withPort(metricsPort);
+    }
+    return runUntilStopped(starts, metrics);
   }
 
   /**
    * Starts the flows and runs them until SIGTERM (exit 0 after a clean stop) or until one fails (its error thrown); every
-   * flow is closed either way.
+   * flow is closed either way. With metrics on, the HTTP server answers from before the first flow starts (alive, not
+   * ready) until every flow stopped.
    */
-  static int runUntilStopped(List<Supplier<Replicator>> flows) throws InterruptedException {
-    List<Replicator> running = new java.util.concurrent.CopyOnWriteArrayList<>();
+  static int runUntilStopped(List<Start> flows, MetricsConfig metrics) throws InterruptedException {
+    List<Replicator> running = new CopyOnWriteArrayList<>();
+    List<Served> served = new ArrayList<>();
+    StatusServer server = null;
     Thread hook = new Thread(() -> running.forEach(Replicator::close), "ferry-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
-      for (Supplier<Replicator> start : flows) {
-        running.add(start.get());
+      if (metrics.enabled()) {
+        for (Start s : flows) {
+          served.add(new Served(s.flow(), metrics));
+        }
+        List<StatusServer.Flow> view = List.copyOf(served);
+        server = StatusServer.start(metrics, () -> view);
+        served.forEach(Served::start);
+      }
+      for (int i = 0; i < flows.size(); i++) {
+        Replicator r = flows.get(i).start().get();
+        running.add(r);
+        if (!served.isEmpty()) {
+          served.get(i).replicator = r;
+        }
       }
       while (running.stream().allMatch(r -> r.failure().isEmpty())) {
         for (Replicator r : running) {
@@ -58,11 +94,68 @@ final class RunCommand implements Callable<Integer> {
       throw failure;
     } finally {
       running.forEach(Replicator::close);
+      served.forEach(Served::close);
+      if (server != null) {
+        server.close();
+      }
       try {
         Runtime.getRuntime().removeShutdownHook(hook);
       } catch (IllegalStateException e) {
         // already shutting down
       }
+    }
+  }
+
+  /** A flow of this process with its live status, as the HTTP server sees it. */
+  private static final class Served implements StatusServer.Flow {
+    private final LiveStatus status;
+    volatile Replicator replicator;
+
+    Served(FlowConfig flow, MetricsConfig metrics) {
+      this.status = new LiveStatus(flow, metrics, this::local, () -> dead().isEmpty());
+    }
+
+    void start() {
+      status.start();
+    }
+
+    private FlowStatus local() {
+      Replicator r = replicator;
+      return r == null ? new FlowStatus(ReplicationStatus.none(), Map.of(), Optional.empty()) : r.status();
+    }
+
+    @Override
+    public LiveStatus status() {
+      return status;
+    }
+
+    @Override
+    public Optional<String> dead() {
+      Replicator r = replicator;
+      return r == null ? Optional.empty() : r.failure().map(e -> "failed: " + e.getMessage());
+    }
+
+    @Override
+    public Optional<String> notReady() {
+      Replicator r = replicator;
+      if (r == null) {
+        return Optional.of("starting (waiting for its clusters)");
+      }
+      if (r.failure().isPresent()) {
+        return dead();
+      }
+      ReplicationStatus s = r.status().replication();
+      if (!s.joined()) {
+        return Optional.of("not yet a member of its group");
+      }
+      if (!s.shardFaults().isEmpty()) {
+        return Optional.of("shards that cannot go on: " + s.shardFaults());
+      }
+      return Optional.empty();
+    }
+
+    void close() {
+      status.close();
     }
   }
 }

@@ -21,11 +21,49 @@ final class StatusCommand implements Callable<Integer> {
   @Option(names = "--flow", paramLabel = "NAME", description = "Only this flow.")
   String flow;
 
+  @Option(names = "--format", paramLabel = "table|json", description = "Output format (default: table; json: the same as a running ferry serves at /status).")
+  String format = "table";
+
+  @Option(names = "--watch", paramLabel = "SECONDS", description = "Read and show the status again every SECONDS seconds, until Ctrl-C.")
+  Integer watch;
+
   @Override
-  public Integer call() {
+  public Integer call() throws InterruptedException {
+    Json.requireFormat(format);
+    if (watch != null && (watch < 1 || watch > 3600)) {
+      throw new dev.ferry.FerryException(dev.ferry.FerryException.Reason.BAD_INPUT, "--watch: " + watch + " is out of range 1..3600 seconds");
+    }
     PrintWriter out = spec.commandLine().getOut();
-    for (FlowConfig f : flow == null ? flows.config().flows() : java.util.List.of(flows.flow(flow))) {
-      FlowReport.Report r = FlowReport.read(f);
+    java.util.List<FlowConfig> selected = flow == null ? flows.config().flows() : java.util.List.of(flows.flow(flow));
+    boolean terminal = System.console() != null;
+    while (true) {
+      java.util.List<FlowReport.Report> reports = new java.util.ArrayList<>();
+      for (FlowConfig f : selected) {
+        reports.add(FlowReport.read(f));
+      }
+      long readAt = System.currentTimeMillis();
+      if (watch != null && terminal) {
+        out.print("\033[H\033[2J"); // clear the screen, as watch(1) does
+      }
+      if (format.equals("json")) {
+        out.println(Json.write(reports.stream().map(r -> StatusJson.of(r, readAt, java.util.Optional.empty())).toList()));
+      } else {
+        if (watch != null) {
+          out.printf("%s, every %d s (Ctrl-C to stop)%n", java.time.Instant.ofEpochMilli(readAt), watch);
+        }
+        reports.forEach(r -> table(out, r));
+      }
+      out.flush();
+      if (watch == null) {
+        return ExitCodes.OK;
+      }
+      Thread.sleep(watch * 1000L);
+    }
+  }
+
+  private static void table(PrintWriter out, FlowReport.Report r) {
+    {
+      FlowConfig f = r.flow();
       out.printf("flow %s: %s -> %s%s%n", f.name(), f.source().describe(), f.target().describe(),
           r.sourceReachable() ? "" : " (source does not answer: lag unknown)");
       out.printf("  %-30s %-32s %14s %14s %10s %10s %11s  %s%n", "source partition", "target partition", "replicated to", "source end", "lag",
@@ -56,8 +94,6 @@ final class StatusCommand implements Callable<Integer> {
             sh.bytesPerSecond() / 1e6, sh.slowPartitions(), sh.statsAgeMs().isPresent() ? String.format("%.0fs ago", sh.statsAgeMs().getAsLong() / 1000.0) : "never");
       }
     }
-    out.flush();
-    return ExitCodes.OK;
   }
 
   private static String orUnknown(java.util.OptionalLong v) {

@@ -4,6 +4,7 @@ import dev.ferry.config.ClusterConfig;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -53,6 +54,14 @@ public final class Clients {
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    return withMeters(p);
+  }
+
+  /** Adds Ferry's reporter of the clients' own figures to the reporters the user's properties name, if any. */
+  static Properties withMeters(Properties p) {
+    String mine = dev.ferry.metrics.KafkaClientMeters.class.getName();
+    Object theirs = p.get(CommonClientConfigs.METRIC_REPORTER_CLASSES_CONFIG);
+    p.put(CommonClientConfigs.METRIC_REPORTER_CLASSES_CONFIG, theirs == null || theirs.toString().isBlank() ? mine : theirs + "," + mine);
     return p;
   }
 
@@ -112,7 +121,7 @@ public final class Clients {
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    return p;
+    return withMeters(p);
   }
 
   public static int batchBytes(int partitions) {

@@ -26,6 +26,12 @@ final class ReplicationState {
   private final Map<Integer, ShardLanes> lanes = new ConcurrentHashMap<>();
   private final Map<Integer, ShardStats.Counters> shardLoad = new ConcurrentHashMap<>();
   private final Map<Integer, String> shardFaults = new ConcurrentHashMap<>();
+  private volatile boolean joined;
+
+  /** The membership group gave this process its shards (none or some) for the first time. */
+  void joined() {
+    joined = true;
+  }
 
   void filtered() {
     filtered.increment();
@@ -110,6 +116,12 @@ final class ReplicationState {
     Set<TopicPartition> slow = lanes.values().stream().flatMap(l -> l.slowPartitions().stream()).collect(Collectors.toUnmodifiableSet());
     return new ReplicationStatus(replicated.sum(), filtered.sum(), transactions.sum(), expiredBeforeReplication.sum(), corruptProvenance.sum(),
         restarts.sum(), Map.copyOf(problems), Map.copyOf(committedNext), Set.copyOf(ownedShards.keySet()), slow, shardBytes(),
-        new TreeMap<>(shardFaults));
+        new TreeMap<>(shardFaults), openRecords(), joined);
+  }
+
+  private Map<Integer, Long> openRecords() {
+    Map<Integer, Long> out = new TreeMap<>();
+    ownedShards.keySet().forEach(s -> out.put(s, shardLoad(s).open()));
+    return out;
   }
 }

@@ -22,14 +22,16 @@ import org.apache.kafka.common.TopicPartition;
  * @param shardBytes key and value bytes this process replicated for each shard so far
  * @param shardFaults shards of this process that cannot go on for now (a cluster that does not answer, commits that
  *     fail), with what is wrong; a shard's next commit clears its fault
+ * @param shardOpenRecords records in the open transactions of each shard this process runs, as of its lanes' last step
+ * @param joined whether this process has joined the flow's membership group (been given its shards, none or some)
  */
 public record ReplicationStatus(long replicatedRecords, long filteredRecords, long committedTransactions, long expiredBeforeReplication,
     long corruptProvenanceHeaders, long shardRestarts, Map<TopicPartition, Problem> partitionProblems,
     Map<TopicPartition, Long> committedPositions, Set<Integer> ownedShards, Set<TopicPartition> slowLanePartitions,
-    Map<Integer, Long> shardBytes, Map<Integer, String> shardFaults) {
+    Map<Integer, Long> shardBytes, Map<Integer, String> shardFaults, Map<Integer, Long> shardOpenRecords, boolean joined) {
 
   /** Before anything ran. */
   public static ReplicationStatus none() {
-    return new ReplicationStatus(0, 0, 0, 0, 0, 0, Map.of(), Map.of(), Set.of(), Set.of(), Map.of(), Map.of());
+    return new ReplicationStatus(0, 0, 0, 0, 0, 0, Map.of(), Map.of(), Set.of(), Set.of(), Map.of(), Map.of(), Map.of(), false);
   }
 }

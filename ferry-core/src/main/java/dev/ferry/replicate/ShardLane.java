@@ -60,6 +60,7 @@ final class ShardLane {
   private final PartitionFaults faults;
   /** The shard's totals in this process, shared by its two lanes. */
   private final ShardStats.Counters load;
+  private final io.micrometer.core.instrument.Timer commitTime;
   private final ShardStatsReporter stats;
   private final SendLedger ledger = new SendLedger();
   private final ShardAssignment assignment;
@@ -87,6 +88,7 @@ final class ShardLane {
     String flow = ctx.flow().name();
     this.transactionalId = lane == ShardWorker.Lane.MAIN ? FerryNames.transactionalId(flow, shard) : FerryNames.slowLaneTransactionalId(flow, shard);
     this.pacer = new TransactionPacer(ctx.flow().commitInterval(), ctx.flow().maxLatency());
+    this.commitTime = dev.ferry.metrics.FerryMeters.commitTimer(ctx.flow());
     this.policy = new LanePolicy(ctx.flow().commitInterval(), clock);
     this.faults = new PartitionFaults(ctx.flow(), state, shard);
     this.mapper = new RecordMapper(ctx.flow().source().alias(), ctx.flow().target().alias(), ctx.flow().provenance(), faults::unreadableHeader);
@@ -158,6 +160,7 @@ final class ShardLane {
     if (pacer.due(clock.getAsLong(), records.isEmpty(), !records.isEmpty() && behind(records.count())) || tx.failed()) {
       commit();
     }
+    load.open(lane, ledger.count());
   }
 
   /**
@@ -343,6 +346,7 @@ final class ShardLane {
     }
     failedCommits = 0;
     commits++;
+    commitTime.record(clock.getAsLong() - commitStart, java.util.concurrent.TimeUnit.NANOSECONDS);
     ledger.reset();
     long committedAt = clock.getAsLong();
     progressed.forEach(p -> p.progressCommitted(committedAt));
@@ -504,6 +508,7 @@ final class ShardLane {
 
   /** Closes the clients; after a clean end the producer may take a few seconds to send what it holds, else none. */
   void close(boolean clean) {
+    load.open(lane, 0);
     if (lane == ShardWorker.Lane.MAIN) {
       state.shardStopped(shard);
     }

@@ -143,6 +143,7 @@ final class ShardMembership implements Runnable {
   private final class Listener implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      ctx.state().joined();
       for (TopicPartition tp : partitions) {
         int shard = tp.partition();
         if (closing || workers.containsKey(shard)) {

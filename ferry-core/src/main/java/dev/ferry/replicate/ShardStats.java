@@ -132,6 +132,8 @@ public record ShardStats(long timeMs, String member, double recordsPerSecond, do
   static final class Counters {
     private final LongAdder records = new LongAdder();
     private final LongAdder bytes = new LongAdder();
+    /** Records in each lane's open transaction (main, slow), as of the lane's last step. */
+    private final java.util.concurrent.atomic.AtomicLongArray open = new java.util.concurrent.atomic.AtomicLongArray(2);
     private final ConcurrentHashMap<TopicPartition, Long> latency =
         new ConcurrentHashMap<>();
 
@@ -150,6 +152,15 @@ public record ShardStats(long timeMs, String member, double recordsPerSecond, do
         }
       }
       return out;
+    }
+
+    void open(ShardWorker.Lane lane, long records) {
+      open.set(lane.ordinal(), records);
+    }
+
+    /** Records in the shard's open transactions now (both lanes). */
+    long open() {
+      return open.get(0) + open.get(1);
     }
 
     void add(long r, long b) {

@@ -82,10 +82,12 @@ public final class FlowReport {
    * @param orphans target topics the flow replicated whose source topic is gone (kept: they are the DR copy)
    * @param configRules rules the target's own topic configs break (see {@link Audit}); the sync cannot fix them
    * @param topicsUnchecked why orphans and config rules could not be read (the source does not answer), if they could not
+   * @param drifted topic pairs that differ from what the flow wants (as {@code ferry audit} counts them: a missing target
+   *     topic, too few partitions, a synced config that differs, a broken config rule); 0 when the topics were not checked
    */
   public record Report(FlowConfig flow, boolean sourceReachable, List<PartitionRow> partitions, List<GroupRow> groups, List<MemberRow> members,
       List<ShardRow> shards, List<String> recreated, List<String> recreations, List<String> orphans, List<String> configRules,
-      Optional<String> topicsUnchecked) {}
+      Optional<String> topicsUnchecked, int drifted) {}
 
   private FlowReport() {}
 
@@ -139,12 +141,14 @@ public final class FlowReport {
       List<String> rules = List.of();
       List<String> recreated = List.of(); // needs the source too: none is known while it does not answer
       Optional<String> unchecked = Optional.empty();
+      int drifted = 0;
       if (ends.isPresent()) {
         try {
           Audit.Report audit = new Audit(flow).topics();
           orphans = audit.orphans();
           rules = audit.topics().stream().flatMap(t -> t.violations().stream()).toList();
           recreated = List.copyOf(audit.recreated().values());
+          drifted = (int) audit.topics().stream().filter(Audit.TopicRow::drift).count();
         } catch (FerryException e) {
           unchecked = Optional.of(e.getMessage());
           recreated = List.copyOf(Recreations.pending(flow, source, committed).values());
@@ -153,7 +157,7 @@ public final class FlowReport {
         unchecked = Optional.of("the source does not answer");
       }
       return new Report(flow, ends.isPresent(), rows, groups, processes, shards(flow, processes, stats, now), recreated,
-          Recreation.summaries(flow, target, Duration.ofSeconds(30)), orphans, rules, unchecked);
+          Recreation.summaries(flow, target, Duration.ofSeconds(30)), orphans, rules, unchecked, drifted);
     }
   }
 

@@ -140,7 +140,21 @@ class ConfigLoaderTest {
     assertError("flows:\n" + flow + flow, "flows[1].name: 'A-to-B' is used by another flow");
     assertError("flows: []\n", "flows: needs at least one flow");
     assertError("", "flows: is required (the file test is empty)");
-    assertError("flowz: 1\n", "flowz: unknown key (allowed: flows)");
+    assertError("flowz: 1\n", "flowz: unknown key (allowed: flows, metrics)");
+  }
+
+  @Test
+  void metricsAreOffUnlessAPortIsGivenAndTheirErrorsNameTheKey() {
+    String flow = "flows:\n  - source: {alias: A, bootstrap: \"a:1\"}\n    target: {alias: B, bootstrap: \"b:1\"}\n    topics: x\n";
+    assertThat(ConfigLoader.parse(flow, "test").metrics().enabled()).isFalse();
+    MetricsConfig m = ConfigLoader.parse(flow + "metrics:\n  port: 9404\n  per-partition: false\n  status-interval: 30s\n", "test").metrics();
+    assertThat(m.port()).hasValue(9404);
+    assertThat(m.host()).isEqualTo("0.0.0.0");
+    assertThat(m.perPartition()).isFalse();
+    assertThat(m.statusInterval()).isEqualTo(java.time.Duration.ofSeconds(30));
+    assertError(flow + "metrics:\n  port: 70000\n", "metrics.port: 70000 is not a port (0..65535; 0 picks a free one)");
+    assertError(flow + "metrics:\n  status-interval: 10ms\n", "metrics.status-interval: PT0.01S is out of range 500ms..1h");
+    assertError(flow + "metrics:\n  prot: 9404\n", "metrics.prot: unknown key (allowed: host, per-partition, port, status-interval)");
   }
 
   @Test

@@ -1,0 +1,374 @@
+package dev.ferry.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.ferry.replicate.TwoClusters;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.quota.ClientQuotaAlteration;
+import org.apache.kafka.common.quota.ClientQuotaEntity;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+
+/**
+ * A running {@code ferry run --metrics-port} seen from outside, as Prometheus, Kubernetes and an operator's browser see
+ * it: metrics that follow the flow (lag rising while the target is slowed by a produce quota, falling after; records at
+ * risk for a group ahead of replication), every metric the dashboard and the alert rules use, the probes, the JSON
+ * status, and the status page in headless Chromium.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ObservabilityIT {
+  @RegisterExtension
+  static final TwoClusters clusters = new TwoClusters();
+
+  private static final String TOPIC = "obs.orders";
+  private static final String GROUP = "obs-app";
+  private static final Path DEPLOY = Path.of("..", "deploy");
+  private static FerryProcess ferry;
+  private static int port;
+  private static Path config;
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static volatile long written;
+
+  @BeforeAll
+  static void startFerry() throws Exception {
+    try (Admin a = admin(clusters.a().bootstrap())) {
+      a.createTopics(List.of(new NewTopic(TOPIC, 2, (short) 1))).all().get();
+    }
+    write(200);
+    port = freePort();
+    config = clusters.directory().resolve("observability.yaml");
+    Files.writeString(config, """
+        flows:
+          - name: obs
+            source: {alias: A, bootstrap: "%s"}
+            target: {alias: B, bootstrap: "%s"}
+            topics: 'obs\\..*'
+            groups: %s
+            checkpoint-interval: 1s
+            topic-refresh-interval: 1s
+        metrics:
+          port: %d
+          host: 127.0.0.1
+          status-interval: 1s
+        """.formatted(clusters.a().bootstrap(), clusters.b().bootstrap(), GROUP, port));
+    ferry = FerryProcess.start(clusters.directory().resolve("logs"), "run", "--config", config.toString());
+    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+        .untilAsserted(() -> assertThat(get("/readyz").statusCode()).as(ferry.output()).isEqualTo(200));
+  }
+
+  @AfterAll
+  static void stopFerry() throws Exception {
+    if (ferry != null) {
+      ferry.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void probesAnswerAndStatusIsTheSameJsonAsFerryStatus() throws Exception {
+    assertThat(get("/healthz").body()).isEqualTo("ok\n");
+    assertThat(get("/readyz").body()).isEqualTo("ok\n");
+    assertThat(get("/nothing-here").statusCode()).isEqualTo(404);
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      JsonNode flows = json(get("/status").body());
+      assertThat(flows.get(0).get("flow").asText()).isEqualTo("obs");
+      long replicated = 0;
+      for (JsonNode p : flows.get(0).get("partitions")) {
+        assertThat(p.get("topic").asText()).isEqualTo(TOPIC);
+        replicated += p.get("replicatedUpTo").asLong();
+      }
+      assertThat(replicated).isEqualTo(written);
+    });
+    Cli.Result cli = Cli.ferry("status", "--config", config.toString(), "--format", "json");
+    assertThat(cli.code()).as(cli.err()).isZero();
+    JsonNode fromCli = json(cli.out()).get(0);
+    JsonNode served = json(get("/status").body()).get(0);
+    assertThat(fieldNames(fromCli)).isEqualTo(fieldNames(served));
+    assertThat(fromCli.get("partitions").size()).isEqualTo(2);
+    assertThat(fromCli.get("partitions").get(0).get("replicatedUpTo")).isEqualTo(served.get("partitions").get(0).get("replicatedUpTo"));
+    assertThat(fromCli.toString()).doesNotContain("bootstrap.servers", "sasl.jaas.config");
+  }
+
+  @Test
+  @Order(2)
+  void lagRisesWhileTheTargetIsSlowedAndFallsAfterAndAGroupAheadOfReplicationHasRecordsAtRisk() throws Exception {
+    assertThat(lag()).isZero();
+    slowTarget(true);
+    AtomicBoolean writing = new AtomicBoolean(true);
+    Thread writer = writer(writing);
+    try {
+      List<Double> seen = new ArrayList<>();
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+        seen.add(lag());
+        int n = seen.size();
+        assertThat(n >= 3 && seen.get(n - 1) > seen.get(n - 3) && seen.get(n - 1) > 1000).as(() -> "lag rising above 1000 records: " + seen + "\n" + tail(ferry.output())).isTrue();
+      });
+      consumeAllOnSource();
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() ->
+          assertThat(metric("ferry_group_at_risk_records", Map.of("group", GROUP))).as(() -> tail(ferry.output())).isPositive());
+    } finally {
+      writing.set(false);
+      writer.join();
+      slowTarget(false);
+    }
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).until(() -> lag() == 0);
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+        .until(() -> metric("ferry_group_at_risk_records", Map.of("group", GROUP)) == 0);
+    assertThat(metric("ferry_replicated_records_total", Map.of())).isEqualTo(written);
+    assertThat(metric("ferry_transaction_commit_seconds_count", Map.of())).isPositive();
+  }
+
+  @Test
+  @Order(3)
+  void everyMetricTheDashboardAndTheAlertRulesUseIsExposed() throws Exception {
+    Set<String> used = new TreeSet<>();
+    collectExpressions(new ObjectMapper().readTree(DEPLOY.resolve("grafana/ferry.json").toFile()), used);
+    JsonNode alerts = new ObjectMapper(new YAMLFactory()).readTree(DEPLOY.resolve("prometheus/alerts.yaml").toFile());
+    collectExpressions(alerts, used);
+    assertThat(used).as("metric names in the dashboard and the alert rules").hasSizeGreaterThan(10);
+    int rules = 0;
+    for (JsonNode g : alerts.get("groups")) {
+      rules += g.get("rules").size();
+    }
+    assertThat(rules).isGreaterThanOrEqualTo(6);
+    write(10); // latency and throughput are reported for partitions that replicated recently
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+      Set<String> exposed = families(get("/metrics").body());
+      assertThat(exposed).as("metrics /metrics exposes").containsAll(used);
+    });
+  }
+
+  @Test
+  @Order(4)
+  void thePageShowsLagChangingWhileRecordsArriveAndAProblemOnceOneIsIntroduced() throws Exception {
+    System.setProperty("webdriver.chrome.driver", "/usr/bin/chromedriver");
+    ChromeOptions options = new ChromeOptions().setBinary("/usr/bin/chromium")
+        .addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1100");
+    WebDriver browser = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(Path.of("/usr/bin/chromedriver").toFile()).build(),
+        options);
+    slowTarget(true);
+    AtomicBoolean writing = new AtomicBoolean(true);
+    Thread writer = null;
+    try {
+      browser.get("http://127.0.0.1:" + port + "/");
+      By lagCell = By.cssSelector("[data-lag='" + TOPIC + "-0']");
+      await().atMost(Duration.ofSeconds(30)).until(() -> !browser.findElements(lagCell).isEmpty());
+      writer = writer(writing);
+      Set<String> shown = new TreeSet<>();
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> {
+        browser.findElements(lagCell).forEach(e -> shown.add(e.getText()));
+        return shown.size() >= 3;
+      });
+      // a problem: the target topic exists with another cleanup.policy than its source
+      try (Admin b = admin(clusters.b().bootstrap()); Admin a = admin(clusters.a().bootstrap())) {
+        b.createTopics(List.of(new NewTopic("A.obs.compacted", 1, (short) 1).configs(Map.of("cleanup.policy", "compact")))).all().get();
+        a.createTopics(List.of(new NewTopic("obs.compacted", 1, (short) 1))).all().get();
+      }
+      By problem = By.cssSelector("[data-problems='obs'] [data-kind='cleanup-policy-mismatch']");
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+          .until(() -> browser.findElement(problem).getText().contains("obs.compacted"));
+      Path shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
+      Files.copy(shot, Path.of("target", "status-page.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      writing.set(false);
+      if (writer != null) {
+        writer.join();
+      }
+      slowTarget(false);
+      browser.quit();
+    }
+  }
+
+  private static String tail(String output) {
+    return output.substring(Math.max(0, output.length() - 4000));
+  }
+
+  /** Names in every {@code expr} of a dashboard or rule file (a metric family each: histograms by their base name). */
+  private static void collectExpressions(JsonNode node, Set<String> out) {
+    if (node.isObject()) {
+      node.properties().forEach(e -> {
+        if (e.getKey().equals("expr") && e.getValue().isTextual()) {
+          Matcher m = Pattern.compile("\\b((?:ferry|jvm|process)_[a-z0-9_]+)").matcher(e.getValue().asText());
+          while (m.find()) {
+            out.add(m.group(1).replaceAll("_(bucket|count|sum)$", ""));
+          }
+        } else {
+          collectExpressions(e.getValue(), out);
+        }
+      });
+    } else if (node.isArray()) {
+      node.forEach(n -> collectExpressions(n, out));
+    }
+  }
+
+  /** The metric families of an exposition, histograms by their base name. */
+  private static Set<String> families(String exposition) {
+    Set<String> out = new TreeSet<>();
+    for (String line : exposition.split("\n")) {
+      if (!line.isEmpty() && !line.startsWith("#")) {
+        out.add(line.split("[{ ]", 2)[0].replaceAll("_(bucket|count|sum)$", ""));
+      }
+    }
+    return out;
+  }
+
+  /** The summed lag of the topic's partitions, from /metrics. */
+  private static double lag() throws Exception {
+    return metric("ferry_replication_lag_records", Map.of("topic", TOPIC));
+  }
+
+  /** The sum of a metric's samples whose labels include these. */
+  private static double metric(String name, Map<String, String> labels) throws Exception {
+    double sum = 0;
+    boolean found = false;
+    for (String line : get("/metrics").body().split("\n")) {
+      if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+        if (labels.entrySet().stream().allMatch(l -> line.contains(l.getKey() + "=\"" + l.getValue() + "\""))) {
+          sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+          found = true;
+        }
+      }
+    }
+    return found ? sum : Double.NaN;
+  }
+
+  /** Slows every client's writes to B to 2 KB/s with a default produce quota (or lifts it). */
+  private static void slowTarget(boolean slow) throws Exception {
+    Map<String, String> defaultClient = new HashMap<>();
+    defaultClient.put(ClientQuotaEntity.CLIENT_ID, null);
+    try (Admin b = admin(clusters.b().bootstrap())) {
+      b.alterClientQuotas(List.of(new ClientQuotaAlteration(new ClientQuotaEntity(defaultClient),
+          List.of(new ClientQuotaAlteration.Op("producer_byte_rate", slow ? 2048.0 : null))))).all().get();
+    }
+  }
+
+  /** Writes 1 KiB records to the source until told to stop. */
+  private static Thread writer(AtomicBoolean writing) {
+    Thread t = new Thread(() -> {
+      try (KafkaProducer<byte[], byte[]> producer = producer()) {
+        while (writing.get()) {
+          send(producer, 100);
+          Thread.sleep(50); // at most 2,000 records/s: enough to outrun the quota, little to catch up afterwards
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "obs-writer");
+    t.start();
+    return t;
+  }
+
+  private static void write(int records) {
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      send(producer, records);
+    }
+  }
+
+  private static KafkaProducer<byte[], byte[]> producer() {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, clusters.a().bootstrap());
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  private static void send(KafkaProducer<byte[], byte[]> producer, int records) {
+    java.util.Random random = new java.util.Random();
+    for (int i = 0; i < records; i++) {
+      byte[] value = new byte[1024]; // random: a produce quota counts compressed bytes
+      random.nextBytes(value);
+      producer.send(new ProducerRecord<>(TOPIC, i % 2, null, value));
+    }
+    producer.flush();
+    synchronized (ObservabilityIT.class) {
+      written += records;
+    }
+  }
+
+  /** A group on the source reads everything there and commits: it is ahead of replication while the target is slowed. */
+  private static void consumeAllOnSource() {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, clusters.a().bootstrap());
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP);
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      c.subscribe(List.of(TOPIC));
+      long read = 0;
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (read < 1000 && System.nanoTime() < deadline) {
+        read += c.poll(Duration.ofMillis(500)).count();
+      }
+      c.commitSync();
+    }
+  }
+
+  private static HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static JsonNode json(String text) throws IOException {
+    return new ObjectMapper().readTree(text);
+  }
+
+  private static Set<String> fieldNames(JsonNode n) {
+    Set<String> out = new TreeSet<>();
+    n.fieldNames().forEachRemaining(out::add);
+    return out;
+  }
+
+  private static Admin admin(String bootstrap) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrap);
+    return Admin.create(p);
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
