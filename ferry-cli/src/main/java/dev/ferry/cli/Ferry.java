@@ -27,6 +27,10 @@ public final class Ferry {
       description = "Level of Ferry's own logs: error, warn, info (default; warn for drill), debug, trace.")
   String logLevel;
 
+  @Option(names = "--log-format", scope = CommandLine.ScopeType.INHERIT, paramLabel = "text|json", converter = LogFormatConverter.class,
+      description = "Log lines as text (default) or as one JSON object per line, for log pipelines.")
+  String logFormat;
+
   /** The levels --log-level takes. */
   static final java.util.Set<String> LEVELS = java.util.Set.of("error", "warn", "info", "debug", "trace");
 
@@ -81,7 +85,7 @@ public final class Ferry {
     boolean verbose = a.contains("--verbose");
     String command = "";
     for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--log-level")) {
+      if (args[i].equals("--log-level") || args[i].equals("--log-format")) {
         i++; // its value
       } else if (!args[i].startsWith("-")) {
         command = args[i];
@@ -97,8 +101,27 @@ public final class Ferry {
       }
     }
     System.setProperty("ferry.log.level", level);
+    for (int i = 0; i < args.length; i++) {
+      String given = args[i].startsWith("--log-format=") ? args[i].substring("--log-format=".length())
+          : args[i].equals("--log-format") && i + 1 < args.length ? args[i + 1] : null;
+      if ("json".equalsIgnoreCase(given) && System.getProperty("logback.configurationFile") == null) {
+        System.setProperty("logback.configurationFile", "logback-json.xml"); // logback.xml's levels, JSON lines
+      }
+    }
     boolean service = command.equals("run") || command.equals("failback") && a.contains("start");
     System.setProperty("ferry.kafka.log.level", verbose || service ? "warn" : "error");
+  }
+
+  /** text or json, in any case. */
+  static final class LogFormatConverter implements CommandLine.ITypeConverter<String> {
+    @Override
+    public String convert(String value) {
+      String v = value.toLowerCase(java.util.Locale.ROOT);
+      if (!v.equals("text") && !v.equals("json")) {
+        throw new CommandLine.TypeConversionException("'" + value + "' is not a log format (text, json)");
+      }
+      return v;
+    }
   }
 
   /** One of {@link #LEVELS}, in any case. */

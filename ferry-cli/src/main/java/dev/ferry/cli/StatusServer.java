@@ -48,6 +48,12 @@ final class StatusServer implements AutoCloseable {
     java.util.Optional<String> notReady();
   }
 
+  static final String METRICS = "/metrics";
+  static final String HEALTH = "/healthz";
+  static final String READY = "/readyz";
+  static final String STATUS = "/status";
+  static final String PAGE = "/";
+
   private final HttpServer server;
   private final ExecutorService executor;
   private final PrometheusMeterRegistry registry;
@@ -86,11 +92,11 @@ final class StatusServer implements AutoCloseable {
     });
     server.setExecutor(executor);
     StatusServer s = new StatusServer(server, executor, registry, flows);
-    server.createContext("/metrics", x -> s.answer(x, () -> new Answer(200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape())));
-    server.createContext("/healthz", x -> s.answer(x, () -> s.probe(Flow::dead)));
-    server.createContext("/readyz", x -> s.answer(x, () -> s.probe(Flow::notReady)));
-    server.createContext("/status", x -> s.answer(x, s::status));
-    server.createContext("/", x -> s.answer(x, () -> "/".equals(x.getRequestURI().getPath()) ? page()
+    server.createContext(METRICS, x -> s.answer(x, () -> new Answer(200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape())));
+    server.createContext(HEALTH, x -> s.answer(x, () -> s.probe(Flow::dead)));
+    server.createContext(READY, x -> s.answer(x, () -> s.probe(Flow::notReady)));
+    server.createContext(STATUS, x -> s.answer(x, s::status));
+    server.createContext(PAGE, x -> s.answer(x, () -> PAGE.equals(x.getRequestURI().getPath()) ? page()
         : new Answer(404, "text/plain; charset=utf-8", "not found: " + x.getRequestURI().getPath() + " (see /, /status, /metrics, /healthz, /readyz)\n")));
     server.start();
     LOG.atInfo().log("serving metrics, health and status on http://{}:{}/", config.host(), s.port());

@@ -53,13 +53,13 @@ import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 
 /**
- * A running {@code ferry run --metrics-port} seen from outside, as Prometheus, Kubernetes and an operator's browser see
- * it: metrics that follow the flow (lag rising while the target is slowed by a produce quota, falling after; records at
+ * Ferry as a service. The archive, unpacked away from the source tree, runs. A running {@code ferry run --metrics-port}
+ * seen from outside, as Prometheus, Kubernetes and an operator's browser see it: metrics that follow the flow (lag rising while the target is slowed by a produce quota, falling after; records at
  * risk for a group ahead of replication), every metric the dashboard and the alert rules use, the probes, the JSON
  * status, and the status page in headless Chromium.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class ObservabilityIT {
+class ServiceIT {
   @RegisterExtension
   static final TwoClusters clusters = new TwoClusters();
 
@@ -226,6 +226,37 @@ class ObservabilityIT {
     return output.substring(Math.max(0, output.length() - 4000));
   }
 
+  @Test
+  @Order(5)
+  void theArchiveRunsWithoutMavenOrTheSourceTree() throws Exception {
+    Path archive = Path.of(System.getProperty("ferry.archive"));
+    Path home = Files.createTempDirectory(clusters.directory(), "unpacked");
+    assertThat(new ProcessBuilder("tar", "-xzf", archive.toString(), "-C", home.toString()).inheritIO().start().waitFor()).isZero();
+    Path bin = home.resolve(archive.getFileName().toString().replace(".tar.gz", "")).resolve("bin/ferry");
+    assertThat(bin).isExecutable();
+    assertThat(bin.resolveSibling("../config/ferry.yaml").normalize()).exists();
+    assertThat(bin.resolveSibling("../LICENSE").normalize()).exists();
+    Process version = archived(home, bin, "--version");
+    String out = new String(version.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(version.waitFor()).as(out).isZero();
+    assertThat(out).startsWith("ferry " + System.getProperty("ferry.version") + " (Kafka clients 4.3.1)");
+    Process status = archived(home, bin, "status", "--config", config.toString(), "--format", "json");
+    out = new String(status.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(status.waitFor()).as(out).isZero();
+    assertThat(json(out).get(0).get("flow").asText()).isEqualTo("obs");
+  }
+
+  /** bin/ferry of the unpacked archive, run from its own directory with nothing of the build around it. */
+  private static Process archived(Path home, Path bin, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(bin.toString()));
+    cmd.addAll(List.of(args));
+    ProcessBuilder b = new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true);
+    b.environment().keySet().removeIf(k -> !k.equals("PATH") && !k.equals("HOME"));
+    b.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    b.environment().put("FERRY_JAVA_OPTS", "-Xmx128m -XX:+UseSerialGC");
+    return b.start();
+  }
+
   /** Names in every {@code expr} of a dashboard or rule file (a metric family each: histograms by their base name). */
   private static void collectExpressions(JsonNode node, Set<String> out) {
     if (node.isObject()) {
@@ -322,7 +353,7 @@ class ObservabilityIT {
       producer.send(new ProducerRecord<>(TOPIC, i % 2, null, value));
     }
     producer.flush();
-    synchronized (ObservabilityIT.class) {
+    synchronized (ServiceIT.class) {
       written += records;
     }
   }
