@@ -64,7 +64,7 @@ final class FailbackCommand {
             throw e;
           }
           return r;
-        })), dev.ferry.config.MetricsConfig.OFF);
+        })), dev.ferry.config.MetricsConfig.OFF, out);
         report(out, running[0]);
         return exit;
       } catch (FerryException e) {
@@ -213,8 +213,8 @@ final class FailbackCommand {
         throw new FerryException(FerryException.Reason.BAD_INPUT, "--quiet: must be more than 0");
       }
       FailbackFinish.Report r;
-      try (DrainProgress progress = new DrainProgress(out)) {
-        r = new FailbackFinish(flows.flow(flow), timeout, quiet, progress, line -> {
+      try (Progress progress = new Progress(out, "copying back", "offsets")) {
+        r = new FailbackFinish(flows.flow(flow), timeout, quiet, d -> progress.update(d.total() - d.remaining(), d.total(), d.remainingBytes()), line -> {
           out.println(line);
           out.flush();
         }).run();

@@ -25,6 +25,7 @@ import picocli.CommandLine.Option;
     description = {"Replicate topics and checkpoint consumer groups until stopped (SIGTERM or Ctrl-C), then stop cleanly "
         + "with everything committed. Give flows in a YAML file (--config) or one flow on the command line (--source, --target, --topics)."})
 final class RunCommand implements Callable<Integer> {
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
   @Mixin FlowOptions flows;
 
   @Option(names = "--resume-after-failover", description = "Replicate again into a target that a flow failed over to (refused without it: "
@@ -53,15 +54,15 @@ final class RunCommand implements Callable<Integer> {
       }
       metrics = metrics.withPort(metricsPort);
     }
-    return runUntilStopped(starts, metrics);
+    return runUntilStopped(starts, metrics, spec.commandLine().getOut());
   }
 
   /**
    * Starts the flows and runs them until SIGTERM (exit 0 after a clean stop) or until one fails (its error thrown); every
    * flow is closed either way. With metrics on, the HTTP server answers from before the first flow starts (alive, not
-   * ready) until every flow stopped.
+   * ready) until every flow stopped. A large backlog at start shows its progress on {@code out}.
    */
-  static int runUntilStopped(List<Start> flows, MetricsConfig metrics) throws InterruptedException {
+  static int runUntilStopped(List<Start> flows, MetricsConfig metrics, java.io.PrintWriter out) throws InterruptedException {
     List<Replicator> running = new CopyOnWriteArrayList<>();
     List<Served> served = new ArrayList<>();
     StatusServer server = null;
@@ -69,16 +70,19 @@ final class RunCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       if (metrics.enabled()) {
+        // the server's registry first: meters registered before it joins would miss what they counted
+        List<StatusServer.Flow> view = new CopyOnWriteArrayList<>();
+        server = StatusServer.start(metrics, () -> view);
         for (Start s : flows) {
           served.add(new Served(s.flow(), metrics));
         }
-        List<StatusServer.Flow> view = List.copyOf(served);
-        server = StatusServer.start(metrics, () -> view);
+        view.addAll(served);
         served.forEach(Served::start);
       }
       for (int i = 0; i < flows.size(); i++) {
         Replicator r = flows.get(i).start().get();
         running.add(r);
+        CatchUpProgress.follow(r, out);
         if (!served.isEmpty()) {
           served.get(i).replicator = r;
         }

@@ -93,8 +93,8 @@ final class StatusServer implements AutoCloseable {
     server.setExecutor(executor);
     StatusServer s = new StatusServer(server, executor, registry, flows);
     server.createContext(METRICS, x -> s.answer(x, () -> new Answer(200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape())));
-    server.createContext(HEALTH, x -> s.answer(x, () -> s.probe(Flow::dead)));
-    server.createContext(READY, x -> s.answer(x, () -> s.probe(Flow::notReady)));
+    server.createContext(HEALTH, x -> s.answer(x, () -> s.probe(Flow::dead, false)));
+    server.createContext(READY, x -> s.answer(x, () -> s.probe(Flow::notReady, true)));
     server.createContext(STATUS, x -> s.answer(x, s::status));
     server.createContext(PAGE, x -> s.answer(x, () -> PAGE.equals(x.getRequestURI().getPath()) ? page()
         : new Answer(404, "text/plain; charset=utf-8", "not found: " + x.getRequestURI().getPath() + " (see /, /status, /metrics, /healthz, /readyz)\n")));
@@ -135,9 +135,12 @@ final class StatusServer implements AutoCloseable {
     }
   }
 
-  /** 200 "ok" when no flow has a reason, else 503 with one line per flow that has one. */
-  private Answer probe(Function<Flow, java.util.Optional<String>> reason) {
+  /** 200 "ok" when no flow has a reason (and, for readiness, the flows are known), else 503 with one line per reason. */
+  private Answer probe(Function<Flow, java.util.Optional<String>> reason, boolean readiness) {
     List<String> lines = new ArrayList<>();
+    if (readiness && flows.get().isEmpty()) {
+      lines.add("starting");
+    }
     for (Flow f : flows.get()) {
       reason.apply(f).ifPresent(why -> lines.add("flow " + f.status().flow().name() + ": " + why));
     }

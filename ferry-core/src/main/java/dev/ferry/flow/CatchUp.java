@@ -22,6 +22,19 @@ final class CatchUp {
 
   private CatchUp() {}
 
+  /** The source's read_committed end offsets of these partitions. */
+  static Map<TopicPartition, Long> ends(Admin source, dev.ferry.config.FlowConfig flow, java.util.Collection<TopicPartition> partitions) {
+    Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+    partitions.forEach(tp -> request.put(tp, OffsetSpec.latest()));
+    Map<TopicPartition, Long> ends = new HashMap<>();
+    if (request.isEmpty()) {
+      return ends;
+    }
+    KafkaCalls.await(source.listOffsets(request, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all(), TIMEOUT_MS,
+        "list end offsets on " + flow.source().describe()).forEach((tp, info) -> ends.put(tp, info.offset()));
+    return ends;
+  }
+
   /** @param selected partition count of every selected source topic */
   static void await(Replicator r, Admin source, Map<String, Integer> selected, Duration timeout) {
     Map<String, ?> topicProblems = r.status().topicProblems();
@@ -33,9 +46,7 @@ final class CatchUp {
         }
       }
     });
-    Map<TopicPartition, Long> ends = new HashMap<>();
-    KafkaCalls.await(source.listOffsets(request, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all(), TIMEOUT_MS,
-        "list end offsets on " + r.flow().source().describe()).forEach((tp, info) -> ends.put(tp, info.offset()));
+    Map<TopicPartition, Long> ends = ends(source, r.flow(), request.keySet());
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       r.failure().ifPresent(e -> {

@@ -138,6 +138,11 @@ public final class Replicator implements AutoCloseable {
     CatchUp.await(this, sourceAdmin, reconciler.selectedTopics(), timeout);
   }
 
+  /** The source's read_committed end offsets of these partitions now. */
+  public Map<TopicPartition, Long> sourceEnds(java.util.Collection<TopicPartition> partitions) {
+    return CatchUp.ends(sourceAdmin, flow, partitions);
+  }
+
   private void begin(Startup startup, AfterFailover afterFailover) {
     for (boolean source : new boolean[] {true, false}) {
       Admin admin = source ? sourceAdmin : targetAdmin;
