@@ -47,6 +47,29 @@ class CliInputTest {
   }
 
   @Test
+  void badServiceFlagsNameTheFlag() {
+    String[] flow = {"--source", "A=localhost:9092", "--target", "B=b:1", "--topics", "x"};
+    Result r = ferry(concat(new String[] {"run", "--metrics-port", "70000"}, flow));
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("ferry: --metrics-port: 70000 is not a port (0..65535)");
+    r = ferry(concat(new String[] {"status", "--log-format", "xml"}, flow));
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("ferry: --log-format: 'xml' is not a log format (text, json)");
+    r = ferry(concat(new String[] {"status", "--format", "yaml"}, flow));
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("ferry: --format: 'yaml' is not table or json");
+    r = ferry(concat(new String[] {"status", "--watch", "0"}, flow));
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("ferry: --watch: 0 is out of range 1..3600 seconds");
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  @Test
   void configFileErrorsNameTheKeyPath(@TempDir Path dir) throws Exception {
     Path f = dir.resolve("ferry.yaml");
     Files.writeString(f, """
