@@ -18,6 +18,8 @@ final class CatchUpProgress implements Runnable {
   /** A backlog smaller than this is caught up in seconds: nothing is shown. */
   static final long LARGE = 100_000;
   private static final Duration JOIN_WAIT = Duration.ofMinutes(2);
+  /** No progress for this long: the partitions moved to another process, or their replication stopped. */
+  private static final Duration STALLED = Duration.ofMinutes(2);
 
   private final Replicator flow;
   private final PrintWriter out;
@@ -53,6 +55,8 @@ final class CatchUpProgress implements Runnable {
       long bytes0 = bytes(first);
       long records0 = first.replicatedRecords();
       long began = System.nanoTime();
+      long lastDone = -1;
+      long lastMove = began;
       try (Progress progress = new Progress(out, "catching up " + flow.flow().name(), "records")) {
         while (true) {
           ReplicationStatus s = flow.status().replication();
@@ -67,6 +71,17 @@ final class CatchUpProgress implements Runnable {
           progress.update(done, total, Math.round((total - done) * perRecord));
           if (done >= total) {
             break;
+          }
+          long now = System.nanoTime();
+          if (done != lastDone) {
+            lastDone = done;
+            lastMove = now;
+          } else if (now - lastMove > STALLED.toNanos()) {
+            // its partitions moved to another process (a rebalance), or replication stopped: ferry status tells which
+            out.printf("flow %s: backlog progress no longer followed (no progress for %d s; see ferry status)%n", flow.flow().name(),
+                STALLED.toSeconds());
+            out.flush();
+            return;
           }
           if (flow.awaitEnd(Duration.ofSeconds(1))) {
             return; // stopped or failed: its own messages say so

@@ -31,7 +31,23 @@ final class Progress implements AutoCloseable {
     this.out = out;
     this.task = task;
     this.unit = unit;
-    this.terminal = System.console() != null;
+    this.terminal = terminal();
+  }
+
+  /**
+   * Whether standard output is a terminal. From Java 22 {@code System.console()} is there even when output goes to a
+   * file or a pipe; {@code Console.isTerminal()} (Java 22+) tells.
+   */
+  static boolean terminal() {
+    java.io.Console c = System.console();
+    if (c == null) {
+      return false;
+    }
+    try {
+      return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(c);
+    } catch (ReflectiveOperationException e) {
+      return true; // before Java 22: a console is a terminal
+    }
   }
 
   /** Where the work is: {@code done} of {@code total}, about {@code remainingBytes} left. */

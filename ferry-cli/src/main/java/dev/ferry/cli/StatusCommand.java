@@ -35,11 +35,20 @@ final class StatusCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     java.util.List<FlowConfig> selected = flow == null ? flows.config().flows() : java.util.List.of(flows.flow(flow));
-    boolean terminal = System.console() != null;
+    boolean terminal = Progress.terminal();
     while (true) {
       java.util.List<FlowReport.Report> reports = new java.util.ArrayList<>();
-      for (FlowConfig f : selected) {
-        reports.add(FlowReport.read(f));
+      try {
+        for (FlowConfig f : selected) {
+          reports.add(FlowReport.read(f));
+        }
+      } catch (dev.ferry.FerryException e) {
+        if (watch == null) {
+          throw e;
+        }
+        spec.commandLine().getErr().println("ferry: " + e.getMessage() + " (trying again in " + watch + " s)");
+        Thread.sleep(watch * 1000L);
+        continue; // --watch outlives a cluster that does not answer for a while
       }
       long readAt = System.currentTimeMillis();
       if (watch != null && terminal) {

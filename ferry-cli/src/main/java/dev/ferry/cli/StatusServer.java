@@ -85,8 +85,10 @@ final class StatusServer implements AutoCloseable {
           + ": " + e.getMessage());
     }
     io.micrometer.core.instrument.Metrics.addRegistry(registry);
-    ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "ferry-http");
+    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+    // a few threads: a slow client of /status or /metrics must not hold up the probes
+    ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
+      Thread t = new Thread(r, "ferry-http-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
     });
@@ -119,7 +121,7 @@ final class StatusServer implements AutoCloseable {
           a = what.get();
         } catch (RuntimeException e) {
           LOG.atWarn().log("answering {} failed: {}", x.getRequestURI(), e.toString());
-          a = new Answer(500, "text/plain; charset=utf-8", "failed: " + e + "\n");
+          a = new Answer(500, "text/plain; charset=utf-8", "failed (see the process's log)\n");
         }
       }
       byte[] body = a.body().getBytes(StandardCharsets.UTF_8);

@@ -13,10 +13,11 @@ import java.util.OptionalInt;
  * @param perPartition whether lag and latency carry a partition label; false: one series per topic (lag summed, its age
  *     and the latency the largest of its partitions), for flows of many thousands of partitions
  * @param statusInterval how often the flow's status (lag, groups, shards, topic problems) is read from the clusters for
- *     the metrics and {@code /status}; each read costs a few admin requests per topic
+ *     the metrics and {@code /status}: the same read as {@code ferry status} (new admin clients and consumers on both
+ *     clusters, end offsets and configs of every topic, the checkpoint topic read through), in every process of the flow
  */
 public record MetricsConfig(OptionalInt port, String host, boolean perPartition, Duration statusInterval) {
-  public static final Duration DEFAULT_STATUS_INTERVAL = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_STATUS_INTERVAL = Duration.ofSeconds(30);
   public static final String DEFAULT_HOST = "0.0.0.0";
   /** Nothing served. */
   public static final MetricsConfig OFF = new MetricsConfig(OptionalInt.empty(), DEFAULT_HOST, true, DEFAULT_STATUS_INTERVAL);

@@ -57,11 +57,15 @@ public final class Clients {
     return withMeters(p);
   }
 
-  /** Adds Ferry's reporter of the clients' own figures to the reporters the user's properties name, if any. */
+  /**
+   * Adds Ferry's reporter of the clients' own figures to the reporters the user's properties name, or to the clients'
+   * default (JMX: naming a reporter replaces the default, and JMX exporters rely on it).
+   */
   static Properties withMeters(Properties p) {
     String mine = dev.ferry.metrics.KafkaClientMeters.class.getName();
     Object theirs = p.get(CommonClientConfigs.METRIC_REPORTER_CLASSES_CONFIG);
-    p.put(CommonClientConfigs.METRIC_REPORTER_CLASSES_CONFIG, theirs == null || theirs.toString().isBlank() ? mine : theirs + "," + mine);
+    String others = theirs == null || theirs.toString().isBlank() ? org.apache.kafka.common.metrics.JmxReporter.class.getName() : theirs.toString();
+    p.put(CommonClientConfigs.METRIC_REPORTER_CLASSES_CONFIG, others + "," + mine);
     return p;
   }
 

@@ -10,7 +10,6 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -18,7 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.TreeMap;
+import java.util.HashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
@@ -50,18 +49,19 @@ public final class LiveStatus implements AutoCloseable {
   private final AtomicReference<String> lastError = new AtomicReference<>();
   private final LongAdder failures = new LongAdder();
   private final List<Meter> meters = new ArrayList<>();
-  private final List<MultiGauge> multiGauges = new ArrayList<>();
-  private final MultiGauge lag;
-  private final MultiGauge lagSeconds;
-  private final MultiGauge latency;
-  private final MultiGauge gaps;
-  private final MultiGauge atRisk;
-  private final MultiGauge checkpointAge;
-  private final MultiGauge active;
-  private final MultiGauge synced;
-  private final MultiGauge open;
+  private final List<Series> series = new ArrayList<>();
+  private final Series lag;
+  private final Series lagSeconds;
+  private final Series latency;
+  private final Series gaps;
+  private final Series atRisk;
+  private final Series checkpointAge;
+  private final Series active;
+  private final Series synced;
+  private final Series open;
   private final Thread thread;
   private volatile boolean closed;
+  private volatile long startedAtMs = System.currentTimeMillis();
 
   /**
    * @param local this process's figures of the flow
@@ -111,10 +111,11 @@ public final class LiveStatus implements AutoCloseable {
     gauge(FerryMeters.CONFIG_RULES, null, "Rules the target topics' own configs break", () -> fromReport(rep -> rep.configRules().size()));
     gauge(FerryMeters.RECREATED, null, "Source topics deleted and created again that the flow has not taken up", () -> fromReport(rep -> rep.recreated().size()));
     gauge(FerryMeters.ORPHANS, null, "Target topics whose source topic is gone", () -> fromReport(rep -> rep.orphans().size()));
-    gauge(FerryMeters.STATUS_AGE, FerryMeters.UNIT_SECONDS, "Age of the last status read from the clusters (lag, groups, shards)", () -> {
-      Snapshot s = latest.get();
-      return s == null ? Double.NaN : (System.currentTimeMillis() - s.readAtMs()) / 1000.0;
-    });
+    gauge(FerryMeters.STATUS_AGE, FerryMeters.UNIT_SECONDS,
+        "Age of the last status read from the clusters (lag, groups, shards); since the start while none succeeded", () -> {
+          Snapshot s = latest.get();
+          return (System.currentTimeMillis() - (s == null ? startedAtMs : s.readAtMs())) / 1000.0;
+        });
     meters.add(FunctionCounter.builder(FerryMeters.STATUS_FAILURES, failures, LongAdder::sum).tags(tags)
         .description("Status reads that failed (a cluster did not answer)").register(registry));
     thread = new Thread(this::loop, "ferry-" + flow.name() + "-status");
@@ -123,6 +124,7 @@ public final class LiveStatus implements AutoCloseable {
 
   /** Starts the periodic reads; the first one at once. */
   public LiveStatus start() {
+    startedAtMs = System.currentTimeMillis();
     thread.start();
     return this;
   }
@@ -152,7 +154,11 @@ public final class LiveStatus implements AutoCloseable {
 
   private void loop() {
     while (!closed) {
-      refresh();
+      try {
+        refresh();
+      } catch (Throwable e) { // the thread must outlive anything one read does: the status would stop moving
+        LOG.atError().addKeyValue("flow", flow.name()).log("status read failed unexpectedly: {}", e.toString());
+      }
       synchronized (this) {
         try {
           if (!closed) {
@@ -165,34 +171,40 @@ public final class LiveStatus implements AutoCloseable {
     }
   }
 
-  /** Reads the status once and publishes it (or counts the failure). */
+  /** Reads the status once and publishes it (or counts the failure; logged when the reason changes). */
   void refresh() {
     try {
       FlowReport.Report r = reader.get();
+      if (closed) {
+        return;
+      }
       latest.set(new Snapshot(r, System.currentTimeMillis()));
-      lastError.set(null);
+      if (lastError.getAndSet(null) != null) {
+        LOG.atInfo().addKeyValue("flow", flow.name()).log("status read from the clusters again");
+      }
       publish(r);
-    } catch (FerryException e) {
-      failures.increment();
-      lastError.set(e.getMessage());
-      LOG.atDebug().addKeyValue("flow", flow.name()).log("status read failed: {}", e.getMessage());
     } catch (RuntimeException e) {
       failures.increment();
-      lastError.set(e.toString());
-      LOG.atWarn().addKeyValue("flow", flow.name()).log("status read failed: {}", e.toString());
+      String why = e instanceof FerryException ? e.getMessage() : e.toString();
+      if (!why.equals(lastError.getAndSet(why))) {
+        LOG.atWarn().addKeyValue("flow", flow.name()).log("status read failed (metrics and /status keep the last read): {}", why);
+      }
     }
-    open.register(local.get().replication().shardOpenRecords().entrySet().stream()
-        .<MultiGauge.Row<?>>map(e -> MultiGauge.Row.of(tags.and(FerryMeters.SHARD, String.valueOf(e.getKey())), e.getValue())).toList(), true);
+    if (!closed) {
+      Map<Tags, Double> rows = new HashMap<>();
+      local.get().replication().shardOpenRecords().forEach((shard, n) -> rows.put(tags.and(FerryMeters.SHARD, String.valueOf(shard)), n.doubleValue()));
+      open.set(rows);
+    }
   }
 
   private void publish(FlowReport.Report r) {
-    Map<Tags, double[]> byKey = new TreeMap<>((a, b) -> a.toString().compareTo(b.toString()));
+    // per key: lag (summed), lag seconds (largest), latency (largest), gaps (summed); NaN: unknown
+    Map<Tags, double[]> byKey = new HashMap<>();
     for (FlowReport.PartitionRow p : r.partitions()) {
       Tags t = tags.and(FerryMeters.TOPIC, p.source().topic());
       if (config.perPartition()) {
         t = t.and(FerryMeters.PARTITION, String.valueOf(p.source().partition()));
       }
-      // lag (summed), lag seconds (largest), latency (largest), gaps (summed); NaN: unknown
       double[] v = byKey.computeIfAbsent(t, k -> new double[] {0, 0, Double.NaN, 0});
       v[0] = p.lagRecords().isPresent() && !Double.isNaN(v[0]) ? v[0] + p.lagRecords().getAsLong() : Double.NaN;
       v[1] = p.lagSeconds().isPresent() && !Double.isNaN(v[1]) ? Math.max(v[1], p.lagSeconds().getAsDouble()) : Double.NaN;
@@ -202,30 +214,33 @@ public final class LiveStatus implements AutoCloseable {
       }
       v[3] += p.gaps().records();
     }
-    lag.register(rows(byKey, 0), true);
-    lagSeconds.register(rows(byKey, 1), true);
-    latency.register(byKey.entrySet().stream().filter(e -> !Double.isNaN(e.getValue()[2]))
-        .<MultiGauge.Row<?>>map(e -> MultiGauge.Row.of(e.getKey(), e.getValue()[2])).toList(), true);
-    gaps.register(rows(byKey, 3), true);
-    List<MultiGauge.Row<?>> risk = new ArrayList<>();
-    List<MultiGauge.Row<?>> age = new ArrayList<>();
-    List<MultiGauge.Row<?>> act = new ArrayList<>();
-    List<MultiGauge.Row<?>> syn = new ArrayList<>();
+    lag.set(column(byKey, 0));
+    lagSeconds.set(column(byKey, 1));
+    Map<Tags, Double> lat = column(byKey, 2);
+    lat.values().removeIf(d -> Double.isNaN(d)); // a partition that replicated nothing lately has no latency
+    latency.set(lat);
+    gaps.set(column(byKey, 3));
+    Map<Tags, Double> risk = new HashMap<>();
+    Map<Tags, Double> age = new HashMap<>();
+    Map<Tags, Double> act = new HashMap<>();
+    Map<Tags, Double> syn = new HashMap<>();
     for (FlowReport.GroupRow g : r.groups()) {
       Tags t = tags.and(FerryMeters.GROUP, g.group());
-      risk.add(MultiGauge.Row.of(t, g.atRisk()));
-      age.add(MultiGauge.Row.of(t, g.checkpointAgeMs() / 1000.0));
-      act.add(MultiGauge.Row.of(t, g.membersOnTarget() > 0 ? 1 : 0));
-      syn.add(MultiGauge.Row.of(t, g.membersOnTarget() == 0 && flow.syncGroupOffsets() ? 1 : 0));
+      risk.put(t, (double) g.atRisk());
+      age.put(t, g.checkpointAgeMs() / 1000.0);
+      act.put(t, g.membersOnTarget() > 0 ? 1.0 : 0.0);
+      syn.put(t, g.membersOnTarget() == 0 && flow.syncGroupOffsets() ? 1.0 : 0.0);
     }
-    atRisk.register(risk, true);
-    checkpointAge.register(age, true);
-    active.register(act, true);
-    synced.register(syn, true);
+    atRisk.set(risk);
+    checkpointAge.set(age);
+    active.set(act);
+    synced.set(syn);
   }
 
-  private static List<MultiGauge.Row<?>> rows(Map<Tags, double[]> byKey, int i) {
-    return byKey.entrySet().stream().<MultiGauge.Row<?>>map(e -> MultiGauge.Row.of(e.getKey(), e.getValue()[i])).toList();
+  private static Map<Tags, Double> column(Map<Tags, double[]> byKey, int i) {
+    Map<Tags, Double> out = new HashMap<>();
+    byKey.forEach((t, v) -> out.put(t, v[i]));
+    return out;
   }
 
   /** Problems of this process's view: topics the topic refresh cannot replicate, partitions whose replication stopped. */
@@ -245,14 +260,59 @@ public final class LiveStatus implements AutoCloseable {
     return report().map(f::applyAsDouble).orElse(Double.NaN);
   }
 
-  private MultiGauge multi(String name, String unit, String help) {
-    MultiGauge.Builder b = MultiGauge.builder(name).description(help);
-    if (unit != null) {
-      b.baseUnit(unit);
-    }
-    MultiGauge g = b.register(registry);
-    multiGauges.add(g);
+  private Series multi(String name, String unit, String help) {
+    Series g = new Series(name, unit, help);
+    series.add(g);
     return g;
+  }
+
+  /**
+   * Gauges of one name whose label sets come and go (partitions, groups, shards): a label set keeps its gauge while
+   * it is present, its value updated in place, so a scrape never finds it missing between two reads.
+   */
+  private final class Series {
+    private final String name;
+    private final String unit;
+    private final String help;
+    /** Each label set's value as the bits of a double, read by scrapes on other threads. */
+    private final Map<Tags, java.util.concurrent.atomic.AtomicLong> values = new HashMap<>();
+    private final Map<Tags, Gauge> gauges = new HashMap<>();
+
+    Series(String name, String unit, String help) {
+      this.name = name;
+      this.unit = unit;
+      this.help = help;
+    }
+
+    synchronized void set(Map<Tags, Double> now) {
+      for (Map.Entry<Tags, Double> e : now.entrySet()) {
+        java.util.concurrent.atomic.AtomicLong holder = values.get(e.getKey());
+        if (holder == null) {
+          java.util.concurrent.atomic.AtomicLong h = new java.util.concurrent.atomic.AtomicLong(Double.doubleToRawLongBits(e.getValue()));
+          values.put(e.getKey(), h);
+          Gauge.Builder<java.util.concurrent.atomic.AtomicLong> b = Gauge.builder(name, h, x -> Double.longBitsToDouble(x.get())).tags(e.getKey())
+              .description(help).strongReference(true);
+          if (unit != null) {
+            b.baseUnit(unit);
+          }
+          gauges.put(e.getKey(), b.register(registry));
+        } else {
+          holder.set(Double.doubleToRawLongBits(e.getValue()));
+        }
+      }
+      for (java.util.Iterator<Map.Entry<Tags, Gauge>> it = gauges.entrySet().iterator(); it.hasNext();) {
+        Map.Entry<Tags, Gauge> e = it.next();
+        if (!now.containsKey(e.getKey())) {
+          registry.remove(e.getValue());
+          values.remove(e.getKey());
+          it.remove();
+        }
+      }
+    }
+
+    synchronized void clear() {
+      set(Map.of());
+    }
   }
 
   private void counter(String name, String help, ToDoubleFunction<FlowStatus> f) {
@@ -274,11 +334,15 @@ public final class LiveStatus implements AutoCloseable {
       notifyAll();
     }
     try {
-      thread.join(30_000);
+      thread.join(5_000);
+      if (thread.isAlive()) {
+        thread.interrupt(); // a read still waiting for a cluster: its result is dropped (closed)
+        thread.join(5_000);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    multiGauges.forEach(g -> g.register(List.of(), true));
+    series.forEach(Series::clear);
     meters.forEach(registry::remove);
   }
 }

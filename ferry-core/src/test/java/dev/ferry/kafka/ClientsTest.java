@@ -21,6 +21,15 @@ class ClientsTest {
   }
 
   @Test
+  void ferrysMetricReporterComesAfterJmxOrTheUsersReporters() {
+    String mine = dev.ferry.metrics.KafkaClientMeters.class.getName();
+    assertThat(Clients.targetProducer(TARGET, "t", 1).getProperty("metric.reporters"))
+        .isEqualTo(org.apache.kafka.common.metrics.JmxReporter.class.getName() + "," + mine);
+    ClusterConfig own = new ClusterConfig("A", "127.0.0.1:9092", Map.of("metric.reporters", "com.example.Reporter"));
+    assertThat(Clients.sourceConsumer(own, "c").getProperty("metric.reporters")).isEqualTo("com.example.Reporter," + mine);
+  }
+
+  @Test
   void theUsersBatchSizeWins() {
     ClusterConfig own = new ClusterConfig("B", "127.0.0.1:9092", Map.of(ProducerConfig.BATCH_SIZE_CONFIG, "65536"));
     assertThat(batchSize(Clients.targetProducer(own, "t", 1))).isEqualTo(65536);

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.ferry.replicate.TwoClusters;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -66,7 +65,7 @@ class ServiceIT {
   private static final String TOPIC = "obs.orders";
   private static final String GROUP = "obs-app";
   private static final String BACKLOG = "obs.backlog";
-  private static final int BACKLOG_RECORDS = 120_000;
+  private static final int BACKLOG_RECORDS = 300_000;
   private static final Path DEPLOY = Path.of("..", "deploy");
   private static FerryProcess ferry;
   private static int port;
@@ -88,7 +87,6 @@ class ServiceIT {
         producer.send(new ProducerRecord<>(BACKLOG, i % 2, null, new byte[16]));
       }
     }
-    port = freePort();
     config = clusters.directory().resolve("observability.yaml");
     Files.writeString(config, """
         flows:
@@ -100,11 +98,16 @@ class ServiceIT {
             checkpoint-interval: 1s
             topic-refresh-interval: 1s
         metrics:
-          port: %d
+          port: 0
           host: 127.0.0.1
           status-interval: 1s
-        """.formatted(clusters.a().bootstrap(), clusters.b().bootstrap(), GROUP, port));
+        """.formatted(clusters.a().bootstrap(), clusters.b().bootstrap(), GROUP));
     ferry = FerryProcess.start(clusters.directory().resolve("logs"), "run", "--config", config.toString());
+    Pattern serving = Pattern.compile("serving metrics, health and status on http://127\\.0\\.0\\.1:(\\d+)/");
+    await().atMost(Duration.ofSeconds(60)).until(() -> serving.matcher(ferry.output()).find() || !ferry.isAlive());
+    Matcher m = serving.matcher(ferry.output());
+    assertThat(m.find()).as(ferry.output()).isTrue();
+    port = Integer.parseInt(m.group(1)); // port 0: the system picked a free one, as two test classes run at once
     await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
         .untilAsserted(() -> assertThat(get("/readyz").statusCode()).as(ferry.output()).isEqualTo(200));
   }
@@ -122,7 +125,7 @@ class ServiceIT {
     assertThat(get("/healthz").body()).isEqualTo("ok\n");
     assertThat(get("/readyz").body()).isEqualTo("ok\n");
     assertThat(get("/nothing-here").statusCode()).isEqualTo(404);
-    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> { // 503 until the first status read
       JsonNode flows = json(get("/status").body());
       assertThat(flows.get(0).get("flow").asText()).isEqualTo("obs");
       long replicated = 0;
@@ -254,7 +257,8 @@ class ServiceIT {
     Process version = archived(home, bin, "--version");
     String out = new String(version.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     assertThat(version.waitFor()).as(out).isZero();
-    assertThat(out).startsWith("ferry " + System.getProperty("ferry.version") + " (Kafka clients 4.3.1)");
+    assertThat(out).startsWith("ferry " + System.getProperty("ferry.version") + " (Kafka clients "
+        + org.apache.kafka.common.utils.AppInfoParser.getVersion() + ")");
     Process status = archived(home, bin, "status", "--config", config.toString(), "--format", "json");
     out = new String(status.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     assertThat(status.waitFor()).as(out).isZero();
@@ -410,11 +414,5 @@ class ServiceIT {
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrap);
     return Admin.create(p);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }
