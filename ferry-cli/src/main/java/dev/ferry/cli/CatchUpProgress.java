@@ -15,6 +15,7 @@ import org.apache.kafka.common.TopicPartition;
  * a bar on a terminal, a line every few seconds otherwise), and a last line when it is there.
  */
 final class CatchUpProgress implements Runnable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CatchUpProgress.class);
   /** A backlog smaller than this is caught up in seconds: nothing is shown. */
   static final long LARGE = 100_000;
   private static final Duration JOIN_WAIT = Duration.ofMinutes(2);
@@ -91,7 +92,8 @@ final class CatchUpProgress implements Runnable {
       out.printf("flow %s caught up its backlog of %d records in %.0f s%n", flow.flow().name(), total, (System.nanoTime() - began) / 1e9);
       out.flush();
     } catch (FerryException e) {
-      // the source's ends could not be read: the flow goes on, only its progress is not shown
+      // the flow goes on; only its progress is not shown
+      LOG.atInfo().addKeyValue("flow", flow.flow().name()).log("backlog at start not measured: {}", e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -38,15 +38,15 @@ final class CatchUp {
   /** @param selected partition count of every selected source topic */
   static void await(Replicator r, Admin source, Map<String, Integer> selected, Duration timeout) {
     Map<String, ?> topicProblems = r.status().topicProblems();
-    Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-    selected.forEach((topic, partitions) -> {
+    List<TopicPartition> partitions = new java.util.ArrayList<>();
+    selected.forEach((topic, count) -> {
       if (!topicProblems.containsKey(topic)) {
-        for (int p = 0; p < partitions; p++) {
-          request.put(new TopicPartition(topic, p), OffsetSpec.latest());
+        for (int p = 0; p < count; p++) {
+          partitions.add(new TopicPartition(topic, p));
         }
       }
     });
-    Map<TopicPartition, Long> ends = ends(source, r.flow(), request.keySet());
+    Map<TopicPartition, Long> ends = ends(source, r.flow(), partitions);
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       r.failure().ifPresent(e -> {

@@ -12,9 +12,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -89,11 +92,9 @@ final class InternalTopics {
    * bounded retention of a new one. Not allowed to (no ALTER_CONFIGS): said once, the flow runs on.
    */
   private void boundShardTopic(String shardTopic) {
-    org.apache.kafka.common.config.ConfigResource r = new org.apache.kafka.common.config.ConfigResource(
-        org.apache.kafka.common.config.ConfigResource.Type.TOPIC, shardTopic);
-    List<org.apache.kafka.clients.admin.AlterConfigOp> ops = SHARD_TOPIC_CONFIGS.entrySet().stream()
-        .map(e -> new org.apache.kafka.clients.admin.AlterConfigOp(new org.apache.kafka.clients.admin.ConfigEntry(e.getKey(), e.getValue()),
-            org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)).toList();
+    ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, shardTopic);
+    List<AlterConfigOp> ops = SHARD_TOPIC_CONFIGS.entrySet().stream()
+        .map(e -> new AlterConfigOp(new ConfigEntry(e.getKey(), e.getValue()), AlterConfigOp.OpType.SET)).toList();
     try {
       KafkaCalls.await(target.incrementalAlterConfigs(Map.of(r, ops)).all(), TIMEOUT_MS, "set the retention of " + shardTopic + " on "
           + flow.target().describe());

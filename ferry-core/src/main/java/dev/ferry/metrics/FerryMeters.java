@@ -63,7 +63,6 @@ public final class FerryMeters {
   public static final String KAFKA = "ferry.kafka";
 
   public static final String UNIT_RECORDS = "records";
-  public static final String UNIT_BYTES = "bytes";
   public static final String UNIT_SECONDS = "seconds";
 
   /** Where Ferry's meters go. */

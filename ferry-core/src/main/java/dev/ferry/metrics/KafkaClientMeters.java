@@ -33,11 +33,6 @@ public final class KafkaClientMeters implements MetricsReporter {
       new Published("consumer-fetch-manager-metrics", "fetch-latency-max", "consumer.fetch.latency.max", FerryMeters.UNIT_SECONDS, 1e-3),
       new Published("consumer-fetch-manager-metrics", "fetch-throttle-time-avg", "consumer.throttle.time.avg", FerryMeters.UNIT_SECONDS, 1e-3));
 
-  /** Every meter name this reporter may publish (documentation and the dashboard test list them). */
-  public static List<String> meterNames() {
-    return PUBLISHED.stream().map(p -> FerryMeters.KAFKA + "." + p.meter()).toList();
-  }
-
   private final Map<MetricName, Meter> meters = new ConcurrentHashMap<>();
 
   @Override

@@ -74,7 +74,7 @@ public final class LiveStatus implements AutoCloseable {
   LiveStatus(FlowConfig flow, MetricsConfig config, Supplier<FlowStatus> local, BooleanSupplier up, Supplier<FlowReport.Report> reader) {
     this.flow = flow;
     this.config = config;
-    this.local = local;
+    this.local = recent(local);
     this.up = up;
     this.reader = reader;
     this.tags = FerryMeters.flowTags(flow);
@@ -258,6 +258,24 @@ public final class LiveStatus implements AutoCloseable {
 
   private double fromReport(ToDoubleFunction<FlowReport.Report> f) {
     return report().map(f::applyAsDouble).orElse(Double.NaN);
+  }
+
+  /**
+   * The process's figures, taken at most once a second: a scrape reads some twenty meters of them, and each snapshot
+   * copies the flow's positions and problems.
+   */
+  private static Supplier<FlowStatus> recent(Supplier<FlowStatus> local) {
+    record Taken(FlowStatus status, long atNanos) {}
+    AtomicReference<Taken> last = new AtomicReference<>();
+    return () -> {
+      Taken t = last.get();
+      long now = System.nanoTime();
+      if (t == null || now - t.atNanos() > 1_000_000_000L) {
+        t = new Taken(local.get(), now);
+        last.set(t);
+      }
+      return t.status();
+    };
   }
 
   private Series multi(String name, String unit, String help) {

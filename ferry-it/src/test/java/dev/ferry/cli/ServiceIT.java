@@ -79,10 +79,7 @@ class ServiceIT {
       a.createTopics(List.of(new NewTopic(TOPIC, 2, (short) 1), new NewTopic(BACKLOG, 2, (short) 1))).all().get();
     }
     write(200);
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, clusters.a().bootstrap());
-    p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
       for (int i = 0; i < BACKLOG_RECORDS; i++) { // a backlog large enough for the catch-up's progress
         producer.send(new ProducerRecord<>(BACKLOG, i % 2, null, new byte[16]));
       }
