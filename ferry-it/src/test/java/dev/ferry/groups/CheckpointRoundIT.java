@@ -53,6 +53,9 @@ class CheckpointRoundIT {
           Admin target = Admin.create(Clients.admin(clusters.clusterB()));
           Checkpointer checkpointer = new Checkpointer(flow, source, target)) {
         r.awaitCaughtUp(Duration.ofSeconds(60));
+        // committed is not yet readable: the commit markers reach the map partitions after the commit returns
+        await().atMost(Duration.ofSeconds(60)).until(() -> checkpointer.maps(Duration.ofSeconds(30)).values().stream()
+            .filter(m -> m.sourceNext().orElse(0) == 1_000).count() == 3);
         CheckpointRound first = checkpointer.round(true);
         CheckpointRound second = checkpointer.round(true);
         CheckpointRound third = checkpointer.round(true);
