@@ -68,6 +68,28 @@ class DeployManifestsTest {
   }
 
   @Test
+  void aReadOnlyRootFileSystemLeavesTmpWritableForTheCodecsNativeLibraries() throws IOException {
+    JsonNode spec = byKind().get("Deployment").get("spec").get("template").get("spec");
+    JsonNode container = spec.get("containers").get(0);
+    assertThat(container.at("/securityContext/runAsNonRoot").asBoolean()).isTrue();
+    if (container.at("/securityContext/readOnlyRootFilesystem").asBoolean()) {
+      String tmp = null;
+      for (JsonNode m : container.get("volumeMounts")) {
+        if (m.get("mountPath").asText().equals("/tmp")) {
+          tmp = m.get("name").asText();
+          assertThat(m.path("readOnly").asBoolean()).as("/tmp read-only").isFalse();
+        }
+      }
+      assertThat(tmp).as("a volume on /tmp: snappy, zstd and lz4 unpack their native libraries there").isNotNull();
+      boolean emptyDir = false;
+      for (JsonNode v : spec.get("volumes")) {
+        emptyDir |= v.get("name").asText().equals(tmp) && v.has("emptyDir");
+      }
+      assertThat(emptyDir).as("/tmp is an emptyDir").isTrue();
+    }
+  }
+
+  @Test
   void credentialsComeOnlyFromTheSecret() throws IOException {
     Map<String, JsonNode> k = byKind();
     String ferryYaml = k.get("ConfigMap").get("data").get("ferry.yaml").asText();

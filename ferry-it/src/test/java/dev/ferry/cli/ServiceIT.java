@@ -37,6 +37,7 @@ import org.apache.kafka.common.quota.ClientQuotaEntity;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -55,7 +56,7 @@ import org.openqa.selenium.chrome.ChromeOptions;
  * Ferry as a service. The archive, unpacked away from the source tree, runs. A running {@code ferry run --metrics-port}
  * seen from outside, as Prometheus, Kubernetes and an operator's browser see it: metrics that follow the flow (lag rising while the target is slowed by a produce quota, falling after; records at
  * risk for a group ahead of replication), every metric the dashboard and the alert rules use, the probes, the JSON
- * status, and the status page in headless Chromium.
+ * status, and the status page in headless Chromium. The container image holds its runtime and runs its entrypoint.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ServiceIT {
@@ -260,6 +261,79 @@ class ServiceIT {
     out = new String(status.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     assertThat(status.waitFor()).as(out).isZero();
     assertThat(json(out).get(0).get("flow").asText()).isEqualTo("obs");
+  }
+
+  @Test
+  @Order(6)
+  void theImageHoldsItsRuntimeAndRunsItsEntrypointAsItsUserWithNothingButItsLayers() throws Exception {
+    Assumptions.assumeTrue(System.getProperty("os.name").equals("Linux"), "the container image is built on Linux only");
+    Path image = Path.of(System.getProperty("ferry.image"));
+    assertThat(image).as("built by mvn package in ferry-image").exists();
+    Path unpacked = Files.createTempDirectory(clusters.directory(), "image");
+    assertThat(new ProcessBuilder("tar", "-xf", image.toString(), "-C", unpacked.toString()).inheritIO().start().waitFor()).isZero();
+    JsonNode manifest = json(Files.readString(unpacked.resolve("manifest.json"))).get(0);
+    String version = System.getProperty("ferry.version");
+    assertThat(manifest.get("RepoTags").get(0).asText()).isEqualTo("ferry:" + version)
+        .as("the image the Deployment runs").isEqualTo(new ObjectMapper(new YAMLFactory())
+            .readTree(DEPLOY.resolve("kubernetes/deployment.yaml").toFile()).at("/spec/template/spec/containers/0/image").asText());
+    JsonNode imageConfig = json(Files.readString(unpacked.resolve(manifest.get("Config").asText()))).get("config");
+    List<String> entrypoint = new ArrayList<>();
+    imageConfig.get("Entrypoint").forEach(e -> entrypoint.add(e.asText()));
+    assertThat(entrypoint).startsWith("java").endsWith("@/app/jib-classpath-file", "dev.ferry.cli.Ferry");
+    assertThat(imageConfig.get("User").asText()).as("not root").isEqualTo("65532:65532");
+    assertThat(imageConfig.get("ExposedPorts").has("9404/tcp")).as("the metrics port of the Deployment").isTrue();
+
+    // the layers, in order, make the container's file system
+    Path root = unpacked.resolve("root");
+    Files.createDirectories(root);
+    List<String> layers = new ArrayList<>();
+    manifest.get("Layers").forEach(l -> layers.add(l.asText()));
+    assertThat(layers).as("a base layer, then Jib's layers (dependencies, snapshot dependencies, resources, classes...)").hasSizeGreaterThan(2);
+    for (String layer : layers) {
+      assertThat(new ProcessBuilder("tar", "-xzf", unpacked.resolve(layer).toString(), "-C", root.toString()).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor()).as(layer).isZero();
+    }
+    assertThat(root.resolve("opt/java/bin/java")).isExecutable();
+    assertThat(root.resolve("app/libs/kafka-clients-" + org.apache.kafka.common.utils.AppInfoParser.getVersion() + ".jar")).exists();
+    assertThat(root.resolve("app/resources/META-INF/LICENSE")).exists();
+    List<String> classpath = List.of(Files.readString(root.resolve("app/jib-classpath-file")).strip().split(":"));
+    assertThat(classpath).as("the classpath of the entrypoint").anyMatch(e -> e.matches("/app/libs/ferry-cli.*\\.jar"))
+        .allMatch(e -> Files.exists(root.resolve(e.substring(1))))
+        .as("the Kafka server jars are the drill's, not the service's").noneMatch(e -> e.contains("kafka-server") || e.contains("kafka_2."));
+
+    // run as a container runtime would: in the image's root, as its user, with its environment, /proc mounted
+    Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "running the image's entrypoint needs chroot (root)");
+    Files.createDirectories(root.resolve("proc"));
+    Files.copy(config, root.resolve("home/nonroot/ferry.yaml"));
+    String out = inImage(root, imageConfig, entrypoint, "--version");
+    assertThat(out).startsWith("ferry " + version + " (Kafka clients " + org.apache.kafka.common.utils.AppInfoParser.getVersion() + ")");
+    out = inImage(root, imageConfig, entrypoint, "status", "--config", "/home/nonroot/ferry.yaml", "--format", "json");
+    assertThat(json(out).get(0).get("flow").asText()).isEqualTo("obs");
+  }
+
+  /** Runs the image's entrypoint with {@code args} in {@code root} (its layers unpacked); returns its standard output. */
+  private static String inImage(Path root, JsonNode imageConfig, List<String> entrypoint, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(hostTool("unshare"), "--mount", "--pid", "--fork", "--mount-proc=" + root.resolve("proc"), hostTool("chroot"),
+        "--userspec=" + imageConfig.get("User").asText(), root.toString()));
+    cmd.addAll(entrypoint);
+    cmd.addAll(List.of(args));
+    ProcessBuilder b = new ProcessBuilder(cmd);
+    b.environment().clear();
+    imageConfig.get("Env").forEach(e -> b.environment().put(e.asText().split("=", 2)[0], e.asText().split("=", 2)[1]));
+    b.environment().put("JAVA_TOOL_OPTIONS", "-Xmx128m"); // the Deployment's way to set the heap
+    Path err = Files.createTempFile(clusters.directory(), "image", ".err");
+    Process p = b.redirectError(err.toFile()).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as(out + Files.readString(err)).isZero();
+    return out;
+  }
+
+  /** A tool of this machine by its full path (the image's environment, which runs it, has the image's PATH). */
+  private static String hostTool(String name) {
+    List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(":")));
+    dirs.addAll(List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin"));
+    return dirs.stream().filter(d -> !d.isEmpty()).map(d -> Path.of(d, name)).filter(Files::isExecutable).findFirst()
+        .orElseThrow(() -> new AssertionError(name + " not found: running the image needs it")).toString();
   }
 
   /** bin/ferry of the unpacked archive, run from its own directory with nothing of the build around it. */
