@@ -4,14 +4,22 @@
 # libraries that runtime and the native libraries of Ferry's dependencies load, taken from the build machine, nothing
 # else (no shell, no package manager). Linux only.
 #
-#   base-image.sh JAVA_HOME OUT_DIR
+#   base-image.sh JAVA_HOME OUT_DIR JARS_DIR
 #
+# JARS_DIR holds the jars the image runs: the native libraries they carry for this machine's Linux and architecture
+# (the compression codecs', the terminal's) are what the C libraries are gathered for, besides the runtime's.
 # Writes OUT_DIR/base.tar. Entries have fixed owners and times, so the same build machine gives the same layer.
 set -euo pipefail
-java_home="$1"
+java_home="$1" jars="$3"
 mkdir -p "$2" && out="$(cd "$2" && pwd)"
 fail() { echo "base-image.sh: $*" >&2; exit 1; }
 [ "$(uname -s)" = Linux ] || fail "the container image is built on Linux only (it takes its C libraries from the build machine)"
+[ -d "$jars" ] || fail "$jars: no such directory of jars"
+case "$(uname -m)" in
+  x86_64) arch=amd64 native='(amd64|x86_64|x86-64)' ;;
+  aarch64) arch=arm64 native='(aarch64|arm64)' ;;
+  *) fail "$(uname -m): the image is built for x86_64 and aarch64 only" ;;
+esac
 for tool in ldd tar sha256sum; do command -v "$tool" >/dev/null || fail "$tool not found: it is needed to build the base image"; done
 
 root="$out/rootfs"
@@ -32,26 +40,35 @@ fi
 [ -x "$root/opt/java/bin/java" ] || fail "no bin/java in the runtime taken from $java_home"
 
 # 2. the C libraries: what the runtime's binaries and libraries need, and what the native libraries in Ferry's
-#    dependencies need (snappy links the C++ runtime; zstd, lz4 and jline the C library)
+#    dependencies need (snappy links the C++ runtime, zstd libpthread)
 # (AWT's libraries are left out: Ferry runs headless, and they would bring X11 and font libraries along)
 objects=("$root/opt/java/bin/"*)
 for so in "$root/opt/java/lib/"*.so "$root/opt/java/lib/server/"*.so; do
   case "$(basename "$so")" in libawt*|libjawt.so|libfontmanager.so|libjsound.so|libsplashscreen.so|liblcms.so|libjavajpeg.so|libmlib_image.so) ;;
     *) objects+=("$so") ;; esac
 done
-for extra in libstdc++.so.6 libgcc_s.so.1; do
-  # (awk reads to the end: leaving early would fail ldconfig on a closed pipe)
-  path="$({ ldconfig -p 2>/dev/null || true; } | awk -v n="$extra" '$1 == n && /x86-64|x86_64|64bit/ && !found {print $NF; found = 1}')"
-  [ -n "$path" ] || path="$(ls /lib/*-linux-gnu/"$extra" /usr/lib/*-linux-gnu/"$extra" 2>/dev/null | sed -n 1p || true)"
-  [ -n "$path" ] || fail "$extra not found on this machine: the image's native compression libraries need it"
-  objects+=("$path")
+# the native libraries in the jars, for Linux (glibc) on this architecture, unpacked to be looked at
+natives="$out/natives"
+mkdir -p "$natives"
+for jar in "$jars"/*.jar; do
+  entries="$("$java_home/bin/jar" tf "$jar" | grep -E '\.so$' | grep -iE 'linux' | grep -E "/$native/" | grep -viE 'musl|alpine|android' || true)"
+  if [ -n "$entries" ]; then
+    dir="$natives/$(basename "$jar")"
+    mkdir -p "$dir"
+    (cd "$dir" && "$java_home/bin/jar" xf "$jar" $entries)
+    while IFS= read -r e; do objects+=("$dir/$e"); done <<<"$entries"
+  fi
 done
-libs="$(for o in "${objects[@]}"; do
-  [ -f "$o" ] && ldd "$o" 2>/dev/null | awk '/=> \// {print $3} /^[ \t]*\/[^ ]+ \(0x/ {print $1}' || true
-done | grep -v "^$root" | sort -u)"
+needs="$(for o in "${objects[@]}"; do
+  if [ -f "$o" ]; then ldd "$o" 2>/dev/null | sed "s|^|${o#"$out/"}: |" || true; fi
+done)"
+# (the runtime's libraries find libjvm.so loaded already, by the launcher, from lib/server)
+missing="$(grep 'not found' <<<"$needs" | grep -v 'libjvm.so => not found' || true)"
+[ -z "$missing" ] || fail "a library the image needs is not on this machine: $(tr -s ' \t\n' ' ' <<<"$missing")"
+libs="$(awk '/=> \// {print $4} /^[^ ]+: [ \t]*\/[^ ]+ \(0x/ {print $2}' <<<"$needs" | grep -v "^$root" | grep -v "^$natives" | sort -u)"
 [[ "$libs" == *ld-linux* ]] || fail "could not find the dynamic loader of $java_home/bin/java with ldd"
 # each library where it really is, and the machine's links between directories (merged /usr: /lib -> usr/lib) as they are
-for lib in $libs $(printf '%s\n' "${objects[@]}" | grep -v "^$root" | sort -u); do
+for lib in $libs; do
   dir="$(readlink -f "$(dirname "$lib")")"
   mkdir -p "$root$dir"
   cp -L "$lib" "$root$dir/$(basename "$lib")"
@@ -75,7 +92,7 @@ tar_fixed=(--sort=name --mtime=@0 --numeric-owner --format=posix --pax-option=ex
   && tar "${tar_fixed[@]}" --owner=65532 --group=65532 -rf "$layer" home/nonroot)
 diff_id="$(sha256sum "$layer" | cut -d' ' -f1)"
 java_version="$("$root/opt/java/bin/java" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.version =/ {print $2}')"
-config="{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"1970-01-01T00:00:00Z\",\
+config="{\"architecture\":\"$arch\",\"os\":\"linux\",\"created\":\"1970-01-01T00:00:00Z\",\
 \"config\":{\"Env\":[\"PATH=/opt/java/bin:/usr/bin:/bin\",\"JAVA_HOME=/opt/java\",\"JAVA_VERSION=$java_version\",\"LANG=C.UTF-8\"],\
 \"User\":\"65532:65532\",\"WorkingDir\":\"/home/nonroot\"},\
 \"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:$diff_id\"]},\
@@ -87,5 +104,5 @@ mv "$layer" "$image/$diff_id/layer.tar"
 printf '%s' "$config" >"$image/$config_id.json"
 printf '[{"Config":"%s.json","RepoTags":["ferry-base:local"],"Layers":["%s/layer.tar"]}]' "$config_id" "$diff_id" >"$image/manifest.json"
 (cd "$image" && tar "${tar_fixed[@]}" --owner=0 --group=0 -cf "$out/base.tar" manifest.json "$config_id.json" "$diff_id")
-rm -rf "$image"
+rm -rf "$image" "$natives"
 echo "base-image.sh: $out/base.tar: Java $java_version, $(du -sh "$root" | cut -f1) unpacked"

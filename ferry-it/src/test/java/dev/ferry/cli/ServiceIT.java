@@ -309,23 +309,94 @@ class ServiceIT {
     assertThat(out).startsWith("ferry " + version + " (Kafka clients " + org.apache.kafka.common.utils.AppInfoParser.getVersion() + ")");
     out = inImage(root, imageConfig, entrypoint, "status", "--config", "/home/nonroot/ferry.yaml", "--format", "json");
     assertThat(json(out).get(0).get("flow").asText()).isEqualTo("obs");
+
+    // the service: a flow of its own replicates records written with each codec whose native library the image's
+    // clients unpack into /tmp (zstd, snappy; lz4 is Ferry's own), and answers its probes over HTTP
+    String topic = "img.codecs";
+    try (Admin a = admin(clusters.a().bootstrap())) {
+      a.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+    }
+    for (String codec : List.of("zstd", "snappy", "gzip")) {
+      Properties p = new Properties();
+      p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, clusters.a().bootstrap());
+      p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, codec);
+      try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+        for (int i = 0; i < 100; i++) {
+          producer.send(new ProducerRecord<>(topic, 0, null, (codec + "-" + i).repeat(20).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        }
+      }
+    }
+    Files.writeString(root.resolve("home/nonroot/image.yaml"), """
+        flows:
+          - name: img
+            source: {alias: A, bootstrap: "%s"}
+            target: {alias: B, bootstrap: "%s"}
+            topics: 'img\\..*'
+        metrics: {port: 0, host: 127.0.0.1}
+        """.formatted(clusters.a().bootstrap(), clusters.b().bootstrap()));
+    Path log = Files.createTempFile(clusters.directory(), "image-run", ".log");
+    Process service = imageProcess(root, imageConfig, entrypoint, "run", "--config", "/home/nonroot/image.yaml")
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      Pattern serving = Pattern.compile("serving metrics, health and status on http://127\\.0\\.0\\.1:(\\d+)/");
+      await().atMost(Duration.ofSeconds(60)).until(() -> serving.matcher(Files.readString(log)).find() || !service.isAlive());
+      Matcher m = serving.matcher(Files.readString(log));
+      assertThat(m.find()).as(Files.readString(log)).isTrue();
+      URI ready = URI.create("http://127.0.0.1:" + m.group(1) + StatusServer.READY);
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> assertThat(
+          HTTP.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
+          .as(Files.readString(log)).isEqualTo(200));
+      Properties c = new Properties();
+      c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, clusters.b().bootstrap());
+      c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+      try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        org.apache.kafka.common.TopicPartition copy = new org.apache.kafka.common.TopicPartition("A." + topic, 0);
+        await().atMost(Duration.ofSeconds(60)).until(() -> consumer.partitionsFor(copy.topic(), Duration.ofSeconds(5)).size() == 1);
+        consumer.assign(List.of(copy));
+        consumer.seekToBeginning(List.of(copy));
+        List<String> values = new ArrayList<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (values.size() < 300 && System.nanoTime() < deadline) {
+          consumer.poll(Duration.ofMillis(500)).forEach(r -> values.add(new String(r.value(), java.nio.charset.StandardCharsets.UTF_8)));
+        }
+        assertThat(values).as(Files.readString(log)).hasSize(300);
+        assertThat(values.get(0)).isEqualTo("zstd-0".repeat(20));
+        assertThat(values.get(150)).isEqualTo("snappy-50".repeat(20));
+      }
+      // SIGTERM to Ferry, as the runtime stops a container (unshare does not pass it on: it waits for its child)
+      service.toHandle().children().forEach(ProcessHandle::destroy);
+      assertThat(service.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as(Files.readString(log)).isTrue();
+      assertThat(service.exitValue()).as(Files.readString(log)).isIn(0, 143);
+      assertThat(Files.readString(log)).as("a clean stop").contains("stopped;").doesNotContain("Exception");
+    } finally {
+      service.destroyForcibly(); // unshare, and with it (--kill-child) Ferry, if the test did not get to stop them
+    }
   }
 
   /** Runs the image's entrypoint with {@code args} in {@code root} (its layers unpacked); returns its standard output. */
   private static String inImage(Path root, JsonNode imageConfig, List<String> entrypoint, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(hostTool("unshare"), "--mount", "--pid", "--fork", "--mount-proc=" + root.resolve("proc"), hostTool("chroot"),
-        "--userspec=" + imageConfig.get("User").asText(), root.toString()));
+    Path err = Files.createTempFile(clusters.directory(), "image", ".err");
+    Process p = imageProcess(root, imageConfig, entrypoint, args).redirectError(err.toFile()).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as(out + Files.readString(err)).isZero();
+    return out;
+  }
+
+  /**
+   * The image's entrypoint with {@code args}, as a container runtime starts it: in {@code root} (its layers unpacked), as
+   * its user, with its environment only, in a PID namespace of its own with /proc mounted; a signal that ends the
+   * process started ends the entrypoint too.
+   */
+  private static ProcessBuilder imageProcess(Path root, JsonNode imageConfig, List<String> entrypoint, String... args) {
+    List<String> cmd = new ArrayList<>(List.of(hostTool("unshare"), "--mount", "--pid", "--fork", "--kill-child=SIGTERM",
+        "--mount-proc=" + root.resolve("proc"), hostTool("chroot"), "--userspec=" + imageConfig.get("User").asText(), root.toString()));
     cmd.addAll(entrypoint);
     cmd.addAll(List.of(args));
     ProcessBuilder b = new ProcessBuilder(cmd);
     b.environment().clear();
     imageConfig.get("Env").forEach(e -> b.environment().put(e.asText().split("=", 2)[0], e.asText().split("=", 2)[1]));
     b.environment().put("JAVA_TOOL_OPTIONS", "-Xmx128m"); // the Deployment's way to set the heap
-    Path err = Files.createTempFile(clusters.directory(), "image", ".err");
-    Process p = b.redirectError(err.toFile()).start();
-    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    assertThat(p.waitFor()).as(out + Files.readString(err)).isZero();
-    return out;
+    return b;
   }
 
   /** A tool of this machine by its full path (the image's environment, which runs it, has the image's PATH). */
