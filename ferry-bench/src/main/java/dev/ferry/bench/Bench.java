@@ -58,7 +58,12 @@ public final class Bench {
   enum Contender {
     FERRY("ferry"), MM2_DEFAULT("mm2-default"), MM2_TUNED("mm2-tuned"), BARE("bare"),
     /** Two Ferry processes sharing the flow (scale-out figures); only when asked for with --contenders. */
-    FERRY_X2("ferry-x2");
+    FERRY_X2("ferry-x2"),
+    /**
+     * MM2 tuned in its exactly-once mode (transactions on the target, read_committed on the source, as Ferry always
+     * runs): the like-for-like comparison of Ferry's latency; only when asked for with --contenders.
+     */
+    MM2_EOS("mm2-eos");
 
     final String label;
 
@@ -290,6 +295,7 @@ public final class Bench {
       case FERRY_X2 -> "ferryx";
       case MM2_DEFAULT -> "mmd";
       case MM2_TUNED -> "mmt";
+      case MM2_EOS -> "mme";
       case BARE -> "bare";
     } + (++runCounter);
     Path runDir = Files.createDirectories(dir.resolve(alias));
@@ -355,7 +361,7 @@ public final class Bench {
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     switch (c) {
       case FERRY, FERRY_X2 -> cmd.addAll(FERRY_JVM_OPTIONS);
-      case MM2_DEFAULT, MM2_TUNED -> cmd.add("-Xmx2g");
+      case MM2_DEFAULT, MM2_TUNED, MM2_EOS -> cmd.add("-Xmx2g");
       case BARE -> cmd.add("-Xmx512m");
     }
     cmd.add("-Xlog:gc:file=" + gcLog);
@@ -375,8 +381,8 @@ public final class Bench {
           cmd.addAll(List.of(ferryArgs.trim().split("\\s+")));
         }
       }
-      case MM2_DEFAULT, MM2_TUNED -> cmd.addAll(List.of("org.apache.kafka.connect.mirror.MirrorMaker",
-          mm2Config(runDir, alias, s, c == Contender.MM2_TUNED).toString(), "--clusters", "tgt"));
+      case MM2_DEFAULT, MM2_TUNED, MM2_EOS -> cmd.addAll(List.of("org.apache.kafka.connect.mirror.MirrorMaker",
+          mm2Config(runDir, alias, s, c != Contender.MM2_DEFAULT, c == Contender.MM2_EOS).toString(), "--clusters", "tgt"));
       case BARE -> {
         cmd.addAll(List.of(BareLoop.class.getName(), source.bootstrap(), target.bootstrap(), alias, Long.toString(s.records())));
         cmd.addAll(s.topicNames());
@@ -499,7 +505,7 @@ public final class Bench {
     }
   }
 
-  private Path mm2Config(Path runDir, String alias, Scenario s, boolean tuned) throws IOException {
+  private Path mm2Config(Path runDir, String alias, Scenario s, boolean tuned, boolean exactlyOnce) throws IOException {
     StringBuilder b = new StringBuilder();
     b.append("clusters = ").append(alias).append(", tgt\n");
     b.append(alias).append(".bootstrap.servers = ").append(source.bootstrap()).append('\n');
@@ -517,6 +523,13 @@ public final class Bench {
       b.append("tgt.producer.compression.type = lz4\n");
       b.append("tgt.producer.batch.size = 262144\n");
       b.append("tgt.producer.linger.ms = 20\n");
+    }
+    if (exactlyOnce) {
+      // the target's Connect worker writes each task's records and source offsets in one transaction; a dedicated
+      // MM2 needs its internal REST server for that (task fencing), here on a loopback port the system picks
+      b.append("tgt.exactly.once.source.support = enabled\n");
+      b.append("dedicated.mode.enable.internal.rest = true\n");
+      b.append("listeners = http://127.0.0.1:0\n");
     }
     Path f = runDir.resolve("mm2.properties");
     Files.writeString(f, b.toString());

@@ -42,7 +42,7 @@ final class Latency {
   private static final Duration SUSTAINED_DRAIN = Duration.ofSeconds(2);
   private static final double SUSTAINED_P99_MS = 1000;
   /** The contenders, in the order of the tables (each rate starts with the next one). */
-  private static final List<String> CONTENDERS = List.of("bare", "mm2-tuned", "mm2-default", "ferry");
+  private static final List<String> CONTENDERS = List.of("bare", "mm2-tuned", "mm2-default", "mm2-eos", "ferry");
 
   /** One contender's figures at one rate. */
   record Figures(String contender, int rate, double achievedRate, long expected, long seen, long duplicates, double p50, double p90,
@@ -393,7 +393,7 @@ final class Latency {
     return Double.isInfinite(v) ? "lost" : String.format("%.0f", v);
   }
 
-  /** Ferry's medians and p99 against MM2-tuned's and the bare loop's, when all three ran. */
+  /** Ferry's medians and p99 against MM2-tuned's and the bare loop's, when all three ran (and MM2 exactly-once's, when it ran). */
   static Optional<String> summary(List<Figures> figures) {
     Optional<Figures> ferry = find(figures, "ferry");
     Optional<Figures> tuned = find(figures, "mm2-tuned");
@@ -402,8 +402,10 @@ final class Latency {
       return Optional.empty();
     }
     Figures f = ferry.get();
+    String eos = find(figures, "mm2-eos").map(e -> String.format(" p50/mm2-eos=%.2f p99/mm2-eos=%.2f", f.p50() / e.p50(), f.p99() / e.p99()))
+        .orElse("");
     return Optional.of(String.format("ferry p50/mm2-tuned=%.2f p99/mm2-tuned=%.2f p50/bare=%.2f p99/bare=%.2f", f.p50() / tuned.get().p50(),
-        f.p99() / tuned.get().p99(), f.p50() / bare.get().p50(), f.p99() / bare.get().p99()));
+        f.p99() / tuned.get().p99(), f.p50() / bare.get().p50(), f.p99() / bare.get().p99()) + eos);
   }
 
   private static Optional<Figures> find(List<Figures> figures, String label) {

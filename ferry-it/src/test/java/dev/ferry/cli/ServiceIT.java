@@ -267,6 +267,7 @@ class ServiceIT {
   @Order(6)
   void theImageHoldsItsRuntimeAndRunsItsEntrypointAsItsUserWithNothingButItsLayers() throws Exception {
     Assumptions.assumeTrue(System.getProperty("os.name").equals("Linux"), "the container image is built on Linux only");
+    Assumptions.assumeFalse(Boolean.getBoolean("ferry.skipImage"), "-DskipImage: no image built");
     Path image = Path.of(System.getProperty("ferry.image"));
     assertThat(image).as("built by mvn package in ferry-image").exists();
     Path unpacked = Files.createTempDirectory(clusters.directory(), "image");
@@ -302,16 +303,22 @@ class ServiceIT {
         .as("the Kafka server jars are the drill's, not the service's").noneMatch(e -> e.contains("kafka-server") || e.contains("kafka_2."));
 
     // run as a container runtime would: in the image's root, as its user, with its environment, /proc mounted
-    Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "running the image's entrypoint needs chroot (root)");
+    Assumptions.assumeTrue(new ProcessBuilder(hostTool("unshare"), "--mount", "--pid", "--fork", "true").redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor() == 0, "running the image's entrypoint needs unshare and chroot (root)");
     Files.createDirectories(root.resolve("proc"));
     Files.copy(config, root.resolve("home/nonroot/ferry.yaml"));
+    // the files a container runtime provides: the clusters by name, resolved by the image's C library
+    Files.writeString(root.resolve("etc/hosts"), "127.0.0.1 localhost\n");
+    assertThat(inImage(root, imageConfig, List.of("keytool"), "-list", "-cacerts", "-storepass", "changeit"))
+        .as("CA certificates for TLS to the clusters").containsPattern("Your keystore contains [1-9][0-9]* entries");
     String out = inImage(root, imageConfig, entrypoint, "--version");
     assertThat(out).startsWith("ferry " + version + " (Kafka clients " + org.apache.kafka.common.utils.AppInfoParser.getVersion() + ")");
     out = inImage(root, imageConfig, entrypoint, "status", "--config", "/home/nonroot/ferry.yaml", "--format", "json");
     assertThat(json(out).get(0).get("flow").asText()).isEqualTo("obs");
 
-    // the service: a flow of its own replicates records written with each codec whose native library the image's
-    // clients unpack into /tmp (zstd, snappy; lz4 is Ferry's own), and answers its probes over HTTP
+    // the service: a flow of its own, its clusters named, replicates records written with each codec whose native
+    // library the image's clients unpack into /tmp (zstd and snappy to read them, lz4 to write them), and answers its
+    // probes over HTTP
     String topic = "img.codecs";
     try (Admin a = admin(clusters.a().bootstrap())) {
       a.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
@@ -333,7 +340,7 @@ class ServiceIT {
             target: {alias: B, bootstrap: "%s"}
             topics: 'img\\..*'
         metrics: {port: 0, host: 127.0.0.1}
-        """.formatted(clusters.a().bootstrap(), clusters.b().bootstrap()));
+        """.formatted(clusters.a().bootstrap().replace("127.0.0.1", "localhost"), clusters.b().bootstrap().replace("127.0.0.1", "localhost")));
     Path log = Files.createTempFile(clusters.directory(), "image-run", ".log");
     Process service = imageProcess(root, imageConfig, entrypoint, "run", "--config", "/home/nonroot/image.yaml")
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -363,23 +370,43 @@ class ServiceIT {
         assertThat(values.get(0)).isEqualTo("zstd-0".repeat(20));
         assertThat(values.get(150)).isEqualTo("snappy-50".repeat(20));
       }
+      try (var unpackedNatives = Files.list(root.resolve("tmp"))) {
+        // lz4 would fall back to Java without its native library, silently; zstd deletes its copy once loaded (the records
+        // it decompressed are its proof)
+        assertThat(unpackedNatives.map(f -> f.getFileName().toString()).toList()).as("native codecs unpacked in the image's /tmp")
+            .anyMatch(f -> f.contains("snappy")).anyMatch(f -> f.startsWith("liblz4-java") && f.endsWith(".so"));
+      }
       // SIGTERM to Ferry, as the runtime stops a container (unshare does not pass it on: it waits for its child)
       service.toHandle().children().forEach(ProcessHandle::destroy);
       assertThat(service.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as(Files.readString(log)).isTrue();
       assertThat(service.exitValue()).as(Files.readString(log)).isIn(0, 143);
-      assertThat(Files.readString(log)).as("a clean stop").contains("stopped;").doesNotContain("Exception");
+      assertThat(Files.readString(log)).as("a clean stop").contains("stopped;").doesNotContain(" ERROR ");
     } finally {
-      service.destroyForcibly(); // unshare, and with it (--kill-child) Ferry, if the test did not get to stop them
+      stop(service);
     }
+  }
+
+  /**
+   * Kills what {@link #imageProcess} started and all it started: the entrypoint is PID 1 of its namespace and, once
+   * chroot changed its user, no longer dies with unshare.
+   */
+  private static void stop(Process p) {
+    p.descendants().forEach(ProcessHandle::destroyForcibly);
+    p.destroyForcibly();
   }
 
   /** Runs the image's entrypoint with {@code args} in {@code root} (its layers unpacked); returns its standard output. */
   private static String inImage(Path root, JsonNode imageConfig, List<String> entrypoint, String... args) throws Exception {
     Path err = Files.createTempFile(clusters.directory(), "image", ".err");
-    Process p = imageProcess(root, imageConfig, entrypoint, args).redirectError(err.toFile()).start();
-    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    assertThat(p.waitFor()).as(out + Files.readString(err)).isZero();
-    return out;
+    Path out = Files.createTempFile(clusters.directory(), "image", ".out");
+    Process p = imageProcess(root, imageConfig, entrypoint, args).redirectError(err.toFile()).redirectOutput(out.toFile()).start();
+    try {
+      assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).as("ended: " + Files.readString(err)).isTrue();
+      assertThat(p.exitValue()).as(Files.readString(out) + Files.readString(err)).isZero();
+      return Files.readString(out);
+    } finally {
+      stop(p);
+    }
   }
 
   /**
