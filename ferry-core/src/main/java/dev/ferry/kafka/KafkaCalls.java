@@ -36,6 +36,15 @@ public final class KafkaCalls {
       return fe;
     }
     String detail = cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    LinkageError linkage = linkageError(cause);
+    if (linkage != null) {
+      // a compression codec whose native library does not load fails every fetch or send that uses it, as "Received
+      // exception when fetching the next record": say what to do about it
+      detail = "a library does not load in this process (" + linkage.getClass().getSimpleName() + ": " + linkage.getMessage()
+          + "); the compression codecs (zstd, snappy, lz4) unpack their native libraries into java.io.tmpdir ("
+          + System.getProperty("java.io.tmpdir") + "), which must be writable and not mounted noexec, and need the C"
+          + " libraries they link; " + detail;
+    }
     FerryException.Reason reason;
     if (cause instanceof AuthorizationException || cause instanceof AuthenticationException) {
       reason = FerryException.Reason.NOT_AUTHORIZED;
@@ -47,5 +56,15 @@ public final class KafkaCalls {
       reason = FerryException.Reason.FAILED;
     }
     return new FerryException(reason, what + ": " + detail, cause);
+  }
+
+  /** The first {@link LinkageError} in the cause chain (a native library or a class that does not load), or null. */
+  private static LinkageError linkageError(Throwable t) {
+    for (int depth = 0; t != null && depth < 10; t = t.getCause(), depth++) {
+      if (t instanceof LinkageError e) {
+        return e;
+      }
+    }
+    return null;
   }
 }
