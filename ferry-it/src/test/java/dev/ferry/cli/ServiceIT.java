@@ -72,6 +72,8 @@ class ServiceIT {
   private static int port;
   private static Path config;
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  /** The line a Ferry process logs once its HTTP server listens; port 0 lets the system pick, as two test classes run at once. */
+  private static final Pattern SERVING = Pattern.compile("serving metrics, health and status on http://127\\.0\\.0\\.1:(\\d+)/");
   private static volatile long written;
 
   @BeforeAll
@@ -101,9 +103,8 @@ class ServiceIT {
           status-interval: 1s
         """.formatted(clusters.a().bootstrap(), clusters.b().bootstrap(), GROUP));
     ferry = FerryProcess.start(clusters.directory().resolve("logs"), "run", "--config", config.toString());
-    Pattern serving = Pattern.compile("serving metrics, health and status on http://127\\.0\\.0\\.1:(\\d+)/");
-    await().atMost(Duration.ofSeconds(60)).until(() -> serving.matcher(ferry.output()).find() || !ferry.isAlive());
-    Matcher m = serving.matcher(ferry.output());
+    await().atMost(Duration.ofSeconds(60)).until(() -> SERVING.matcher(ferry.output()).find() || !ferry.isAlive());
+    Matcher m = SERVING.matcher(ferry.output());
     assertThat(m.find()).as(ferry.output()).isTrue();
     port = Integer.parseInt(m.group(1)); // port 0: the system picked a free one, as two test classes run at once
     await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
@@ -345,14 +346,12 @@ class ServiceIT {
     Process service = imageProcess(root, imageConfig, entrypoint, "run", "--config", "/home/nonroot/image.yaml")
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     try {
-      Pattern serving = Pattern.compile("serving metrics, health and status on http://127\\.0\\.0\\.1:(\\d+)/");
-      await().atMost(Duration.ofSeconds(60)).until(() -> serving.matcher(Files.readString(log)).find() || !service.isAlive());
-      Matcher m = serving.matcher(Files.readString(log));
+      await().atMost(Duration.ofSeconds(60)).until(() -> SERVING.matcher(Files.readString(log)).find() || !service.isAlive());
+      Matcher m = SERVING.matcher(Files.readString(log));
       assertThat(m.find()).as(Files.readString(log)).isTrue();
-      URI ready = URI.create("http://127.0.0.1:" + m.group(1) + StatusServer.READY);
-      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> assertThat(
-          HTTP.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
-          .as(Files.readString(log)).isEqualTo(200));
+      int servicePort = Integer.parseInt(m.group(1));
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+          .untilAsserted(() -> assertThat(get(servicePort, StatusServer.READY).statusCode()).as(Files.readString(log)).isEqualTo(200));
       Properties c = new Properties();
       c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, clusters.b().bootstrap());
       c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -565,6 +564,10 @@ class ServiceIT {
   }
 
   private static HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return get(port, path);
+  }
+
+  private static HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
     return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
