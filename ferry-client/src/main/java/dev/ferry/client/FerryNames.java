@@ -64,17 +64,9 @@ public final class FerryNames {
     return transactionalId(flow, shard) + ".slow";
   }
 
-  /**
-   * The second transactional.id of a shard's main lane: the lane writes its next transaction with it while the one
-   * before commits, alternating between the two.
-   */
-  public static String alternateTransactionalId(String flow, int shard) {
-    return transactionalId(flow, shard) + ".alt";
-  }
-
   /** Every transactional.id a shard uses; a new owner fences them all. */
   public static List<String> transactionalIds(String flow, int shard) {
-    return List.of(transactionalId(flow, shard), alternateTransactionalId(flow, shard), slowLaneTransactionalId(flow, shard));
+    return List.of(transactionalId(flow, shard), slowLaneTransactionalId(flow, shard));
   }
 
   /** Whether a consumer group is one of Ferry's own (never checkpointed). */

@@ -73,10 +73,7 @@ public final class Clients {
   public static final int MAX_BATCH_BYTES = 256 * 1024;
   /** Smallest batch, however many partitions a shard writes. */
   public static final int MIN_BATCH_BYTES = 16 * 1024;
-  /**
-   * What a shard's open batches may take together: each partition written holds a whole batch.size buffer (the main
-   * lane's two producers share it).
-   */
+  /** What a shard's open batches may take together: each partition written holds a whole batch.size buffer. */
   public static final int BATCH_BUDGET_BYTES = 16 * 1024 * 1024;
 
   /**

@@ -10,7 +10,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionHandler;
 import java.util.concurrent.SynchronousQueue;
@@ -43,7 +42,6 @@ final class FlowContext implements AutoCloseable {
   private final ExecutorService warmup;
   private final StartPositions starts;
   private final ExecutorService flusher;
-  private final ExecutorService committer;
 
   /**
    * @param progress where partitions resume, by target partition, for the partitions asked (source to target) of the
@@ -82,9 +80,6 @@ final class FlowContext implements AutoCloseable {
     this.warmup = daemonPool("metadata", WARMUP_THREADS, new ThreadPoolExecutor.CallerRunsPolicy());
     // a flush that cannot get a thread is skipped: the batches then go out after linger.ms
     this.flusher = daemonPool("flush", 64, new ThreadPoolExecutor.DiscardPolicy());
-    // a lane hands over one commit at a time; should the pool be exhausted or shut down, the lane commits on its own
-    // thread (a commit is never dropped: the lane waits for its outcome)
-    this.committer = daemonPool("commit", 1024, (task, pool) -> task.run());
   }
 
   /** A pool of named daemon threads that exist only while there is work (none kept when idle). */
@@ -127,19 +122,10 @@ final class FlowContext implements AutoCloseable {
     });
   }
 
-  /**
-   * Where the shards' main lanes complete their commits (the progress and the commit round trips), while the lane writes
-   * its next transaction.
-   */
-  Executor committer() {
-    return committer;
-  }
-
   @Override
   public void close() {
     warmup.shutdownNow();
     flusher.shutdownNow();
-    committer.shutdown(); // a commit under way ends by itself; the lane that handed it over settles it
   }
 
   FlowConfig flow() {

@@ -16,7 +16,6 @@ import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -29,25 +28,16 @@ import org.slf4j.LoggerFactory;
 /**
  * One life of a shard lane's clients: reads the lane's partitions from the source (read_committed) and writes them to
  * the target in transactions that also hold the offset-map records and the progress (next source offset per partition,
- * committed to the flow's progress group). {@link #start()} initialises the lane's transactional.ids, fencing any
+ * committed to the flow's progress group). {@link #start()} initialises the lane's transactional.id, fencing any
  * earlier owner; {@link #step()} polls, sends and commits when due; {@link #finish(boolean)} commits (or aborts) the
  * open transaction; {@link #close(boolean)} closes the clients. One partition that cannot be written is stopped and
  * reported; the others go on. {@link ShardWorker} runs lives one after the other.
- *
- * <p>The main lane has two transactional producers and alternates between them: once a transaction's records are
- * acknowledged and its offset-map records written, its commit (the progress and {@code EndTxn}) completes on a committer
- * thread while the lane reads and writes the next transaction with the other producer. The next commit begins only once
- * that one has committed, so the map updates, the progress and the records stay in order; if it failed, the open
- * transaction is aborted too and the lane reads again from the committed progress. The slow lane commits on its own
- * thread, one transaction at a time.
  *
  * <p>Not thread-safe: one thread drives it, except {@link #wakeup()}.
  */
 final class ShardLane {
   private static final Logger LOG = LoggerFactory.getLogger(ShardLane.class);
   private static final Duration POLL = Duration.ofMillis(50);
-  /** How long a poll waits while the open transaction is due and the commit before it still under way. */
-  private static final Duration COMMIT_POLL = Duration.ofMillis(5);
   /** How long a commit waits for the clusters to say which topic incarnations exist. */
   private static final Duration INCARNATION_TIMEOUT = Duration.ofSeconds(10);
   /** A commit asks the clusters for its topics' ids if the last such check of the lane is at least this old. */
@@ -75,22 +65,7 @@ final class ShardLane {
   private final SendLedger ledger = new SendLedger();
   private final ShardAssignment assignment;
   private volatile Consumer<byte[], byte[]> consumer;
-  /** The lane's transactions: two for the main lane, alternating, one for the slow lane. */
-  private ShardTransaction[] txs;
-  /** The open transaction's: {@code txs[current]}. */
   private ShardTransaction tx;
-  private int current;
-  /** Where handed-off commits complete: a committer thread for the main lane, the lane's own thread for the slow lane. */
-  private final java.util.concurrent.Executor committer;
-  /** The commit handed off last, until the lane learned its outcome; null when there is none. */
-  private Committing committing;
-  /** The open transaction is due but waits for the commit before it (the lane reads on meanwhile). */
-  private boolean awaitingCommit;
-  /**
-   * How long a transaction may stay open while it waits for the commit before it, taking what arrives: past that, the
-   * lane stops reading until that commit ends (a commit that hangs does not grow the next transaction without bound).
-   */
-  private final Duration longestOverlap;
   private long commits;
   /** Commits in a row that failed without a partition to blame: after this many, an operator must act. */
   private static final int COMMIT_FAILURES_REPORTED = 10;
@@ -103,13 +78,6 @@ final class ShardLane {
    * @param clock nanoseconds for commit pacing, lane moves and stats (tests pass a fake one)
    */
   ShardLane(FlowContext ctx, int shard, ShardLanes lanes, ShardWorker.Lane lane, BooleanSupplier stopping, LongSupplier clock) {
-    this(ctx, shard, lanes, lane, stopping, clock, lane == ShardWorker.Lane.MAIN ? ctx.committer() : Runnable::run);
-  }
-
-  /** {@code committer} completes the commits the lane hands off (tests pass one they drive). */
-  ShardLane(FlowContext ctx, int shard, ShardLanes lanes, ShardWorker.Lane lane, BooleanSupplier stopping, LongSupplier clock,
-      java.util.concurrent.Executor committer) {
-    this.committer = committer;
     this.ctx = ctx;
     this.state = ctx.state();
     this.shard = shard;
@@ -120,7 +88,6 @@ final class ShardLane {
     String flow = ctx.flow().name();
     this.transactionalId = lane == ShardWorker.Lane.MAIN ? FerryNames.transactionalId(flow, shard) : FerryNames.slowLaneTransactionalId(flow, shard);
     this.pacer = new TransactionPacer(ctx.flow().commitInterval(), ctx.flow().maxLatency());
-    this.longestOverlap = TransactionPacer.longest(ctx.flow().commitInterval());
     this.commitTime = dev.ferry.metrics.FerryMeters.commitTimer(ctx.flow());
     this.policy = new LanePolicy(ctx.flow().commitInterval(), clock);
     this.faults = new PartitionFaults(ctx.flow(), state, shard);
@@ -150,35 +117,22 @@ final class ShardLane {
     }
   }
 
-  /** Starts the lane's clients; its producers' initTransactions fence any previous owner. */
+  /** Starts the lane's clients; its producer's initTransactions fences any previous owner. */
   void start() {
-    List<String> ids = lane == ShardWorker.Lane.MAIN
-        ? List.of(transactionalId, FerryNames.alternateTransactionalId(ctx.flow().name(), shard)) : List.of(transactionalId);
-    // each producer writes every partition of the shard in its turn: the shard's batch budget is shared between them
-    int batchBuffers = partitionsOfShard() * ids.size();
-    txs = new ShardTransaction[ids.size()];
-    for (int i = 0; i < txs.length; i++) {
-      txs[i] = new ShardTransaction(ctx.clients().producer(ids.get(i), batchBuffers), ctx.flow(), describe() + " (" + ids.get(i) + ")");
-    }
-    tx = txs[0];
+    tx = new ShardTransaction(ctx.clients().producer(transactionalId, partitionsOfShard()), ctx.flow(), describe());
     consumer = ctx.clients().consumer(transactionalId);
     if (stopping.getAsBoolean()) {
       return;
     }
-    for (ShardTransaction t : txs) {
-      t.init();
-    }
+    tx.init();
     if (lane == ShardWorker.Lane.MAIN) {
       state.shardStarted(shard, transactionalId);
       LOG.atInfo().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard).log("shard started");
     }
   }
 
-  /** One round: learn how a handed-off commit ended, follow the assignment, poll, send, commit when due. */
+  /** One round: follow the assignment, poll, send, commit when due. */
   void step() {
-    if (committing != null && committing.outcome().isDone()) {
-      settle();
-    }
     syncAssignment();
     if (assignment.isEmpty()) {
       ctx.awaitTopicChange(Duration.ofMillis(500));
@@ -187,7 +141,7 @@ final class ShardLane {
     assignment.releaseHeld(consumer, clock.getAsLong());
     ConsumerRecords<byte[], byte[]> records;
     try {
-      records = consumer.poll(awaitingCommit ? COMMIT_POLL : pacer.pollTimeout(clock.getAsLong(), POLL));
+      records = consumer.poll(pacer.pollTimeout(clock.getAsLong(), POLL));
     } catch (WakeupException e) {
       return; // stop() woke the consumer
     } catch (OffsetOutOfRangeException e) {
@@ -203,16 +157,8 @@ final class ShardLane {
     if (!records.isEmpty()) {
       pacer.sent(clock.getAsLong());
     }
-    long now = clock.getAsLong();
-    awaitingCommit = false;
-    if (pacer.due(now, records.isEmpty(), !records.isEmpty() && behind(records.count())) || tx.failed()) {
-      if (!tx.failed() && committing != null && !committing.outcome().isDone() && !pacer.openLongerThan(now, longestOverlap)) {
-        // the commit before is still under way: what arrives meanwhile joins the open transaction, which commits as soon
-        // as that one has (a poll waits no longer than COMMIT_POLL then)
-        awaitingCommit = true;
-      } else {
-        commit();
-      }
+    if (pacer.due(clock.getAsLong(), records.isEmpty(), !records.isEmpty() && behind(records.count())) || tx.failed()) {
+      commit();
     }
     load.open(lane, ledger.count());
   }
@@ -256,7 +202,6 @@ final class ShardLane {
     } catch (WakeupException e) {
       commit(); // the wakeup that asked us to stop hit a consumer call inside the commit; it is now spent
     }
-    settle();
   }
 
   /** How many of the flow's ready partitions hash to this shard now (its producer's batch size depends on it). */
@@ -280,16 +225,12 @@ final class ShardLane {
       return;
     }
     // Settle the open transaction first: a partition changes lane only between transactions, and this commit may
-    // itself move partitions to the slow lane. A partition that moves lane or starts reads the committed progress.
+    // itself move partitions to the slow lane.
     commit();
-    settle();
     List<ShardPartition> added = assignment.sync(consumer, ready, state.problemCount(), lanes.version(),
         s -> inThisShard(s) && inThisLane(s), state::hasProblem, parts -> ctx.progress(parts, snapshot.incarnations()),
         ctx::maps, snapshot::incarnation, ctx.starts());
-    List<String> topics = added.stream().map(p -> p.target.topic()).distinct().toList();
-    for (ShardTransaction t : txs) {
-      ctx.warmMetadata(t.producer(), topics);
-    }
+    ctx.warmMetadata(tx.producer(), added.stream().map(p -> p.target.topic()).distinct().toList());
     added.forEach(p -> state.committed(p.source, p.committedNext));
     pacer.startAt(clock.getAsLong());
   }
@@ -329,15 +270,8 @@ final class ShardLane {
     }
   }
 
-  /**
-   * Commits the open transaction with its offset-map records and progress, once the commit before it committed; on a
-   * record error, aborts and rewinds. The main lane hands the commit's last round trips to its committer and goes on
-   * with its other producer ({@link #settle()} learns the outcome).
-   */
+  /** Commits the open transaction with its offset-map records and progress; on a record error, aborts and rewinds. */
   private void commit() {
-    if (!settle()) {
-      return;
-    }
     for (ShardPartition p : assignment.partitions()) {
       if (!state.hasProblem(p.source)) {
         p.consumedUpTo(consumer.position(p.source, Duration.ofSeconds(30)));
@@ -404,87 +338,33 @@ final class ShardLane {
       stats.due(records, bytes, lanes.slowCount()).ifPresent(tx::write);
     }
     List<ShardPartition> progressed = assignment.partitions().stream().filter(p -> p.advanced() || stale.test(p)).toList();
-    Map<TopicPartition, OffsetAndMetadata> progress = tx.prepare(assignment.partitions(), stale);
-    // every send of the transaction is acknowledged: from here on the lane reads and sends for the next one
-    assignment.partitions().forEach(ShardPartition::handedOff);
-    ledger.reset();
-    ShardTransaction handed = tx;
-    CompletableFuture<Outcome> outcome = new CompletableFuture<>();
-    committing = new Committing(outcome, handed, progressed, records, bytes, commitStart);
-    current = (current + 1) % txs.length;
-    tx = txs[current];
-    pacer.committed(records);
-    committer.execute(() -> {
-      try {
-        boolean committed = handed.complete(progress);
-        outcome.complete(new Outcome(committed, clock.getAsLong(), wallClock.getAsLong()));
-      } catch (RuntimeException | Error e) {
-        // thrown on the lane's thread when it settles; said here too, in case the lane ended before it could
-        LOG.atDebug().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard).log("commit of {} failed: {}", describe(), e.toString());
-        outcome.completeExceptionally(e);
-      }
-    });
-    if (outcome.isDone()) {
-      settle();
-    }
-  }
-
-  /**
-   * Waits for the outcome of the commit handed off last, if any, and applies it: its partitions' committed progress,
-   * map and gaps once it committed. When it failed, the open transaction (written after it) is aborted too and the lane
-   * reads again from the committed progress: returns false then. A fault that ends the producer is thrown as the commit
-   * threw it.
-   */
-  private boolean settle() {
-    Committing c = committing;
-    if (c == null) {
-      return true;
-    }
-    committing = null;
-    Outcome o;
-    try {
-      o = c.outcome().join();
-    } catch (java.util.concurrent.CompletionException e) {
-      // fenced, or a producer that can neither commit nor abort: the lane ends, as if its own thread had committed
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      if (e.getCause() instanceof Error err) {
-        throw err;
-      }
-      throw e;
-    }
-    if (!o.committed()) {
-      commitFailed(c.tx().lastCommitFailure());
-      abortAndRewind();
+    if (!tx.commit(assignment.partitions(), stale)) {
+      commitFailed(tx.lastCommitFailure());
+      rewind();
       sleepQuietly(Duration.ofMillis(Math.min(5_000, 100L * failedCommits)));
-      return false;
+      return;
     }
     failedCommits = 0;
     commits++;
-    commitTime.record(o.doneNanos() - c.startNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
-    c.progressed().forEach(p -> p.progressCommitted(o.doneNanos()));
+    commitTime.record(clock.getAsLong() - commitStart, java.util.concurrent.TimeUnit.NANOSECONDS);
+    ledger.reset();
+    long committedAt = clock.getAsLong();
+    progressed.forEach(p -> p.progressCommitted(committedAt));
+    long wallNow = wallClock.getAsLong();
     for (ShardPartition p : assignment.partitions()) {
-      p.latencyMs(o.doneWallMs()).ifPresent(ms -> load.latency(p.source, ms));
-      state.expired(p.committingGaps().records());
+      p.latencyMs(wallNow).ifPresent(ms -> load.latency(p.source, ms));
+      state.expired(p.pendingGaps.records());
       p.committed();
       state.committed(p.source, p.committedNext);
     }
-    state.transactionCommitted(shard, c.records(), c.bytes());
-    if (lane == ShardWorker.Lane.SLOW && policy.backToMainLane(o.doneNanos() - c.startNanos(), !assignment.isEmpty())) {
+    state.transactionCommitted(shard, records, bytes);
+    pacer.committed(records);
+    if (lane == ShardWorker.Lane.SLOW && policy.backToMainLane(clock.getAsLong() - commitStart, !assignment.isEmpty())) {
       LOG.atInfo().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard)
           .log("target writes of {} are quick again; back to the shard's main lane", assignment.sources());
       lanes.moveToMainLane(assignment.sources());
     }
-    return true;
   }
-
-  /** A commit handed off: what the lane applies once it committed. */
-  private record Committing(CompletableFuture<Outcome> outcome, ShardTransaction tx, List<ShardPartition> progressed, int records,
-      long bytes, long startNanos) {}
-
-  /** How a handed-off commit ended, and when (clock nanoseconds, wall-clock milliseconds). */
-  private record Outcome(boolean committed, long doneNanos, long doneWallMs) {}
 
   /**
    * Whether the topics of the partitions that advanced in the open transaction are still the incarnations (topic ids)
@@ -640,12 +520,8 @@ final class ShardLane {
         LOG.atDebug().log("closing source consumer: {}", e.toString());
       }
     }
-    if (txs != null) {
-      for (ShardTransaction t : txs) {
-        if (t != null) { // null: start() failed before creating it
-          t.close(clean ? Duration.ofSeconds(10) : Duration.ZERO);
-        }
-      }
+    if (tx != null) {
+      tx.close(clean ? Duration.ofSeconds(10) : Duration.ZERO);
     }
   }
 

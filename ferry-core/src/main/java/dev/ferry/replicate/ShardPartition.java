@@ -10,9 +10,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * One source partition of a shard lane and where its replication stands, in up to three transactions: committed, the
- * one being committed (handed off, its outcome not known yet) and the open one the lane writes meanwhile. Used by the
- * lane's thread, except {@link #unacknowledged}, which the producer's acknowledgements count down.
+ * One source partition of a shard lane and where its replication stands. Used by the lane's thread, except
+ * {@link #unacknowledged}, which the producer's acknowledgements count down.
  */
 final class ShardPartition {
   final TopicPartition source;
@@ -26,23 +25,19 @@ final class ShardPartition {
   final int mapPartition;
   /** Sends of the open transaction not yet acknowledged by the target. */
   final AtomicInteger unacknowledged = new AtomicInteger();
-  /** Its offset map as committed: a transaction's update is applied once it commits. */
+  /** Its offset map as committed: the open transaction's update is applied once it commits. */
   final PartitionOffsetMap map;
-  /** The map update of the transaction being committed and its number, once its commit wrote it. */
+  /** The open transaction's map update and its number, once the commit wrote it. */
   private MapUpdate pendingUpdate;
   private long pendingSeq;
   /** Runs of the open transaction, filled from the acknowledged target offsets when it commits. */
   final RunBuilder runs = new RunBuilder();
   /** The next source offset as of the last commit. */
   long committedNext;
-  /** The next source offset once the transaction being committed commits. */
-  private long committingNext;
   /** The next source offset once the open transaction commits. */
   long pendingNext;
   /** Gaps committed with the progress so far. */
   SourceGaps committedGaps;
-  /** Gaps found in the transaction being committed. */
-  private SourceGaps committingGaps = SourceGaps.NONE;
   /** Gaps found in the open transaction: committed with it, forgotten if it aborts (the rewind finds them again). */
   SourceGaps pendingGaps = SourceGaps.NONE;
   /**
@@ -65,8 +60,6 @@ final class ShardPartition {
   private boolean replacementWritten;
   /** The oldest timestamp of the records sent in the open transaction ({@link Long#MAX_VALUE}: none). */
   private long oldestSent = Long.MAX_VALUE;
-  /** The oldest timestamp of the records of the transaction being committed ({@link Long#MAX_VALUE}: none). */
-  private long committingOldest = Long.MAX_VALUE;
 
   ShardPartition(TopicPartition source, TopicPartition target, long next, SourceGaps gaps, int mapPartitions) {
     this(source, target, next, gaps, mapPartitions, new PartitionOffsetMap(), Incarnation.UNKNOWN);
@@ -81,7 +74,6 @@ final class ShardPartition {
     this.target = target;
     this.mapPartition = Shards.of(source.topic(), source.partition(), mapPartitions);
     this.committedNext = next;
-    this.committingNext = next;
     this.pendingNext = next;
     this.committedGaps = gaps;
   }
@@ -145,7 +137,7 @@ final class ShardPartition {
     replacementWritten = true;
   }
 
-  /** The transaction whose commit is being written carries map update {@code seq}. */
+  /** The open transaction carries map update {@code seq}. */
   void mapUpdateWritten(long seq, MapUpdate update) {
     pendingSeq = seq;
     pendingUpdate = update;
@@ -159,40 +151,22 @@ final class ShardPartition {
   }
 
   /**
-   * The open transaction's commit begins: what it carries (next offset, gaps, oldest record) is set aside until
-   * {@link #committed()} or {@link #rewound()}; what the lane reads and sends from now on belongs to the next transaction.
-   */
-  void handedOff() {
-    committingNext = pendingNext;
-    committingGaps = pendingGaps;
-    pendingGaps = SourceGaps.NONE;
-    committingOldest = oldestSent;
-    oldestSent = Long.MAX_VALUE;
-  }
-
-  /** Gaps found in the transaction being committed. */
-  SourceGaps committingGaps() {
-    return committingGaps;
-  }
-
-  /**
-   * How long the oldest record of the transaction being committed took from its timestamp to {@code nowMs}, its
-   * replication latency if it committed at {@code nowMs}; empty when it holds no record with a timestamp.
+   * How long the oldest record of the open transaction took from its timestamp to {@code nowMs}, its replication
+   * latency if the transaction commits now; empty when it holds no record with a timestamp.
    */
   OptionalLong latencyMs(long nowMs) {
-    return committingOldest == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(Math.max(0, nowMs - committingOldest));
+    return oldestSent == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(Math.max(0, nowMs - oldestSent));
   }
 
-  /** The transaction handed off last committed: its map update, next offset and gaps are the committed ones now. */
   void committed() {
-    committingOldest = Long.MAX_VALUE;
+    oldestSent = Long.MAX_VALUE;
     if (pendingUpdate != null) {
       map.apply(pendingSeq, pendingUpdate);
       pendingUpdate = null;
     }
-    committedNext = committingNext;
-    committedGaps = committedGaps.plus(committingGaps);
-    committingGaps = SourceGaps.NONE;
+    committedNext = pendingNext;
+    committedGaps = gapsToCommit();
+    pendingGaps = SourceGaps.NONE;
     if (replacementWritten) {
       replaced = null;
       replacementWritten = false;
@@ -205,13 +179,10 @@ final class ShardPartition {
     hasProgress = true;
   }
 
-  /** The open transaction was aborted (and the one being committed, if any, failed): back to the committed position. */
+  /** The open transaction was aborted: back to the committed position. */
   void rewound() {
     oldestSent = Long.MAX_VALUE;
-    committingOldest = Long.MAX_VALUE;
-    committingNext = committedNext;
     pendingNext = committedNext;
-    committingGaps = SourceGaps.NONE;
     pendingGaps = SourceGaps.NONE;
     pendingUpdate = null;
     replacementWritten = false;
@@ -220,7 +191,6 @@ final class ShardPartition {
 
   void positionedAt(long next) {
     committedNext = next;
-    committingNext = next;
     pendingNext = next;
   }
 }

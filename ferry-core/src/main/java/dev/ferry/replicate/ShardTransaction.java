@@ -26,12 +26,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A shard lane's transactions on one of its producers: records, offset-map records and progress go to the target
- * together or not at all. Faults that end the producer (fenced, not authorized) are thrown as they are; a producer that
- * can neither commit nor abort throws {@link ProducerFailed}.
- *
- * <p>Used by the lane's thread, except {@link #complete}, which may run on the lane's committer thread: the lane does not
- * touch the transaction again until it learned how that ended.
+ * A shard lane's transactions on its producer: records, offset-map records and progress go to the target together or
+ * not at all. Faults that end the producer (fenced, not authorized) are thrown as they are; a producer that can neither
+ * commit nor abort throws {@link ProducerFailed}.
  */
 final class ShardTransaction {
   private static final Logger LOG = LoggerFactory.getLogger(ShardTransaction.class);
@@ -102,20 +99,15 @@ final class ShardTransaction {
     producer.flush();
   }
 
-  /** Commits the open transaction: {@link #prepare} then {@link #complete}. */
-  boolean commit(Collection<ShardPartition> partitions, Predicate<ShardPartition> stale) {
-    return complete(prepare(partitions, stale));
-  }
-
   /**
-   * Writes what the open transaction's commit carries besides its records: for each partition that advanced in it, its
-   * offset-map update (the runs folded from its acknowledged sends, numbered after the map's last; every
-   * {@link OffsetMapCodec#SNAPSHOT_EVERY}-th one with a snapshot of the map as committed before it). Returns the progress
-   * to commit with it (next source offset, by target partition, with the gaps reported so far as its metadata): of the
-   * partitions that advanced, and of those whose progress did not advance but is {@code stale}, so the broker never
-   * expires it.
+   * Commits the open transaction with, for each partition that advanced in it, its offset-map update (the runs folded
+   * from its acknowledged sends, numbered after the map's last; every {@link OffsetMapCodec#SNAPSHOT_EVERY}-th one with a
+   * snapshot of the map as committed before it) and its progress (next source offset, by target partition, committed to the progress
+   * group, with the gaps reported so far as its metadata). Progress that did not advance but is {@code stale} is
+   * committed again, so the broker never expires it. Returns false when the commit failed in a way the producer
+   * survives: the transaction was aborted and its records must be written again.
    */
-  Map<TopicPartition, OffsetAndMetadata> prepare(Collection<ShardPartition> partitions, Predicate<ShardPartition> stale) {
+  boolean commit(Collection<ShardPartition> partitions, Predicate<ShardPartition> stale) {
     Map<TopicPartition, OffsetAndMetadata> progress = new HashMap<>();
     for (ShardPartition p : partitions) {
       if (p.advanced()) {
@@ -132,14 +124,6 @@ final class ShardTransaction {
         progress.put(p.target, new Progress(p.pendingNext, p.gapsToCommit(), p.incarnation).toOffset());
       }
     }
-    return progress;
-  }
-
-  /**
-   * Commits the prepared transaction with its {@code progress}, committed to the progress group. Returns false when the
-   * commit failed in a way the producer survives: the transaction was aborted and its records must be written again.
-   */
-  boolean complete(Map<TopicPartition, OffsetAndMetadata> progress) {
     try {
       producer.sendOffsetsToTransaction(progress, progressGroup);
       producer.commitTransaction();

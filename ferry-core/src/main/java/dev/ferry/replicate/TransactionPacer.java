@@ -90,11 +90,6 @@ final class TransactionPacer {
     return open >= drawnNanos || (pollEmpty && open >= intervalNanos);
   }
 
-  /** Whether the open transaction's time (since {@link #startAt}) is longer than {@code length}. */
-  boolean openLongerThan(long nowNanos, Duration length) {
-    return nowNanos - startNanos > length.toNanos();
-  }
-
   /**
    * How long a poll may wait for records before {@link #due} must be asked again: until the first record's max latency
    * is up, never more than {@code longest}, never less than a millisecond.

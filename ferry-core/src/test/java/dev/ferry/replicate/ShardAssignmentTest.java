@@ -49,7 +49,6 @@ class ShardAssignmentTest {
     assertThat(assignment.sources()).as("still draining up to offset 5").contains(S2);
 
     p.consumedUpTo(5);
-    p.handedOff();
     p.committed();
     assignment.sync(consumer, READY, 1, 0, tp -> true, S2::equals, targets -> Map.of(),
         parts -> parts.keySet().stream().collect(java.util.stream.Collectors.toMap(tp -> tp, tp -> new dev.ferry.offsets.PartitionOffsetMap())), t -> dev.ferry.kafka.Incarnation.UNKNOWN);

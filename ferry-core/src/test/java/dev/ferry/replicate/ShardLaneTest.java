@@ -62,15 +62,7 @@ class ShardLaneTest {
   private final AtomicLong clock = new AtomicLong();
   private final ReplicationState state = new ReplicationState();
   private final Map<TopicPartition, Long> progress = new HashMap<>();
-  /** The target: its partitions' offsets, and what the lane's producers committed there, in commit order. */
-  private final MockTarget target = new MockTarget();
-  /** The lane's producers by transactional.id. */
-  private final Map<String, RefusingProducer> producers = new java.util.concurrent.ConcurrentHashMap<>();
-  /** The main lane's first producer and the one it alternates with. */
-  private final RefusingProducer producer = producerOf(FerryNames.transactionalId(FLOW.name(), 0));
-  private final RefusingProducer alternate = producerOf(FerryNames.alternateTransactionalId(FLOW.name(), 0));
-  /** Commits the lane handed off, run when the test says (see {@link #laneWithHeldCommits()}). */
-  private final java.util.Deque<Runnable> heldCommits = new java.util.concurrent.ConcurrentLinkedDeque<>();
+  private final RefusingProducer producer = new RefusingProducer();
   /** Whether the consumer knows no lag yet (as before its first fetch of a partition); MockConsumer's own lag is never unknown. */
   private volatile boolean lagUnknown;
   private final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest") {
@@ -101,7 +93,7 @@ class ShardLaneTest {
   }, REFRESH, shard -> Ownership.CONFIRMED, new MapCache(FLOW, 1, this::mapsAtProgress), new ShardClients() {
     @Override
     public Producer<byte[], byte[]> producer(String transactionalId, int partitions) {
-      return producerOf(transactionalId);
+      return producer;
     }
 
     @Override
@@ -109,8 +101,7 @@ class ShardLaneTest {
       return consumer;
     }
   }, 1, fatal::add);
-  /** Completes each commit as it is handed off, on the lane's thread. */
-  private ShardLane lane = new ShardLane(ctx, 0, new ShardLanes(), ShardWorker.Lane.MAIN, () -> false, clock::get, Runnable::run);
+  private final ShardLane lane = new ShardLane(ctx, 0, new ShardLanes(), ShardWorker.Lane.MAIN, () -> false, clock::get);
 
   ShardLaneTest() {
     consumer.updateBeginningOffsets(Map.of(SOURCE, 0L));
@@ -130,7 +121,7 @@ class ShardLaneTest {
     lane.step(); // polls and sends
     commitDue();
 
-    assertThat(commitCount()).isEqualTo(1);
+    assertThat(producer.commitCount()).isEqualTo(1);
     assertThat(copies()).extracting(r -> new String(r.value(), StandardCharsets.UTF_8)).containsExactly(
         "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9");
     assertThat(copies()).allSatisfy(r -> assertThat(r.partition()).isEqualTo(0));
@@ -138,160 +129,6 @@ class ShardLaneTest {
     assertThat(lastProgress()).containsExactly(Map.entry(TARGET, new OffsetAndMetadata(10)));
     assertThat(state.snapshot().committedPositions()).containsEntry(SOURCE, 10L);
     assertThat(state.snapshot().replicatedRecords()).isEqualTo(10);
-  }
-
-  @Test
-  void startingTheMainLaneFencesBothOfItsTransactionalIds() {
-    lane.start();
-    assertThat(producer.transactionInitialized()).isTrue();
-    assertThat(alternate.transactionInitialized()).isTrue();
-    assertThat(FerryNames.transactionalIds(FLOW.name(), 0)).as("fenced by failover and a shard count change")
-        .contains(FerryNames.transactionalId(FLOW.name(), 0), FerryNames.alternateTransactionalId(FLOW.name(), 0));
-  }
-
-  @Test
-  void theNextTransactionIsWrittenWhileTheOneBeforeCommitsAndCommitsOnlyAfterIt() {
-    lane = laneWithHeldCommits();
-    lane.start();
-    lane.step();
-    addRecords(0, 10, i -> "v" + i);
-    lane.step();
-    commitDue(); // hands the commit off: its records are acknowledged, its map update written
-    assertThat(commitCount()).isZero();
-    assertThat(state.snapshot().committedPositions()).as("not committed yet").containsEntry(SOURCE, 0L);
-
-    addRecords(10, 15, i -> "v" + i);
-    lane.step();
-    assertThat(alternate.uncommittedRecords()).as("written with the other producer meanwhile").extracting(r -> new String(r.value(),
-        StandardCharsets.UTF_8)).containsExactly("v10", "v11", "v12", "v13", "v14");
-
-    runHeldCommit();
-    lane.step(); // learns that it committed
-    assertThat(state.snapshot().committedPositions()).containsEntry(SOURCE, 10L);
-    assertThat(lastProgress()).containsExactly(Map.entry(TARGET, new OffsetAndMetadata(10)));
-
-    commitDue();
-    assertThat(heldCommits).hasSize(1);
-    runHeldCommit();
-    lane.step();
-    assertThat(commitCount()).isEqualTo(2);
-    assertThat(copies()).extracting(r -> new String(r.value(), StandardCharsets.UTF_8)).containsExactly(
-        "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14");
-    assertThat(mapUpdates()).as("each update numbered after the one before, on the map as it committed").containsExactly(
-        new MapUpdate(10, List.of(new OffsetRun(0, 0, 10))), new MapUpdate(15, List.of(new OffsetRun(10, 10, 5))));
-    assertThat(lastProgress()).containsExactly(Map.entry(TARGET, new OffsetAndMetadata(15)));
-    assertThat(state.snapshot().committedPositions()).containsEntry(SOURCE, 15L);
-  }
-
-  @Test
-  void dueWhileTheCommitBeforeIsUnderWayTheOpenTransactionTakesWhatArrivesAndCommitsRightAfterIt() {
-    consumer.updateEndOffsets(Map.of(SOURCE, 10L));
-    lane = laneWithHeldCommits();
-    lane.start();
-    lane.step();
-    addRecords(0, 10, i -> "v" + i);
-    lane.step();
-    commitDue();
-    addRecords(10, 15, i -> "v" + i);
-    consumer.updateEndOffsets(Map.of(SOURCE, 15L));
-    lane.step();
-    clock.addAndGet(FLOW.maxLatency().toNanos()); // the open transaction is due, the one before still commits
-    addRecords(15, 20, i -> "v" + i);
-    consumer.updateEndOffsets(Map.of(SOURCE, 20L));
-    lane.step();
-    assertThat(heldCommits).as("not blocked: reads on").hasSize(1);
-    assertThat(alternate.uncommittedRecords()).hasSize(10);
-
-    runHeldCommit();
-    lane.step(); // learns the first committed, and commits the second at once
-    assertThat(heldCommits).hasSize(1);
-    runHeldCommit();
-    lane.step();
-    assertThat(mapUpdates()).extracting(MapUpdate::sourceNext).containsExactly(10L, 20L);
-    assertThat(copies()).hasSize(20);
-  }
-
-  @Test
-  void theNextCommitWaitsForTheOneBeforeOnceItHasBeenOpenLongerThanAWholeBacklogTransaction() throws Exception {
-    lane = laneWithHeldCommits();
-    lane.start();
-    lane.step();
-    addRecords(0, 10, i -> "v" + i);
-    lane.step();
-    commitDue();
-    addRecords(10, 15, i -> "v" + i);
-    lane.step();
-
-    Thread laneThread = new Thread(() -> {
-      clock.addAndGet(TransactionPacer.longest(FLOW.commitInterval()).plusMillis(1).toNanos());
-      lane.step();
-    }, "lane");
-    laneThread.start();
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!waitsForTheCommitBefore(laneThread) && laneThread.isAlive() && System.nanoTime() < deadline) {
-      Thread.sleep(1);
-    }
-    assertThat(waitsForTheCommitBefore(laneThread)).as("blocked until the commit before ends").isTrue();
-    assertThat(heldCommits).as("the second commit waits for the first").hasSize(1);
-    assertThat(mapUpdates()).isEmpty();
-
-    runHeldCommit();
-    laneThread.join(Duration.ofSeconds(10).toMillis());
-    assertThat(laneThread.isAlive()).isFalse();
-    assertThat(heldCommits).as("the second one, handed off once the first committed").hasSize(1);
-    runHeldCommit();
-    lane.step();
-    assertThat(mapUpdates()).extracting(MapUpdate::sourceNext).containsExactly(10L, 15L);
-    assertThat(commitCount()).isEqualTo(2);
-  }
-
-  @Test
-  void aCommitThatFailsWhileTheNextTransactionIsWrittenAbortsThatOneTooAndBothAreWrittenAgainOnce() {
-    lane = laneWithHeldCommits();
-    lane.start();
-    lane.step();
-    addRecords(0, 10, i -> "v" + i);
-    lane.step();
-    producer.commitTransactionException = new KafkaException("coordinator moved");
-    commitDue();
-    addRecords(10, 15, i -> "v" + i);
-    lane.step(); // written with the other producer
-    runHeldCommit(); // fails: aborted
-
-    lane.step(); // learns it: the open transaction is aborted too, both are read again from the committed progress
-    assertThat(producer.transactionAborted()).isTrue();
-    assertThat(alternate.transactionAborted()).isTrue();
-    assertThat(state.snapshot().committedPositions()).containsEntry(SOURCE, 0L);
-    assertThat(state.snapshot().shardFaults().get(0)).contains("coordinator moved");
-
-    producer.commitTransactionException = null;
-    addRecords(0, 15, i -> "v" + i); // the log still holds them (MockConsumer forgets what it returned)
-    lane.step();
-    commitDue();
-    runHeldCommit();
-    lane.step();
-    assertThat(copies()).extracting(r -> new String(r.value(), StandardCharsets.UTF_8)).containsExactly(
-        "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14");
-    assertThat(mapUpdates()).as("after the 15 aborted records on the target").containsExactly(
-        new MapUpdate(15, List.of(new OffsetRun(0, 15, 15))));
-    assertThat(lastProgress()).containsExactly(Map.entry(TARGET, new OffsetAndMetadata(15)));
-    assertThat(state.snapshot().shardFaults()).isEmpty();
-  }
-
-  @Test
-  void aCommitFencedWhileTheNextTransactionIsWrittenEndsTheLane() {
-    lane = laneWithHeldCommits();
-    lane.start();
-    lane.step();
-    addRecords(0, 10, i -> "v" + i);
-    lane.step();
-    producer.commitTransactionException = new ProducerFencedException("another owner");
-    commitDue();
-    runHeldCommit();
-
-    assertThatThrownBy(lane::step).isInstanceOf(ProducerFencedException.class);
-    assertThat(copies()).isEmpty();
-    assertThat(state.snapshot().committedPositions()).containsEntry(SOURCE, 0L);
   }
 
   @Test
@@ -303,10 +140,10 @@ class ShardLaneTest {
     lane.step(); // polls all there is: no backlog
     clock.addAndGet(FLOW.maxLatency().minusMillis(1).toNanos());
     lane.step();
-    assertThat(commitCount()).isZero();
+    assertThat(producer.commitCount()).isZero();
     clock.addAndGet(Duration.ofMillis(1).toNanos());
     lane.step();
-    assertThat(commitCount()).as("committed at the max latency, well before the commit interval").isEqualTo(1);
+    assertThat(producer.commitCount()).as("committed at the max latency, well before the commit interval").isEqualTo(1);
     assertThat(copies()).hasSize(10);
   }
 
@@ -323,14 +160,14 @@ class ShardLaneTest {
       lane.step(); // each poll leaves 99,900+ records to read: a backlog
       clock.addAndGet(Duration.ofMillis(20).toNanos());
     }
-    assertThat(commitCount()).as("past the max latency, within the commit interval").isZero();
-    for (int ms = 140; ms < 300 && commitCount() == 0; ms += 20) {
+    assertThat(producer.commitCount()).as("past the max latency, within the commit interval").isZero();
+    for (int ms = 140; ms < 300 && producer.commitCount() == 0; ms += 20) {
       addRecords(next, next + 10, i -> "v" + i);
       next += 10;
       lane.step();
       clock.addAndGet(Duration.ofMillis(20).toNanos());
     }
-    assertThat(commitCount()).as("committed at the commit interval (250 ms at the longest)").isEqualTo(1);
+    assertThat(producer.commitCount()).as("committed at the commit interval (250 ms at the longest)").isEqualTo(1);
   }
 
   @Test
@@ -346,7 +183,7 @@ class ShardLaneTest {
       lane.step();
       clock.addAndGet(Duration.ofMillis(20).toNanos());
     }
-    assertThat(commitCount()).as("past the max latency, within the commit interval").isZero();
+    assertThat(producer.commitCount()).as("past the max latency, within the commit interval").isZero();
   }
 
   @Test
@@ -360,11 +197,11 @@ class ShardLaneTest {
       lane.step();
       clock.addAndGet(Duration.ofMillis(20).toNanos());
     }
-    assertThat(commitCount()).as("past the max latency, within the commit interval").isZero();
+    assertThat(producer.commitCount()).as("past the max latency, within the commit interval").isZero();
     lagUnknown = false;
     addRecords(140, 150, i -> "v" + i);
     lane.step();
-    assertThat(commitCount()).as("the lag is known and small: the first record waited past the max latency").isEqualTo(1);
+    assertThat(producer.commitCount()).as("the lag is known and small: the first record waited past the max latency").isEqualTo(1);
   }
 
   @Test
@@ -388,7 +225,7 @@ class ShardLaneTest {
     lane.step();
     commitDue(); // the refused write aborts the transaction; the partition will stop at offset 5
 
-    assertThat(commitCount()).isZero();
+    assertThat(producer.commitCount()).isZero();
     assertThat(state.snapshot().partitionProblems().get(SOURCE).reason()).isEqualTo(Problem.Reason.RECORD_TOO_LARGE);
     addRecords(0, 10, i -> i == 5 ? RefusingProducer.TOO_LARGE : "v" + i); // the log still holds them (MockConsumer forgets)
     lane.step(); // the records before it are read again
@@ -426,8 +263,7 @@ class ShardLaneTest {
     lane.step();
     addRecords(0, 3, i -> "v" + i);
     lane.step();
-    producers.values().forEach(p -> p.sendOffsetsToTransactionException = new org.apache.kafka.common.errors.GroupAuthorizationException(
-        "Not authorized to access group"));
+    producer.sendOffsetsToTransactionException = new org.apache.kafka.common.errors.GroupAuthorizationException("Not authorized to access group");
     commitDue();
     addRecords(0, 3, i -> "v" + i);
     lane.step();
@@ -437,7 +273,7 @@ class ShardLaneTest {
         .contains("Not authorized to access group");
     assertThat(state.snapshot().partitionProblems()).as("not the partition's fault").isEmpty();
 
-    producers.values().forEach(p -> p.sendOffsetsToTransactionException = null);
+    producer.sendOffsetsToTransactionException = null;
     addRecords(0, 3, i -> "v" + i);
     lane.step();
     commitDue();
@@ -481,14 +317,14 @@ class ShardLaneTest {
     addRecords(0, 3, i -> "v" + i);
     lane.step();
     commitDue();
-    assertThat(commitCount()).isEqualTo(1);
+    assertThat(producer.commitCount()).isEqualTo(1);
 
     commitDue(); // idle, and its progress is fresh: nothing to commit
-    assertThat(commitCount()).isEqualTo(1);
+    assertThat(producer.commitCount()).isEqualTo(1);
 
     clock.addAndGet(REFRESH.toNanos());
     lane.step();
-    assertThat(commitCount()).as("the idle partition's progress, committed again").isEqualTo(2);
+    assertThat(producer.commitCount()).as("the idle partition's progress, committed again").isEqualTo(2);
     assertThat(lastProgress()).containsExactly(Map.entry(TARGET, new OffsetAndMetadata(3)));
     assertThat(copies()).hasSize(3);
     assertThat(mapUpdates()).as("no map update without an advance").hasSize(1);
@@ -603,12 +439,6 @@ class ShardLaneTest {
     assertThat(fatal).isEmpty();
   }
 
-  /** Whether {@code t} waits in the lane's settle(), for the outcome of the commit handed off before. */
-  private static boolean waitsForTheCommitBefore(Thread t) {
-    return t.getState() == Thread.State.WAITING && java.util.Arrays.stream(t.getStackTrace())
-        .anyMatch(f -> f.getClassName().equals(ShardLane.class.getName()) && f.getMethodName().equals("settle"));
-  }
-
   private void clustersHold(Incarnation ids) {
     sourceNow = CompletableFuture.completedFuture(Map.of("src", ids.source()));
     targetNow = CompletableFuture.completedFuture(Map.of(TARGET.topic(), ids.target()));
@@ -642,112 +472,38 @@ class ShardLaneTest {
         value.getBytes(StandardCharsets.UTF_8), new RecordHeaders(), Optional.empty());
   }
 
-  /** Committed records written to the replicated topic, in commit order. */
+  /** Committed records written to the replicated topic. */
   private List<ProducerRecord<byte[], byte[]>> copies() {
-    return target.committed().stream().filter(r -> r.topic().equals(TARGET.topic())).toList();
+    return producer.history().stream().filter(r -> r.topic().equals(TARGET.topic())).toList();
   }
 
   private List<MapUpdate> mapUpdates() {
-    return target.committed().stream().filter(r -> r.topic().equals(FerryNames.offsetMapTopic(FLOW.name())))
+    return producer.history().stream().filter(r -> r.topic().equals(FerryNames.offsetMapTopic(FLOW.name())))
         .filter(r -> OffsetMapCodec.decodeKey(r.key()).kind() == OffsetMapCodec.Kind.UPDATE)
         .map(r -> OffsetMapCodec.decodeUpdate(r.value())).toList();
   }
 
   private Map<TopicPartition, OffsetAndMetadata> lastProgress() {
-    List<Map<String, Map<TopicPartition, OffsetAndMetadata>>> h = target.progress();
+    List<Map<String, Map<TopicPartition, OffsetAndMetadata>>> h = producer.consumerGroupOffsetsHistory();
     return h.get(h.size() - 1).get(FerryNames.progressGroup(FLOW.name()));
   }
 
-  /** Transactions the lane's producers committed, together. */
-  private long commitCount() {
-    return producers.values().stream().mapToLong(MockProducer::commitCount).sum();
-  }
-
-  private RefusingProducer producerOf(String transactionalId) {
-    return producers.computeIfAbsent(transactionalId, id -> new RefusingProducer(target));
-  }
-
-  /** The lane, with the commits it hands off held until {@link #runHeldCommit()}: its next transaction is written meanwhile. */
-  private ShardLane laneWithHeldCommits() {
-    return new ShardLane(ctx, 0, new ShardLanes(), ShardWorker.Lane.MAIN, () -> false, clock::get, heldCommits::add);
-  }
-
-  private void runHeldCommit() {
-    assertThat(heldCommits).as("a commit was handed off").isNotEmpty();
-    heldCommits.poll().run();
-  }
-
-  /**
-   * The target cluster behind the lane's producers: each target partition's next offset (taken by every record sent,
-   * committed or not, as in a log), and what the producers committed, in commit order.
-   */
-  static final class MockTarget {
-    private final Map<TopicPartition, Long> next = new HashMap<>();
-    private final List<ProducerRecord<byte[], byte[]>> committed = new ArrayList<>();
-    private final List<Map<String, Map<TopicPartition, OffsetAndMetadata>>> progress = new ArrayList<>();
-
-    synchronized long append(TopicPartition tp) {
-      return next.merge(tp, 1L, Long::sum) - 1;
-    }
-
-    synchronized void committed(List<ProducerRecord<byte[], byte[]>> records, List<Map<String, Map<TopicPartition, OffsetAndMetadata>>> offsets) {
-      committed.addAll(records);
-      progress.addAll(offsets);
-    }
-
-    synchronized List<ProducerRecord<byte[], byte[]>> committed() {
-      return List.copyOf(committed);
-    }
-
-    synchronized List<Map<String, Map<TopicPartition, OffsetAndMetadata>>> progress() {
-      return List.copyOf(progress);
-    }
-  }
-
-  /**
-   * A mock producer on a {@link MockTarget}: refuses records whose value is {@link #TOO_LARGE}, as a broker refuses one
-   * over max.message.bytes, and acknowledges the others with the target partition's next offset.
-   */
+  /** A mock target that refuses records whose value is {@link #TOO_LARGE}, as a broker refuses one over max.message.bytes. */
   static final class RefusingProducer extends MockProducer<byte[], byte[]> {
     static final String TOO_LARGE = "too-large";
-    private final MockTarget target;
-    private int historySeen;
-    private int offsetsSeen;
 
-    RefusingProducer(MockTarget target) {
+    RefusingProducer() {
       super(true, null, new ByteArraySerializer(), new ByteArraySerializer());
-      this.target = target;
     }
 
     @Override
     public synchronized Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, Callback callback) {
       if (record.value() != null && TOO_LARGE.equals(new String(record.value(), StandardCharsets.UTF_8))) {
         RecordTooLargeException e = new RecordTooLargeException("record too large");
-        if (callback != null) {
-          callback.onCompletion(null, e);
-        }
+        callback.onCompletion(null, e);
         return CompletableFuture.failedFuture(e);
       }
-      TopicPartition tp = new TopicPartition(record.topic(), record.partition() == null ? 0 : record.partition());
-      long offset = target.append(tp);
-      return super.send(record, (md, ex) -> {
-        if (callback != null) {
-          callback.onCompletion(ex != null ? null : new RecordMetadata(tp, offset, 0, md.timestamp(), md.serializedKeySize(),
-              md.serializedValueSize()), ex);
-        }
-      });
-    }
-
-    @Override
-    public void commitTransaction() {
-      super.commitTransaction();
-      synchronized (this) {
-        List<ProducerRecord<byte[], byte[]>> h = history();
-        List<Map<String, Map<TopicPartition, OffsetAndMetadata>>> o = consumerGroupOffsetsHistory();
-        target.committed(h.subList(historySeen, h.size()), o.subList(offsetsSeen, o.size()));
-        historySeen = h.size();
-        offsetsSeen = o.size();
-      }
+      return super.send(record, callback);
     }
   }
 }

@@ -53,7 +53,6 @@ class ShardTransactionTest {
     tx.beginIfNeeded();
     q.consumedUpTo(2); // nothing copied (filtered records): where the new topic begins is not known yet
     assertThat(tx.commit(List.of(q), x -> false)).isTrue();
-    q.handedOff();
     q.committed();
     assertThat(stateRecords()).isEmpty();
 
@@ -62,7 +61,6 @@ class ShardTransactionTest {
     q.runs.add(2, 501);
     q.runs.add(3, 502);
     assertThat(tx.commit(List.of(q), x -> false)).isTrue();
-    q.handedOff();
     q.committed();
     assertThat(stateRecords()).singleElement().satisfies(v -> assertThat(v).startsWith("v1;at=").contains(";target=A.t;before=" + old.encode()
         + ";after=" + now.encode() + ";source-start=2;target-start=501"));
@@ -71,7 +69,6 @@ class ShardTransactionTest {
     q.consumedUpTo(5);
     q.runs.add(4, 503);
     assertThat(tx.commit(List.of(q), x -> false)).isTrue();
-    q.handedOff();
     q.committed();
     assertThat(stateRecords()).as("recorded once").hasSize(1);
   }

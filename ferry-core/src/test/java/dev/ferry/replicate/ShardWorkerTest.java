@@ -33,9 +33,7 @@ class ShardWorkerTest {
   private final List<FerryException> fatal = new ArrayList<>();
   private final List<Duration> waits = new ArrayList<>();
   private final Deque<Ownership> coordinator = new ArrayDeque<>();
-  /** The producers of the main lane's first transactional.id, one per life of the lane. */
   private final List<MockProducer<byte[], byte[]>> producers = new ArrayList<>();
-  /** The producer for a life of the lane, for its first transactional.id; the one it alternates with is a plain mock. */
   private Supplier<MockProducer<byte[], byte[]>> nextProducer = ShardWorkerTest::producer;
   private FlowContext ctx;
   private ShardWorker worker;
@@ -46,9 +44,6 @@ class ShardWorkerTest {
         new ShardClients() {
           @Override
           public Producer<byte[], byte[]> producer(String transactionalId, int partitions) {
-            if (!transactionalId.equals(dev.ferry.client.FerryNames.transactionalId(FLOW.name(), 0))) {
-              return ShardWorkerTest.producer();
-            }
             MockProducer<byte[], byte[]> p = nextProducer.get();
             producers.add(p);
             return p;
