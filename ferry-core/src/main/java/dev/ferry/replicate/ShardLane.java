@@ -131,8 +131,20 @@ final class ShardLane {
     }
   }
 
-  /** One round: follow the assignment, poll, send, commit when due. */
+  /**
+   * One round: follow the assignment, poll, send, commit when due. A wakeup (the lane is asked to stop) that hits a
+   * consumer call ends the round; {@link #finish(boolean)} then commits or aborts the open transaction.
+   */
   void step() {
+    try {
+      round();
+    } catch (WakeupException e) {
+      // poll's own wakeup is handled in round(); this one hit another consumer call (a commit's positions, an
+      // out-of-range lookup) before anything of the round was settled
+    }
+  }
+
+  private void round() {
     syncAssignment();
     if (assignment.isEmpty()) {
       ctx.awaitTopicChange(Duration.ofMillis(500));

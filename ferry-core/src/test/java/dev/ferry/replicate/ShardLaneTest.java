@@ -65,10 +65,21 @@ class ShardLaneTest {
   private final RefusingProducer producer = new RefusingProducer();
   /** Whether the consumer knows no lag yet (as before its first fetch of a partition); MockConsumer's own lag is never unknown. */
   private volatile boolean lagUnknown;
+  /** Whether the consumer's next position() call throws a wakeup (as a real one does when woken before or during it). */
+  private volatile boolean wakeupAtPosition;
   private final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest") {
     @Override
     public java.util.OptionalLong currentLag(TopicPartition tp) {
       return lagUnknown ? java.util.OptionalLong.empty() : super.currentLag(tp);
+    }
+
+    @Override
+    public synchronized long position(TopicPartition partition, Duration timeout) {
+      if (wakeupAtPosition) {
+        wakeupAtPosition = false;
+        throw new org.apache.kafka.common.errors.WakeupException();
+      }
+      return super.position(partition, timeout);
     }
   };
   private final List<FerryException> fatal = new ArrayList<>();
@@ -129,6 +140,22 @@ class ShardLaneTest {
     assertThat(lastProgress()).containsExactly(Map.entry(TARGET, new OffsetAndMetadata(10)));
     assertThat(state.snapshot().committedPositions()).containsEntry(SOURCE, 10L);
     assertThat(state.snapshot().replicatedRecords()).isEqualTo(10);
+  }
+
+  @Test
+  void aStopThatWakesTheConsumerInsideACommitLeavesTheOpenTransactionToTheLastCommit() {
+    lane.start();
+    lane.step();
+    addRecords(0, 10, i -> "v" + i);
+    lane.step();
+    wakeupAtPosition = true; // stop() woke the consumer between the poll and the commit's positions
+    commitDue();
+    assertThat(producer.commitCount()).isZero();
+
+    lane.finish(true);
+    assertThat(producer.commitCount()).as("the last commit of the stop").isEqualTo(1);
+    assertThat(copies()).hasSize(10);
+    assertThat(lastProgress()).containsExactly(Map.entry(TARGET, new OffsetAndMetadata(10)));
   }
 
   @Test
