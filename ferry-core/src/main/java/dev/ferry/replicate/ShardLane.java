@@ -132,15 +132,16 @@ final class ShardLane {
   }
 
   /**
-   * One round: follow the assignment, poll, send, commit when due. A wakeup (the lane is asked to stop) that hits a
-   * consumer call ends the round; {@link #finish(boolean)} then commits or aborts the open transaction.
+   * One round: follow the assignment, poll, send, commit when due. A wakeup (only {@link ShardWorker#stop} asks for one)
+   * ends the round wherever it hits a consumer call: in the poll, in a commit's positions or an out-of-range lookup,
+   * each before the round changed anything it would have to undo; {@link #finish(boolean)} then commits or aborts the
+   * open transaction.
    */
   void step() {
     try {
       round();
     } catch (WakeupException e) {
-      // poll's own wakeup is handled in round(); this one hit another consumer call (a commit's positions, an
-      // out-of-range lookup) before anything of the round was settled
+      LOG.atDebug().addKeyValue("flow", ctx.flow().name()).addKeyValue("shard", shard).log("{} asked to stop", describe());
     }
   }
 
@@ -154,8 +155,6 @@ final class ShardLane {
     ConsumerRecords<byte[], byte[]> records;
     try {
       records = consumer.poll(pacer.pollTimeout(clock.getAsLong(), POLL));
-    } catch (WakeupException e) {
-      return; // stop() woke the consumer
     } catch (OffsetOutOfRangeException e) {
       faults.outOfRange(consumer, e, assignment, this::sourceRecreated, clock.getAsLong() + HOLD.toNanos());
       return;

@@ -106,7 +106,7 @@ class ServiceIT {
     await().atMost(Duration.ofSeconds(60)).until(() -> SERVING.matcher(ferry.output()).find() || !ferry.isAlive());
     Matcher m = SERVING.matcher(ferry.output());
     assertThat(m.find()).as(ferry.output()).isTrue();
-    port = Integer.parseInt(m.group(1)); // port 0: the system picked a free one, as two test classes run at once
+    port = Integer.parseInt(m.group(1));
     await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
         .untilAsserted(() -> assertThat(get("/readyz").statusCode()).as(ferry.output()).isEqualTo(200));
   }
@@ -567,8 +567,8 @@ class ServiceIT {
     return get(port, path);
   }
 
-  private static HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
-    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10)).build(),
+  private static HttpResponse<String> get(int onPort, String path) throws IOException, InterruptedException {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + onPort + path)).timeout(Duration.ofSeconds(10)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
